@@ -1,0 +1,1 @@
+"""Partner agencies, events, topics, memoranda and initiatives."""

@@ -1,0 +1,168 @@
+"""The one FilterSet of deposits, used by the API, the list pages and the exports.
+
+Repeating a parameter means OR (`mineral=silver&mineral=gold`); different
+parameters combine with AND.
+"""
+
+from decimal import Decimal
+
+import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from deposits.models import (
+    Deposit,
+    DepositCommodity,
+    MetallogenicBelt,
+    Mineral,
+    Region,
+)
+from deposits.services import deposits_with_min_share
+from registry.models import Visibility
+
+
+class BBoxField(forms.CharField):
+    """`minLon,minLat,maxLon,maxLat` in WGS84 degrees, longitude first."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        parts = value.split(",")
+        if len(parts) != 4:
+            raise ValidationError(
+                _("Give four numbers: minLon,minLat,maxLon,maxLat."), code="invalid"
+            )
+        try:
+            min_lon, min_lat, max_lon, max_lat = (Decimal(p.strip()) for p in parts)
+        except ArithmeticError:
+            raise ValidationError(_("Every bbox value must be a number."), code="invalid") from None
+        if not all(v.is_finite() for v in (min_lon, min_lat, max_lon, max_lat)):
+            raise ValidationError(_("Every bbox value must be a number."), code="invalid")
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise ValidationError(_("Longitudes must lie between -180 and 180."), code="invalid")
+        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+            raise ValidationError(_("Latitudes must lie between -90 and 90."), code="invalid")
+        if min_lon > max_lon or min_lat > max_lat:
+            raise ValidationError(
+                _("The minimum must not exceed the maximum (minLon,minLat,maxLon,maxLat)."),
+                code="invalid",
+            )
+        return min_lon, min_lat, max_lon, max_lat
+
+
+class BBoxFilter(filters.Filter):
+    field_class = BBoxField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        min_lon, min_lat, max_lon, max_lat = value
+        return qs.filter(
+            longitude__gte=min_lon,
+            longitude__lte=max_lon,
+            latitude__gte=min_lat,
+            latitude__lte=max_lat,
+        )
+
+
+class DepositFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        if data.get("min_share") is not None and not data.get("mineral"):
+            self.add_error("min_share", _("min_share needs a mineral to measure the share of."))
+        return data
+
+
+class DepositFilterSet(filters.FilterSet):
+    mineral = filters.ModelMultipleChoiceFilter(
+        label=_("Mineral"),
+        queryset=Mineral.objects.all(),
+        to_field_name="code",
+        method="filter_mineral",
+    )
+    region = filters.ModelMultipleChoiceFilter(
+        label=_("Region"),
+        queryset=Region.objects.all(),
+        to_field_name="code",
+        field_name="region",
+    )
+    status = filters.MultipleChoiceFilter(label=_("Status"), choices=Deposit.Status.choices)
+    deposit_type = filters.AllValuesMultipleFilter(label=_("Deposit type"))
+    belt = filters.ModelMultipleChoiceFilter(
+        label=_("Belt"),
+        queryset=MetallogenicBelt.objects.all(),
+        to_field_name="code",
+        field_name="belt",
+    )
+    critical = filters.BooleanFilter(
+        label=_("Critical mineral"),
+        method="filter_critical",
+        widget=forms.NullBooleanSelect,
+    )
+    min_share = filters.NumberFilter(
+        label=_("Minimum reserve share (%)"),
+        method="filter_min_share",
+        min_value=0,
+        max_value=100,
+    )
+    q = filters.CharFilter(label=_("Name or alias"), method="filter_search", max_length=200)
+    bbox = BBoxFilter(label=_("Bounding box (minLon,minLat,maxLon,maxLat)"))
+    updated_since = filters.IsoDateTimeFilter(
+        label=_("Updated since"), field_name="updated_at", lookup_expr="gte"
+    )
+    visibility = filters.MultipleChoiceFilter(
+        label=_("Visibility"), choices=Visibility.choices
+    )
+    ordering = filters.OrderingFilter(
+        label=_("Order by"),
+        fields=(("name", "name"), ("updated_at", "updated_at"), ("region__code", "region")),
+    )
+
+    class Meta:
+        model = Deposit
+        form = DepositFilterForm
+        fields = [
+            "mineral",
+            "region",
+            "status",
+            "deposit_type",
+            "belt",
+            "critical",
+            "min_share",
+            "q",
+            "bbox",
+            "updated_since",
+            "visibility",
+        ]
+
+    def filter_mineral(self, queryset, name, minerals):
+        if not minerals:
+            return queryset
+        # min_share narrows the same minerals, so it runs from here.
+        min_share = self.form.cleaned_data.get("min_share")
+        if min_share is not None:
+            return deposits_with_min_share(queryset, list(minerals), Decimal(min_share))
+        return queryset.filter(
+            pk__in=DepositCommodity.objects.filter(mineral__in=minerals).values("deposit_id")
+        )
+
+    def filter_min_share(self, queryset, name, value):
+        # Applied together with `mineral` (see filter_mineral); alone it needs a mineral.
+        return queryset
+
+    def filter_critical(self, queryset, name, value):
+        if value is None:
+            return queryset
+        critical_ids = DepositCommodity.objects.filter(mineral__is_critical=True).values(
+            "deposit_id"
+        )
+        if value:
+            return queryset.filter(pk__in=critical_ids)
+        return queryset.exclude(pk__in=critical_ids)
+
+    def filter_search(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.search(value)

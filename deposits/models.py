@@ -1,0 +1,465 @@
+"""Regions, minerals, belts, deposits and their reserve estimates."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from deposits.units import GradeUnit, MassUnit
+from registry.models import PublicRecord, Visibility
+
+# Tajikistan's bounding box (WGS84). A point outside it cannot be a Tajik deposit;
+# a point inside it but outside the border is flagged by the data-quality report.
+LATITUDE_RANGE = (Decimal("36.6"), Decimal("41.1"))
+LONGITUDE_RANGE = (Decimal("67.3"), Decimal("75.2"))
+
+
+class TranslatedNameMixin:
+    """Records named in English (`name`), Russian (`name_ru`) and Tajik (`name_tg`)."""
+
+    def localized_name(self, language: str | None = None) -> str:
+        language = (language or get_language() or "en")[:2]
+        if language in ("ru", "tg"):
+            return getattr(self, f"name_{language}") or self.name
+        return self.name
+
+
+class Region(TranslatedNameMixin, models.Model):
+    """A first-level administrative unit, keyed by its ISO 3166-2 code."""
+
+    code = models.CharField(_("ISO 3166-2 code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_ru = models.CharField(_("name (Russian)"), max_length=120, blank=True)
+    name_tg = models.CharField(_("name (Tajik)"), max_length=120, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class District(TranslatedNameMixin, models.Model):
+    """A city or district inside a region (codes such as TJ-SU-10 are local keys)."""
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="districts")
+    name = models.CharField(_("name"), max_length=120)
+    name_ru = models.CharField(_("name (Russian)"), max_length=120, blank=True)
+    name_tg = models.CharField(_("name (Tajik)"), max_length=120, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region__code", "name"]
+        verbose_name = _("district")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Mineral(TranslatedNameMixin, models.Model):
+    """A commodity, addressed by a stable lowercase code such as `silver`."""
+
+    class Group(models.TextChoices):
+        PRECIOUS = "precious", _("precious metals")
+        BASE = "base", _("base metals")
+        FERROUS = "ferrous", _("ferrous and alloying metals")
+        RARE = "rare", _("rare metals")
+        RARE_EARTH = "rare-earth", _("rare earths")
+        ENERGY = "energy", _("energy minerals")
+        INDUSTRIAL = "industrial", _("industrial minerals")
+        GEMSTONE = "gemstone", _("gemstones")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    symbol = models.CharField(_("symbol"), max_length=12)
+    name = models.CharField(_("name"), max_length=80)
+    name_ru = models.CharField(_("name (Russian)"), max_length=80, blank=True)
+    name_tg = models.CharField(_("name (Tajik)"), max_length=80, blank=True)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices)
+    is_critical = models.BooleanField(
+        _("critical"), default=False, help_text=_("Critical commodity (MinMod/USGS list).")
+    )
+    unit = models.CharField(
+        _("unit of contained quantity"),
+        max_length=5,
+        choices=MassUnit.choices,
+        default=MassUnit.TONNE,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mineral")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.symbol})"
+
+
+class MetallogenicBelt(TranslatedNameMixin, models.Model):
+    """A metallogenic belt, e.g. the Zeravshan-Hissar mercury-antimony belt."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=160)
+    name_ru = models.CharField(_("name (Russian)"), max_length=160, blank=True)
+    name_tg = models.CharField(_("name (Tajik)"), max_length=160, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("metallogenic belt")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def normalize_search_text(text: str) -> str:
+    """Fold case the same way for Latin and Cyrillic (SQLite's LIKE folds ASCII only)."""
+    return text.casefold().replace("ё", "е")
+
+
+class DepositQuerySet(models.QuerySet):
+    def visible_to(self, levels) -> "DepositQuerySet":
+        return self.filter(visibility__in=levels)
+
+    def search(self, text: str) -> "DepositQuerySet":
+        """Deposits whose identifier, name or an alias contains `text`, in any case."""
+        needle = normalize_search_text(text.strip())
+        return self.filter(
+            Q(search_text__contains=needle) | Q(public_id__iexact=text.strip())
+        )
+
+
+class Deposit(PublicRecord):
+    """A named mineral deposit (or occurrence) of Tajikistan."""
+
+    ID_PREFIX = "TJD"
+
+    class Status(models.TextChoices):
+        OCCURRENCE = "occurrence", _("occurrence")
+        PROSPECT = "prospect", _("prospect")
+        EXPLORED = "explored", _("explored")
+        UNDER_DEVELOPMENT = "under-development", _("under development")
+        PRODUCING = "producing", _("producing")
+        SUSPENDED = "suspended", _("suspended")
+        CLOSED = "closed", _("closed")
+
+    class ExplorationLevel(models.TextChoices):
+        RECONNAISSANCE = "reconnaissance", _("reconnaissance")
+        PROSPECTING = "prospecting", _("prospecting")
+        APPRAISAL = "appraisal", _("prospecting and appraisal")
+        PRELIMINARY = "preliminary", _("preliminary exploration")
+        DETAILED = "detailed", _("detailed exploration")
+        EXPLOITATION = "exploitation", _("exploitation exploration")
+
+    name = models.CharField(_("name"), max_length=160)
+    aliases = models.JSONField(
+        _("aliases"),
+        default=list,
+        blank=True,
+        help_text=_("Other spellings, Latin and Cyrillic, one per line."),
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="deposits", null=True, blank=True
+    )
+    region_derived = models.BooleanField(
+        _("region derived from coordinates"),
+        default=False,
+        help_text=_("The region was suggested from coordinates and awaits confirmation."),
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="deposits", null=True, blank=True
+    )
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        blank=True,
+        help_text=_("Leave empty when no source states it."),
+    )
+    deposit_type = models.CharField(_("deposit type"), max_length=120, blank=True)
+    belt = models.ForeignKey(
+        MetallogenicBelt,
+        on_delete=models.PROTECT,
+        related_name="deposits",
+        null=True,
+        blank=True,
+    )
+    exploration_level = models.CharField(
+        _("exploration level"), max_length=20, choices=ExplorationLevel.choices, blank=True
+    )
+    description = models.TextField(_("description"), blank=True)
+    sources = models.JSONField(
+        _("sources"), default=list, blank=True, help_text=_("One source per line.")
+    )
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        db_index=True,
+    )
+    minerals = models.ManyToManyField(Mineral, through="DepositCommodity", related_name="+")
+    # Name and aliases folded for case-insensitive search; kept by save().
+    search_text = models.TextField(editable=False, default="")
+
+    history = HistoricalRecords(excluded_fields=["search_text"])
+    objects = DepositQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("deposit")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def all_names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+    def clean(self) -> None:
+        errors = {}
+        if not isinstance(self.aliases, list) or not all(
+            isinstance(a, str) for a in self.aliases
+        ):
+            errors["aliases"] = _("Aliases must be a list of names.")
+        if (self.latitude is None) != (self.longitude is None):
+            field = "longitude" if self.longitude is None else "latitude"
+            errors[field] = _("Give both latitude and longitude, or neither.")
+        if self.latitude is not None and not (
+            LATITUDE_RANGE[0] <= self.latitude <= LATITUDE_RANGE[1]
+        ):
+            errors["latitude"] = _(
+                "Latitude %(value)s is outside Tajikistan (%(low)s to %(high)s N)."
+            ) % {"value": self.latitude, "low": LATITUDE_RANGE[0], "high": LATITUDE_RANGE[1]}
+        if self.longitude is not None and not (
+            LONGITUDE_RANGE[0] <= self.longitude <= LONGITUDE_RANGE[1]
+        ):
+            errors["longitude"] = _(
+                "Longitude %(value)s is outside Tajikistan (%(low)s to %(high)s E)."
+            ) % {"value": self.longitude, "low": LONGITUDE_RANGE[0], "high": LONGITUDE_RANGE[1]}
+        if self.district_id and self.region_id and self.district.region_id != self.region_id:
+            errors["district"] = _("District %(district)s is not in region %(region)s.") % {
+                "district": self.district,
+                "region": self.region.code,
+            }
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.aliases = [a.strip() for a in self.aliases if a and a.strip()]
+        self.search_text = normalize_search_text("\n".join(self.all_names))
+        if self.district_id and not self.region_id:
+            self.region_id = self.district.region_id
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "aliases"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+
+class DepositCommodity(models.Model):
+    """One mineral of a deposit: main or associated, with an optional reported share."""
+
+    class Role(models.TextChoices):
+        MAIN = "main", _("main")
+        ASSOCIATED = "associated", _("associated")
+
+    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="commodities")
+    mineral = models.ForeignKey(Mineral, on_delete=models.PROTECT, related_name="commodities")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MAIN)
+    reported_share_pct = models.DecimalField(
+        _("reported share of national reserves (%)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    reported_share_source = models.TextField(_("source of the reported share"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["role", "mineral__name"]
+        verbose_name = _("deposit mineral")
+        verbose_name_plural = _("deposit minerals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deposit", "mineral"], name="one_commodity_row_per_mineral"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mineral} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        if self.reported_share_pct is None:
+            return
+        if not self.reported_share_source.strip():
+            raise ValidationError(
+                {"reported_share_source": _("A reported share needs its source.")}
+            )
+        if self.mineral_id is None:
+            return
+        others = (
+            DepositCommodity.objects.filter(mineral_id=self.mineral_id)
+            .exclude(pk=self.pk)
+            .exclude(deposit_id=self.deposit_id)
+            .aggregate(total=Sum("reported_share_pct"))["total"]
+            or Decimal(0)
+        )
+        total = others + self.reported_share_pct
+        if total > 100:
+            raise ValidationError(
+                {
+                    "reported_share_pct": _(
+                        "Reported shares of %(mineral)s would add up to %(total)s%%, "
+                        "past 100%%."
+                    )
+                    % {"mineral": self.mineral.name, "total": total.normalize()}
+                }
+            )
+
+
+class ReserveEstimate(models.Model):
+    """A reserve or resource figure for one mineral of one deposit.
+
+    National figures use the GKZ categories; figures published under a CRIRSCO
+    code (JORC, NI 43-101, ...) keep their own category and are never relabelled.
+    """
+
+    class Category(models.TextChoices):
+        A = "A", "A"
+        B = "B", "B"
+        C1 = "C1", "C1"
+        C2 = "C2", "C2"
+        P1 = "P1", _("P1 (prognostic)")
+        P2 = "P2", _("P2 (prognostic)")
+        P3 = "P3", _("P3 (prognostic)")
+        MEASURED = "measured", _("Measured (CRIRSCO)")
+        INDICATED = "indicated", _("Indicated (CRIRSCO)")
+        INFERRED = "inferred", _("Inferred (CRIRSCO)")
+        MEASURED_INDICATED_INFERRED = "mii", _("Measured + Indicated + Inferred (CRIRSCO)")
+        PROVED = "proved", _("Proved (CRIRSCO)")
+        PROBABLE = "probable", _("Probable (CRIRSCO)")
+        UNCLASSIFIED = "unclassified", _("category not published")
+
+    GKZ_CATEGORIES = ("A", "B", "C1", "C2", "P1", "P2", "P3")
+    # A deposit's share of national reserves counts explored balance reserves only.
+    SHARE_CATEGORIES = ("A", "B", "C1")
+
+    class DatePrecision(models.TextChoices):
+        DAY = "day", _("day")
+        MONTH = "month", _("month")
+        YEAR = "year", _("year")
+
+    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="reserves")
+    mineral = models.ForeignKey(Mineral, on_delete=models.PROTECT, related_name="reserves")
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    balance = models.BooleanField(
+        _("balance reserves"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Yes: on the state balance (economic); no: off-balance; "
+            "unknown: not stated (figures outside the GKZ system)."
+        ),
+    )
+    quantity = models.DecimalField(
+        _("contained quantity"),
+        max_digits=24,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    unit = models.CharField(_("unit"), max_length=5, choices=MassUnit.choices, blank=True)
+    ore_tonnage = models.DecimalField(
+        _("ore (t)"),
+        max_digits=24,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    grade = models.DecimalField(
+        _("grade"),
+        max_digits=14,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    grade_unit = models.CharField(
+        _("grade unit"), max_length=6, choices=GradeUnit.choices, blank=True
+    )
+    as_of = models.DateField(_("as of"), null=True, blank=True)
+    as_of_precision = models.CharField(
+        _("date precision"),
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text=_("A figure published for a year only is stored as 1 January of it."),
+    )
+    approved_by = models.CharField(_("approving body"), max_length=200, blank=True)
+    protocol = models.CharField(_("protocol number"), max_length=60, blank=True)
+    source = models.TextField(_("source"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["mineral__name", "category", "-as_of"]
+        verbose_name = _("reserve estimate")
+        indexes = [models.Index(fields=["mineral", "category", "balance"])]
+
+    def __str__(self) -> str:
+        return f"{self.deposit} {self.mineral.symbol} {self.category}"
+
+    @property
+    def is_gkz(self) -> bool:
+        return self.category in self.GKZ_CATEGORIES
+
+    @property
+    def crirsco_guidance(self) -> str:
+        """The usual, unofficial CRIRSCO counterpart of a GKZ category (guidance only)."""
+        return CRIRSCO_GUIDANCE.get(self.category, "")
+
+    def clean(self) -> None:
+        errors = {}
+        if self.quantity is not None and not self.unit:
+            errors["unit"] = _("Give the unit of the contained quantity.")
+        if self.unit and self.unit not in MassUnit.values:
+            errors["unit"] = _("Unknown unit %(unit)s; use one of %(units)s.") % {
+                "unit": self.unit,
+                "units": ", ".join(MassUnit.values),
+            }
+        if self.grade is not None and not self.grade_unit:
+            errors["grade_unit"] = _("Give the unit of the grade.")
+        if self.quantity is None and self.ore_tonnage is None and self.grade is None:
+            errors["quantity"] = _("Give at least a contained quantity, an ore tonnage or a grade.")
+        if errors:
+            raise ValidationError(errors)
+
+
+CRIRSCO_GUIDANCE = {
+    "A": "Measured",
+    "B": "Measured",
+    "C1": "Indicated",
+    "C2": "Inferred",
+    "P1": "—",
+    "P2": "—",
+    "P3": "—",
+}

@@ -1,0 +1,137 @@
+"""Domain logic of deposits that is more than a query: reserve shares.
+
+A deposit's share of the national reserves of a mineral is derived, never typed
+twice: its balance A+B+C1 contained quantity over the national total in the same
+categories, units normalised to kilograms. Where a mineral has no such estimates
+anywhere, the share reported by a published source stands. Every share says
+which basis it has. Shares are national facts: the denominator counts every
+deposit of the registry, whoever is looking.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+
+from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from deposits.units import KILOGRAMS_PER_UNIT, to_kilograms
+
+COMPUTED = "computed"
+REPORTED = "reported"
+SHARE_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ReserveShare:
+    pct: Decimal | None
+    basis: str | None  # "computed", "reported" or None when nothing is known
+
+
+NO_SHARE = ReserveShare(None, None)
+
+
+def share_estimates():
+    """The estimates that count towards reserve shares (balance A, B, C1 with a quantity)."""
+    return ReserveEstimate.objects.filter(
+        balance=True,
+        category__in=ReserveEstimate.SHARE_CATEGORIES,
+        quantity__isnull=False,
+    )
+
+
+def kilograms_expression():
+    """SQL expression of an estimate's quantity in kilograms (exact factors)."""
+    return Case(
+        *[
+            When(unit=unit, then=F("quantity") * Value(factor))
+            for unit, factor in KILOGRAMS_PER_UNIT.items()
+        ],
+        output_field=DecimalField(max_digits=40, decimal_places=12),
+    )
+
+
+def national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """National balance A+B+C1 totals in kilograms, per mineral id (one query)."""
+    estimates = share_estimates()
+    if mineral_ids is not None:
+        estimates = estimates.filter(mineral_id__in=list(mineral_ids))
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    rows = estimates.values("mineral_id", "unit").annotate(total=Sum("quantity")).order_by()
+    for row in rows:
+        totals[row["mineral_id"]] += to_kilograms(row["total"], row["unit"])
+    return {mineral_id: total for mineral_id, total in totals.items() if total > 0}
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def share_of(
+    commodity: DepositCommodity,
+    estimates: Iterable[ReserveEstimate],
+    totals: dict[int, Decimal],
+) -> ReserveShare:
+    """The share of one deposit mineral, from the deposit's estimates and national totals."""
+    total = totals.get(commodity.mineral_id)
+    if total:
+        own = sum(
+            (
+                to_kilograms(e.quantity, e.unit)
+                for e in estimates
+                if e.mineral_id == commodity.mineral_id
+                and e.balance
+                and e.category in ReserveEstimate.SHARE_CATEGORIES
+                and e.quantity is not None
+            ),
+            Decimal(0),
+        )
+        return ReserveShare(percent(own, total), COMPUTED)
+    if commodity.reported_share_pct is not None:
+        return ReserveShare(commodity.reported_share_pct, REPORTED)
+    return NO_SHARE
+
+
+def attach_reserve_shares(deposits: Iterable[Deposit]) -> None:
+    """Set `.share` on every commodity of the given deposits.
+
+    Expects `commodities` and `reserves` prefetched; adds one query for the
+    national totals of the minerals involved.
+    """
+    deposits = list(deposits)
+    mineral_ids = {c.mineral_id for d in deposits for c in d.commodities.all()}
+    totals = national_totals(mineral_ids) if mineral_ids else {}
+    for deposit in deposits:
+        estimates = list(deposit.reserves.all())
+        for commodity in deposit.commodities.all():
+            commodity.share = share_of(commodity, estimates, totals)
+
+
+def deposits_with_min_share(queryset, minerals, min_share: Decimal):
+    """Deposits whose share of any of `minerals` is at least `min_share` percent.
+
+    Runs in SQL: the computed share where the mineral has estimates, the reported
+    share otherwise, the same rule as `share_of`.
+    """
+    totals = national_totals(m.pk for m in minerals)
+    condition = Q(pk__in=[])
+    for mineral in minerals:
+        total = totals.get(mineral.pk)
+        if total is None:
+            ids = DepositCommodity.objects.filter(
+                mineral=mineral, reported_share_pct__gte=min_share
+            ).values("deposit_id")
+        elif min_share <= 0:  # a deposit without share estimates still has 0%
+            ids = DepositCommodity.objects.filter(mineral=mineral).values("deposit_id")
+        else:
+            ids = (
+                share_estimates()
+                .filter(mineral=mineral)
+                .values("deposit_id")
+                .annotate(kg=Sum(kilograms_expression()))
+                .filter(kg__gte=min_share * total / 100)
+                .values("deposit_id")
+            )
+        condition |= Q(pk__in=ids)
+    return queryset.filter(condition)

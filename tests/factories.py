@@ -1,0 +1,112 @@
+"""Factories for the test suite, all in one place."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from deposits.models import (
+    Deposit,
+    DepositCommodity,
+    District,
+    MetallogenicBelt,
+    Mineral,
+    Region,
+    ReserveEstimate,
+)
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["code"]
+
+    code = "TJ-SU"
+    name = "Sughd"
+    name_ru = "Согдийская область"
+    name_tg = "Вилояти Суғд"
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+        django_get_or_create = ["code"]
+
+    code = "TJ-SU-10"
+    region = factory.SubFactory(RegionFactory)
+    name = "Asht"
+    name_ru = "Аштский район"
+
+
+class MineralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Mineral
+        django_get_or_create = ["code"]
+
+    code = "silver"
+    symbol = "Ag"
+    name = "Silver"
+    name_ru = "Серебро"
+    name_tg = "Нуқра"
+    group = Mineral.Group.PRECIOUS
+    unit = "t"
+
+
+class BeltFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MetallogenicBelt
+        django_get_or_create = ["code"]
+
+    code = "zeravshan-hissar"
+    name = "Zeravshan-Hissar mercury-antimony belt"
+
+
+class DepositFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deposit
+
+    name = factory.Sequence(lambda n: f"Test deposit {n}")
+    region = factory.SubFactory(RegionFactory)
+    status = Deposit.Status.EXPLORED
+    sources = factory.LazyFunction(lambda: ["test fixture"])
+
+
+class CommodityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DepositCommodity
+
+    deposit = factory.SubFactory(DepositFactory)
+    mineral = factory.SubFactory(MineralFactory)
+    role = DepositCommodity.Role.MAIN
+
+
+class ReserveEstimateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReserveEstimate
+
+    deposit = factory.SubFactory(DepositFactory)
+    mineral = factory.SubFactory(MineralFactory)
+    category = "C1"
+    balance = True
+    quantity = Decimal("100")
+    unit = "t"
+    source = "test fixture"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*(Group.objects.get(name=name) for name in extracted))
+        self.save()
