@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -44,6 +45,9 @@ class Region(TranslatedNameMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("region-detail", args=[self.code])
 
 
 class District(TranslatedNameMixin, models.Model):
@@ -100,6 +104,9 @@ class Mineral(TranslatedNameMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.symbol})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("mineral-detail", args=[self.code])
 
 
 class MetallogenicBelt(TranslatedNameMixin, models.Model):
@@ -226,6 +233,9 @@ class Deposit(PublicRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("deposit-detail", args=[self.public_id])
 
     @property
     def all_names(self) -> list[str]:
