@@ -161,9 +161,7 @@ class DepositAdmin(RegistryAdmin):
     ]
 
     def get_queryset(self, request):
-        commodities = DepositCommodity.objects.select_related("mineral").order_by(
-            "role", "mineral__name"
-        )
+        commodities = DepositCommodity.objects.select_related("mineral")
         return (
             super()
             .get_queryset(request)

@@ -112,9 +112,7 @@ class DepositFilterSet(filters.FilterSet):
     updated_since = filters.IsoDateTimeFilter(
         label=_("Updated since"), field_name="updated_at", lookup_expr="gte"
     )
-    visibility = filters.MultipleChoiceFilter(
-        label=_("Visibility"), choices=Visibility.choices
-    )
+    visibility = filters.MultipleChoiceFilter(label=_("Visibility"), choices=Visibility.choices)
     ordering = filters.OrderingFilter(
         label=_("Order by"),
         fields=(("name", "name"), ("updated_at", "updated_at"), ("region__code", "region")),

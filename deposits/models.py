@@ -96,6 +96,12 @@ class Mineral(TranslatedNameMixin, models.Model):
         choices=MassUnit.choices,
         default=MassUnit.TONNE,
     )
+    minmod_id = models.CharField(
+        _("MinMod commodity id"),
+        max_length=12,
+        blank=True,
+        help_text=_("Identifier in the MinMod commodity list (e.g. Q585 for silver)."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -140,9 +146,7 @@ class DepositQuerySet(models.QuerySet):
     def search(self, text: str) -> "DepositQuerySet":
         """Deposits whose identifier, name or an alias contains `text`, in any case."""
         needle = normalize_search_text(text.strip())
-        return self.filter(
-            Q(search_text__contains=needle) | Q(public_id__iexact=text.strip())
-        )
+        return self.filter(Q(search_text__contains=needle) | Q(public_id__iexact=text.strip()))
 
 
 class Deposit(PublicRecord):
@@ -222,7 +226,7 @@ class Deposit(PublicRecord):
     )
     minerals = models.ManyToManyField(Mineral, through="DepositCommodity", related_name="+")
     # Name and aliases folded for case-insensitive search; kept by save().
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     history = HistoricalRecords(excluded_fields=["search_text"])
     objects = DepositQuerySet.as_manager()
@@ -243,9 +247,7 @@ class Deposit(PublicRecord):
 
     def clean(self) -> None:
         errors = {}
-        if not isinstance(self.aliases, list) or not all(
-            isinstance(a, str) for a in self.aliases
-        ):
+        if not isinstance(self.aliases, list) or not all(isinstance(a, str) for a in self.aliases):
             errors["aliases"] = _("Aliases must be a list of names.")
         if (self.latitude is None) != (self.longitude is None):
             field = "longitude" if self.longitude is None else "latitude"
@@ -303,7 +305,7 @@ class DepositCommodity(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["role", "mineral__name"]
+        ordering = ["-role", "mineral__name"]  # "main" before "associated"
         verbose_name = _("deposit mineral")
         verbose_name_plural = _("deposit minerals")
         constraints = [
@@ -324,20 +326,17 @@ class DepositCommodity(models.Model):
             )
         if self.mineral_id is None:
             return
-        others = (
-            DepositCommodity.objects.filter(mineral_id=self.mineral_id)
-            .exclude(pk=self.pk)
-            .exclude(deposit_id=self.deposit_id)
-            .aggregate(total=Sum("reported_share_pct"))["total"]
-            or Decimal(0)
-        )
+        others = DepositCommodity.objects.filter(mineral_id=self.mineral_id).exclude(
+            pk=self.pk
+        ).exclude(deposit_id=self.deposit_id).aggregate(total=Sum("reported_share_pct"))[
+            "total"
+        ] or Decimal(0)
         total = others + self.reported_share_pct
         if total > 100:
             raise ValidationError(
                 {
                     "reported_share_pct": _(
-                        "Reported shares of %(mineral)s would add up to %(total)s%%, "
-                        "past 100%%."
+                        "Reported shares of %(mineral)s would add up to %(total)s%%, past 100%%."
                     )
                     % {"mineral": self.mineral.name, "total": total.normalize()}
                 }

@@ -51,6 +51,12 @@ class PublicRecord(models.Model):
     class Meta:
         abstract = True
 
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        # A new record gets its identifier on save; until then there is nothing to check.
+        if not self.public_id:
+            exclude = {*(exclude or ()), "public_id"}
+        super().full_clean(exclude, validate_unique, validate_constraints)
+
     def save(self, *args, **kwargs):
         if not self.public_id:
             self.public_id = IdentifierSequence.next_identifier(self.ID_PREFIX)
