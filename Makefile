@@ -21,8 +21,9 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Tests need a SECRET_KEY only because settings refuse to start without one when DEBUG is off.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-insecure-key-for-tests-only} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
