@@ -86,7 +86,8 @@ class DepositFilterSet(filters.FilterSet):
         label=_("Region"),
         queryset=Region.objects.all(),
         to_field_name="code",
-        field_name="region",
+        # Filter on the code itself: django-filter puts the to_field value in the lookup.
+        field_name="region__code",
     )
     status = filters.MultipleChoiceFilter(label=_("Status"), choices=Deposit.Status.choices)
     deposit_type = filters.AllValuesMultipleFilter(label=_("Deposit type"))
@@ -94,7 +95,7 @@ class DepositFilterSet(filters.FilterSet):
         label=_("Belt"),
         queryset=MetallogenicBelt.objects.all(),
         to_field_name="code",
-        field_name="belt",
+        field_name="belt__code",
     )
     critical = filters.BooleanFilter(
         label=_("Critical mineral"),
