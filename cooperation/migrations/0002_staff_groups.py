@@ -1,0 +1,24 @@
+from django.db import migrations
+
+from registry.permissions import EDIT_ACTIONS, VIEW_ACTIONS, grant_app_permissions
+
+
+def create_groups(apps, schema_editor):
+    grant_app_permissions(apps, "Cooperation editors", "cooperation", EDIT_ACTIONS)
+    grant_app_permissions(apps, "Cooperation viewers", "cooperation", VIEW_ACTIONS)
+
+
+def remove_groups(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(
+        name__in=["Cooperation editors", "Cooperation viewers"]
+    ).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cooperation", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_groups, remove_groups)]
