@@ -128,11 +128,16 @@ def reference_text(reference: dict) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def find_match(names: list[str], point) -> Deposit | None:
-    """The deposit that has one of `names` (or an alias) and lies within MATCH_RADIUS_KM.
+def find_match(names: list[str], point, source: str) -> Deposit | None:
+    """The deposit this record describes.
 
-    Placeholder names ("Unnamed P occurrence") say nothing about identity and never match.
+    The deposit that already cites the record, else one that has one of `names` (or
+    an alias) and lies within MATCH_RADIUS_KM. Placeholder names ("Unnamed P
+    occurrence") say nothing about identity and never match by name.
     """
+    cited = Deposit.objects.filter(sources__icontains=source).first()
+    if cited is not None:
+        return cited
     names = [n for n in names if not name_key(n).startswith("unnamed")]
     if not names:
         return None
@@ -225,7 +230,7 @@ class SiteImporter:
         if unknown:
             self.report.notes.append(f"{names[0]}: commodities not in the registry: {unknown}")
 
-        deposit = find_match(names, point)
+        deposit = find_match(names, point, source)
         created = deposit is None
         if created:
             deposit = Deposit(name=names[0])

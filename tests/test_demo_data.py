@@ -1,0 +1,130 @@
+"""The demo registry loads real, sourced data, once, however often it is run."""
+
+import csv
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from deposits.demo import DATA_DIR
+from deposits.models import Deposit, DepositCommodity, District, Mineral, Region, ReserveEstimate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def record_counts():
+    models = [Region, District, Mineral, Deposit, DepositCommodity, ReserveEstimate]
+    return {model.__name__: (model.objects.count(), model.history.count()) for model in models}
+
+
+def test_loading_twice_changes_nothing(demo):
+    before = record_counts()
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert record_counts() == before
+    assert "created 0, updated 0, unchanged 50, refused 0" in out.getvalue()
+
+
+def test_regions_and_districts_from_the_admin_units_table(demo):
+    assert set(Region.objects.values_list("code", flat=True)) == {
+        "TJ-DU",
+        "TJ-GB",
+        "TJ-KT",
+        "TJ-RA",
+        "TJ-SU",
+    }
+    asht = District.objects.get(code="TJ-SU-10")
+    assert (asht.name, asht.name_ru, asht.region.code) == ("Asht", "Аштский район", "TJ-SU")
+    assert District.objects.count() == 65
+
+
+def test_critical_flags_come_from_the_minmod_commodity_list(demo):
+    with open(DATA_DIR / "minmod" / "commodity.csv", encoding="utf-8") as handle:
+        critical = {
+            r["minmod_id"]: r["is_critical_commodity"] == "1" for r in csv.DictReader(handle)
+        }
+    for mineral in Mineral.objects.all():
+        assert mineral.is_critical == critical[mineral.minmod_id], mineral.code
+
+
+def test_konimansur_as_the_issue_describes_it(demo):
+    deposit = Deposit.objects.search("конимансур").get()
+    assert deposit.name == "Konimansuri Kalon"
+    for alias in [
+        "Koni Mansour",
+        "Konimansur",
+        "Bolshoi Konimansur",
+        "Большой Конимансур",
+        "Конимансури Калон",
+    ]:
+        assert alias in deposit.aliases
+    assert deposit.region.code == "TJ-SU"
+    roles = {c.mineral.code: c.role for c in deposit.commodities.all()}
+    assert roles == {"silver": "main", "lead": "associated", "zinc": "associated"}
+    silver = deposit.commodities.get(mineral__code="silver")
+    assert silver.reported_share_pct == Decimal("70")
+    assert "over 70%" in silver.reported_share_source
+    assert "9 December 2024" in silver.reported_share_source
+
+
+def test_minmod_records_merge_into_the_curated_deposits(demo):
+    # Jezhikrut (USGS Sb record) and Dzhizhikrut (Hg record) are one deposit 6 km apart
+    deposit = Deposit.objects.search("Jezhikrut").get()
+    assert deposit.name == "Dzhizhikrut"
+    assert any("record 1850" in s for s in deposit.sources)
+    # Nurek salt and the Nurek potash site 50 km away stay two deposits
+    assert Deposit.objects.search("Nurek").count() == 2
+    # three unnamed phosphate occurrences are never merged by their placeholder name
+    assert Deposit.objects.filter(name="Unnamed P occurrence").count() == 3
+
+
+def test_every_deposit_and_figure_keeps_its_source(demo):
+    for deposit in Deposit.objects.all():
+        assert deposit.sources, deposit.name
+    for estimate in ReserveEstimate.objects.all():
+        assert estimate.source, estimate
+    for commodity in DepositCommodity.objects.exclude(reported_share_pct=None):
+        assert commodity.reported_share_source
+
+
+def test_crirsco_figures_stay_crirsco(demo):
+    konimansur = Deposit.objects.get(name="Konimansuri Kalon")
+    mudd = konimansur.reserves.get(mineral__code="silver", category="mii")
+    assert mudd.ore_tonnage == Decimal("961000000")
+    assert mudd.grade == Decimal("52")
+    assert mudd.balance is None
+    assert not ReserveEstimate.objects.filter(category__in=["A", "B", "C1", "C2"]).exists()
+
+
+def test_regions_guessed_from_coordinates_are_marked_derived(demo):
+    maykhura = Deposit.objects.get(name="Maykhura")
+    assert maykhura.region.code == "TJ-SU"
+    assert maykhura.region_derived
+    assert not Deposit.objects.get(name="Konimansuri Kalon").region_derived
+
+
+def test_figures_in_the_loader_appear_in_the_curated_table(demo):
+    """The hand-transcribed figures must be the published ones."""
+    text = (DATA_DIR / "tj_deposits_curated.csv").read_text(encoding="utf-8")
+    for figure in [
+        "49 g/t Ag",
+        "57000 t",
+        "70000 t",
+        "50 t Au",
+        "265 kt Sb",
+        "59.4 t Ag",
+        "1197.1 t Hg",
+        "76659 t fluorite",
+        "1257454 oz Au",
+        "0.38% Zn",
+        "0.49% Pb",
+    ]:
+        assert figure in text, figure
