@@ -10,6 +10,8 @@ import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from deposits.models import (
     Deposit,
@@ -17,9 +19,11 @@ from deposits.models import (
     MetallogenicBelt,
     Mineral,
     Region,
+    ReserveEstimate,
 )
 from deposits.services import deposits_with_min_share
 from registry.models import Visibility
+from registry.visibility import visibility_levels
 
 
 class BBoxField(forms.CharField):
@@ -52,6 +56,12 @@ class BBoxField(forms.CharField):
         return min_lon, min_lat, max_lon, max_lat
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class CodeFilter(filters.ModelMultipleChoiceFilter):
+    """Records named by their stable code (`mineral=silver`); repeat the parameter for OR."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class BBoxFilter(filters.Filter):
     field_class = BBoxField
 
@@ -76,13 +86,13 @@ class DepositFilterForm(forms.Form):
 
 
 class DepositFilterSet(filters.FilterSet):
-    mineral = filters.ModelMultipleChoiceFilter(
+    mineral = CodeFilter(
         label=_("Mineral"),
         queryset=Mineral.objects.all(),
         to_field_name="code",
         method="filter_mineral",
     )
-    region = filters.ModelMultipleChoiceFilter(
+    region = CodeFilter(
         label=_("Region"),
         queryset=Region.objects.all(),
         to_field_name="code",
@@ -91,7 +101,7 @@ class DepositFilterSet(filters.FilterSet):
     )
     status = filters.MultipleChoiceFilter(label=_("Status"), choices=Deposit.Status.choices)
     deposit_type = filters.AllValuesMultipleFilter(label=_("Deposit type"))
-    belt = filters.ModelMultipleChoiceFilter(
+    belt = CodeFilter(
         label=_("Belt"),
         queryset=MetallogenicBelt.objects.all(),
         to_field_name="code",
@@ -165,3 +175,46 @@ class DepositFilterSet(filters.FilterSet):
         if not value.strip():
             return queryset
         return queryset.search(value)
+
+
+def _visible_deposits(request):
+    """Deposits the caller may name in a filter: a hidden one is as unknown as a typo."""
+    if request is None:
+        return Deposit.objects.none()
+    return Deposit.objects.visible_to(visibility_levels(request))
+
+
+class ReserveEstimateFilterSet(filters.FilterSet):
+    """Reserve estimates: by mineral, GKZ/CRIRSCO category, region and deposit."""
+
+    mineral = CodeFilter(
+        label=_("Mineral"), queryset=Mineral.objects.all(), to_field_name="code"
+    )
+    category = filters.MultipleChoiceFilter(
+        label=_("Category"), choices=ReserveEstimate.Category.choices
+    )
+    region = CodeFilter(
+        label=_("Region"),
+        queryset=Region.objects.all(),
+        to_field_name="code",
+        field_name="deposit__region",
+    )
+    deposit = CodeFilter(
+        label=_("Deposit"), queryset=_visible_deposits, to_field_name="public_id"
+    )
+    balance = filters.BooleanFilter(label=_("Balance reserves"), widget=forms.NullBooleanSelect)
+
+    class Meta:
+        model = ReserveEstimate
+        fields = ["mineral", "category", "region", "deposit", "balance"]
+
+
+class MineralFilterSet(filters.FilterSet):
+    group = filters.MultipleChoiceFilter(label=_("Group"), choices=Mineral.Group.choices)
+    critical = filters.BooleanFilter(
+        label=_("Critical"), field_name="is_critical", widget=forms.NullBooleanSelect
+    )
+
+    class Meta:
+        model = Mineral
+        fields = ["group", "critical"]

@@ -25,3 +25,122 @@ def editor_client(client, editor):
 def viewer_client(client, viewer):
     client.force_login(viewer)
     return client
+
+
+# --- REST API (tests/test_api_*.py) -------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_throttles():
+    """Throttle counters live in the cache; every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _api_client():
+    """A DRF test client that arrives over HTTPS, as behind the production proxy
+    (SECURE_SSL_REDIRECT would otherwise redirect every request)."""
+    from rest_framework.test import APIClient
+
+    return APIClient(HTTP_X_FORWARDED_PROTO="https")
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous API client."""
+    return _api_client()
+
+
+def _client_with_key(key):
+    client = _api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.key = key
+    return client
+
+
+@pytest.fixture
+def partner_org(db):
+    from tests.factories import PartnerOrganisationFactory
+
+    return PartnerOrganisationFactory()
+
+
+@pytest.fixture
+def partner_client(partner_org):
+    """A client holding KIGAM's read-only partner key."""
+    from tests.factories import issue_api_key
+
+    return _client_with_key(issue_api_key(organisation=partner_org))
+
+
+@pytest.fixture
+def staff_api_client(editor):
+    """A client holding a key of the `editor` staff user (Registry editors)."""
+    from tests.factories import issue_api_key
+
+    return _client_with_key(issue_api_key(user=editor))
+
+
+@pytest.fixture
+def viewer_api_client(viewer):
+    """A client holding a key of the `viewer` staff user (view permissions only)."""
+    from tests.factories import issue_api_key
+
+    return _client_with_key(issue_api_key(user=viewer))
+
+
+# --- cooperation (tests/test_cooperation_*.py) --------------------------------------
+
+
+@pytest.fixture
+def cooperation_editor(db):
+    return UserFactory(username="coop-editor", groups=["Cooperation editors"])
+
+
+@pytest.fixture
+def cooperation_viewer(db):
+    return UserFactory(username="coop-viewer", groups=["Cooperation viewers"])
+
+
+@pytest.fixture
+def cooperation_editor_client(client, cooperation_editor):
+    client.force_login(cooperation_editor)
+    return client
+
+
+@pytest.fixture
+def cooperation_viewer_client(client, cooperation_viewer):
+    client.force_login(cooperation_viewer)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _served_over_plain_http(settings):
+    """Tests run with production settings, except HTTPS redirects and hashed static names
+    (the test client speaks plain HTTP and the suite does not run collectstatic)."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+# --- Pages (tests/test_pages*.py) ----------------------------------------------------
+
+
+@pytest.fixture
+def pages_settings(settings):
+    """Pages as a local run serves them: plain HTTP, static files without a manifest
+    (tests do not run collectstatic), translations compiled from locale/*.po."""
+    from registry.translations import compile_catalogues
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    compile_catalogues()
+    return settings

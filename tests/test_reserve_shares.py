@@ -1,7 +1,6 @@
 """A deposit's reserve share is derived from estimates, or reported where none exist."""
 
 from decimal import Decimal
-
 from urllib.parse import urlencode
 
 import pytest
