@@ -137,3 +137,28 @@ LOGGING = {
 # The admin's deposit list shows an exact count up to this many matches and
 # "more than" beyond it, so a page load never counts a whole national table.
 ADMIN_COUNT_LIMIT = env_int("ADMIN_COUNT_LIMIT", 10_000)
+
+# Pages
+# The server-rendered pages for analysts (deposits/views.py, templates/).
+import xstatic.pkg.leaflet  # noqa: E402  (Leaflet's JS and CSS, served as static/leaflet/)
+
+STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+PAGES_PAGE_SIZE = env_int("PAGES_PAGE_SIZE", 50)
+PAGES_HOME_TOP_DEPOSITS = 5  # deposits per mineral in the home page's share charts
+PAGES_HOME_LATEST = 8
+PAGES_MINERAL_TOP_DEPOSITS = 50
+PAGES_HISTORY_LENGTH = 20
+# The list page's map draws at most this many points (the table pages through all).
+PAGES_MAP_MAX_POINTS = env_int("PAGES_MAP_MAX_POINTS", 10_000)
+# Borders drawn under the deposits: a static file, so maps work on closed networks.
+PAGES_MAP_OUTLINE = "deposits/geo/central_asia_countries_50m.geojson"
+# An online tile layer is optional: set PAGES_MAP_TILE_URL (with its attribution)
+# where the network reaches a tile server, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+PAGES_MAP_TILES = (
+    {
+        "url": os.environ["PAGES_MAP_TILE_URL"],
+        "attribution": os.environ.get("PAGES_MAP_TILE_ATTRIBUTION", ""),
+    }
+    if os.environ.get("PAGES_MAP_TILE_URL")
+    else None
+)

@@ -1,7 +1,7 @@
 """Top-level URLs: the admin for ministry staff; the pages and the API join here."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Tajikistan Mineral Deposit Registry"
 admin.site.site_title = "Mineral Deposit Registry"
@@ -9,4 +9,6 @@ admin.site.index_title = "Registry administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("deposits.urls")),
 ]

@@ -1,0 +1,465 @@
+"""Server-rendered pages of the registry for analysts and the public.
+
+Every page reads through `visibility_levels(request)`, so staff logged in to the
+admin see `partners` and `internal` records and anonymous visitors `public`
+ones only; a hidden deposit answers 404. Lists are filtered by the one
+`DepositFilterSet` the API uses, so a URL of the list page, its map and its
+exports all select the same deposits.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from deposits import exports
+from deposits.filters import DepositFilterSet
+from deposits.models import Deposit, DepositCommodity, Mineral, Region, ReserveEstimate
+from deposits.services import (
+    COMPUTED,
+    REPORTED,
+    attach_reserve_shares,
+    kilograms_expression,
+    national_totals,
+    percent,
+    share_estimates,
+)
+from deposits.units import KILOGRAMS_PER_UNIT
+from registry.visibility import visibility_levels
+
+# Filters that only serve machine clients; the page keeps them under "more filters".
+ADVANCED_FILTERS = ("bbox", "updated_since")
+CATEGORY_LABELS = dict(ReserveEstimate.Category.choices)
+CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Category.values)}
+
+
+@dataclass(frozen=True)
+class RankedShare:
+    """One deposit's share of one mineral, for rankings and charts."""
+
+    public_id: str
+    name: str
+    pct: Decimal
+    basis: str
+
+    @property
+    def url(self) -> str:
+        return reverse("deposit-detail", args=[self.public_id])
+
+    @property
+    def reported(self) -> bool:
+        return self.basis == REPORTED
+
+
+def ranked_shares(mineral: Mineral, levels, limit: int, total: Decimal | None) -> list[RankedShare]:
+    """The visible deposits with the largest share of `mineral`, largest first.
+
+    Same rule as `deposits.services.share_of`: computed from balance A+B+C1
+    estimates where the mineral has any (`total` is its national total in kg),
+    the reported share otherwise. Runs in SQL, so it stays one query per mineral
+    whatever the size of the registry.
+    """
+    if total:
+        rows = (
+            share_estimates()
+            .filter(mineral=mineral, deposit__visibility__in=levels)
+            .values("deposit__public_id", "deposit__name")
+            .annotate(kg=Sum(kilograms_expression()))
+            .order_by("-kg", "deposit__public_id")[:limit]
+        )
+        return [
+            RankedShare(
+                r["deposit__public_id"], r["deposit__name"], percent(r["kg"], total), COMPUTED
+            )
+            for r in rows
+        ]
+    rows = (
+        DepositCommodity.objects.filter(
+            mineral=mineral, reported_share_pct__isnull=False, deposit__visibility__in=levels
+        )
+        .order_by("-reported_share_pct", "deposit__public_id")
+        .values_list("deposit__public_id", "deposit__name", "reported_share_pct")[:limit]
+    )
+    return [RankedShare(public_id, name, pct, REPORTED) for public_id, name, pct in rows]
+
+
+def map_config(**data) -> dict:
+    """Settings of a page's map, read by deposits/static/deposits/map.js from JSON.
+
+    The borders come from the app's static files; an online tile layer is added
+    only where PAGES_MAP_TILES configures one (ministry networks are often closed).
+    """
+    outline = static(settings.PAGES_MAP_OUTLINE)
+    return {"outline": outline, "tiles": settings.PAGES_MAP_TILES, **data}
+
+
+def with_bars(rows, value):
+    """Attach `.bar` (0-100, share of the largest value) for the SVG bar charts."""
+    rows = list(rows)
+    maximum = max((value(r) or 0 for r in rows), default=0)
+    for row in rows:
+        row.bar = round(float(value(row) or 0) * 100 / float(maximum), 1) if maximum else 0
+    return rows
+
+
+def deposit_counts_by_mineral(levels):
+    visible = Q(commodities__deposit__visibility__in=levels)
+    minerals = Mineral.objects.annotate(
+        deposit_count=Count("commodities__deposit", filter=visible, distinct=True)
+    )
+    return [m for m in minerals if m.deposit_count]
+
+
+def home(request):
+    levels = visibility_levels(request)
+    minerals = deposit_counts_by_mineral(levels)
+    regions = Region.objects.annotate(
+        deposit_count=Count("deposits", filter=Q(deposits__visibility__in=levels))
+    )
+    totals = national_totals()
+    reported = set(
+        DepositCommodity.objects.filter(reported_share_pct__isnull=False)
+        .values_list("mineral_id", flat=True)
+        .distinct()
+    )
+    share_charts = []
+    for mineral in minerals:
+        if mineral.pk in totals or mineral.pk in reported:
+            ranking = ranked_shares(
+                mineral, levels, settings.PAGES_HOME_TOP_DEPOSITS, totals.get(mineral.pk)
+            )
+            if ranking:
+                share_charts.append((mineral, ranking))
+    latest = (
+        Deposit.objects.visible_to(levels)
+        .select_related("region")
+        .order_by("-updated_at", "-pk")[: settings.PAGES_HOME_LATEST]
+    )
+    return render(
+        request,
+        "deposits/home.html",
+        {
+            "minerals": with_bars(
+                sorted(minerals, key=lambda m: (-m.deposit_count, m.localized_name())),
+                lambda m: m.deposit_count,
+            ),
+            "critical_minerals": [m for m in minerals if m.is_critical],
+            "regions": with_bars(regions, lambda r: r.deposit_count),
+            "share_charts": share_charts,
+            "latest": latest,
+            "deposit_count": Deposit.objects.visible_to(levels).count(),
+        },
+    )
+
+
+def filtered_deposits(request) -> DepositFilterSet:
+    """The request's deposit filter, over the deposits the caller may see.
+
+    The form's choices show names in the page's language, and `deposit_type`
+    offers only the types of visible deposits (the FilterSet lists every type).
+    """
+    levels = visibility_levels(request)
+    visible = Deposit.objects.visible_to(levels)
+    filterset = DepositFilterSet(request.GET, queryset=visible, request=request)
+    form = filterset.form
+    for name in ("mineral", "region", "belt"):
+        form.fields[name].label_from_instance = lambda obj: obj.localized_name()
+    types = visible.exclude(deposit_type="").order_by("deposit_type")
+    form.fields["deposit_type"].choices = [
+        (t, t) for t in types.values_list("deposit_type", flat=True).distinct()
+    ]
+    form.fields["critical"].widget.choices = [
+        ("unknown", gettext_lazy("Any")),
+        ("true", gettext_lazy("Yes")),
+        ("false", gettext_lazy("No")),
+    ]
+    if len(levels) == 1:
+        del form.fields["visibility"]  # one level visible: nothing to choose
+    return filterset
+
+
+def ordered(filterset: DepositFilterSet):
+    """The filtered deposits in a total order, so pages never overlap."""
+    qs = filterset.qs
+    return qs.order_by(*(qs.query.order_by or Deposit._meta.ordering), "pk")
+
+
+def query_without(request, *names) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def deposit_list(request):
+    filterset = filtered_deposits(request)
+    valid = filterset.is_valid()
+    queryset = ordered(filterset) if valid else Deposit.objects.none()
+    queryset = queryset.select_related("region", "belt").prefetch_related(
+        Prefetch("commodities", queryset=DepositCommodity.objects.select_related("mineral")),
+        Prefetch("reserves", queryset=share_estimates()),
+    )
+    page = Paginator(queryset, settings.PAGES_PAGE_SIZE).get_page(request.GET.get("page"))
+    attach_reserve_shares(page.object_list)
+    ordering = request.GET.get("ordering", "") if valid else ""
+    query = query_without(request, "page")
+    form = filterset.form
+    return render(
+        request,
+        "deposits/deposit_list.html",
+        {
+            "filterset": filterset,
+            "form": form,
+            "basic_fields": [f for f in form if f.name not in (*ADVANCED_FILTERS, "ordering")],
+            "advanced_fields": [f for f in form if f.name in ADVANCED_FILTERS],
+            "advanced_open": any(request.GET.get(n) for n in ADVANCED_FILTERS)
+            or any(form.errors.get(n) for n in ADVANCED_FILTERS),
+            "valid": valid,
+            "page": page,
+            "ordering": ordering,
+            "sort_columns": sort_columns(ordering),
+            "query": query,
+            "map_config": map_config(pointsUrl=f"{reverse('deposit-map-data')}?{query}"),
+        },
+    )
+
+
+SORTABLE = (("name", gettext_lazy("Name")), ("region", gettext_lazy("Region")))
+
+
+def sort_columns(current: str) -> dict[str, dict]:
+    """Per sortable column: the ordering its header link sets and its aria-sort state."""
+    columns = {}
+    for key in ("name", "region", "updated_at"):
+        if current == key:
+            columns[key] = {"next": f"-{key}", "aria": "ascending"}
+        elif current == f"-{key}":
+            columns[key] = {"next": key, "aria": "descending"}
+        else:
+            columns[key] = {"next": key, "aria": "none"}
+    if not current:
+        columns["name"]["aria"] = "ascending"  # the default order
+        columns["name"]["next"] = "-name"
+    return columns
+
+
+def deposit_map_data(request):
+    """GeoJSON points of the filtered deposits, for the list page's map."""
+    filterset = filtered_deposits(request)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors.get_json_data()}, status=400)
+    located = ordered(filterset).filter(latitude__isnull=False, longitude__isnull=False)
+    limit = settings.PAGES_MAP_MAX_POINTS
+    rows = list(located.values_list("public_id", "name", "latitude", "longitude")[: limit + 1])
+    features = [
+        {
+            "type": "Feature",
+            "id": public_id,
+            "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
+            "properties": {"name": name, "url": reverse("deposit-detail", args=[public_id])},
+        }
+        for public_id, name, lat, lon in rows[:limit]
+    ]
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit}
+    )
+
+
+def deposit_export(request, file_format: str):
+    """The filtered list, exactly as the page selects and orders it, as CSV or XLSX."""
+    filterset = filtered_deposits(request)
+    if not filterset.is_valid():
+        messages = [
+            f"{field}: {error['message']}"
+            for field, errors in filterset.errors.get_json_data().items()
+            for error in errors
+        ]
+        return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
+    staff = len(visibility_levels(request)) > 1
+    queryset = ordered(filterset).select_related("region", "district", "belt")
+    if file_format == "xlsx":
+        return exports.xlsx_response(queryset, request, include_visibility=staff)
+    return exports.csv_response(queryset, request, include_visibility=staff)
+
+
+def sorted_reserves(reserves):
+    """Reserves per mineral, each in the order A, B, C1, C2, P1-P3, then CRIRSCO."""
+    by_mineral: dict[Mineral, list[ReserveEstimate]] = {}
+    for estimate in reserves:
+        by_mineral.setdefault(estimate.mineral, []).append(estimate)
+    return [
+        (mineral, sorted(rows, key=lambda e: (CATEGORY_ORDER.get(e.category, 99), e.as_of is None)))
+        for mineral, rows in by_mineral.items()
+    ]
+
+
+def change_history(deposit, limit: int):
+    """The latest changes of a deposit with the fields each one changed (no query per row)."""
+    records = list(deposit.history.select_related("history_user")[: limit + 1])
+    changes = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if len(changes) == limit:
+            break
+        fields = []
+        if older is not None and newer.history_type == "~":
+            fields = [
+                Deposit._meta.get_field(c.field).verbose_name
+                for c in newer.diff_against(older).changes
+            ]
+        changes.append({"record": newer, "fields": fields})
+    return changes
+
+
+def deposit_detail(request, public_id: str):
+    levels = visibility_levels(request)
+    deposit = get_object_or_404(
+        Deposit.objects.visible_to(levels)
+        .select_related("region", "district", "belt")
+        .prefetch_related(
+            Prefetch("commodities", queryset=DepositCommodity.objects.select_related("mineral")),
+            Prefetch("reserves", queryset=ReserveEstimate.objects.select_related("mineral")),
+        ),
+        public_id=public_id,
+    )
+    attach_reserve_shares([deposit])
+    point = None
+    if deposit.latitude is not None and deposit.longitude is not None:
+        point = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": deposit.public_id,
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [float(deposit.longitude), float(deposit.latitude)],
+                    },
+                    "properties": {"name": deposit.name, "url": deposit.get_absolute_url()},
+                }
+            ],
+        }
+    user = request.user
+    context = {
+        "deposit": deposit,
+        "commodities": deposit.commodities.all(),
+        "reserves": sorted_reserves(deposit.reserves.all()),
+        "map_config": map_config(points=point),
+    }
+    if user.is_staff:
+        context["history"] = change_history(deposit, settings.PAGES_HISTORY_LENGTH)
+        if user.has_perm("deposits.change_deposit"):
+            context["admin_url"] = reverse("admin:deposits_deposit_change", args=[deposit.pk])
+        elif user.has_perm("deposits.view_deposit"):
+            context["admin_view_url"] = reverse("admin:deposits_deposit_change", args=[deposit.pk])
+    return render(request, "deposits/deposit_detail.html", context)
+
+
+def mineral_totals(mineral: Mineral):
+    """National contained quantities of a mineral per category and balance, in its unit.
+
+    A national fact like the shares' denominators: it counts every deposit.
+    """
+    rows = (
+        ReserveEstimate.objects.filter(mineral=mineral, quantity__isnull=False)
+        .exclude(unit="")
+        .values("category", "balance", "unit")
+        .annotate(total=Sum("quantity"), deposits=Count("deposit", distinct=True))
+        .order_by()
+    )
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["category"], row["balance"])
+        entry = merged.setdefault(
+            key,
+            {
+                "category": row["category"],
+                "category_label": CATEGORY_LABELS.get(row["category"], row["category"]),
+                "crirsco": ReserveEstimate(category=row["category"]).crirsco_guidance,
+                "balance": row["balance"],
+                "kg": Decimal(0),
+                "deposits": 0,
+            },
+        )
+        entry["kg"] += row["total"] * KILOGRAMS_PER_UNIT[row["unit"]]
+        entry["deposits"] += row["deposits"]
+    factor = KILOGRAMS_PER_UNIT[mineral.unit]
+    for entry in merged.values():
+        entry["quantity"] = entry["kg"] / factor
+    return sorted(
+        merged.values(),
+        key=lambda e: (CATEGORY_ORDER.get(e["category"], 99), e["balance"] is not True),
+    )
+
+
+def mineral_detail(request, code: str):
+    levels = visibility_levels(request)
+    mineral = get_object_or_404(Mineral, code=code)
+    total = national_totals([mineral.pk]).get(mineral.pk)
+    ranking = ranked_shares(mineral, levels, settings.PAGES_MINERAL_TOP_DEPOSITS, total)
+    visible = Q(deposits__visibility__in=levels, deposits__commodities__mineral=mineral)
+    regions = [
+        r
+        for r in Region.objects.annotate(
+            deposit_count=Count("deposits", filter=visible, distinct=True)
+        )
+        if r.deposit_count
+    ]
+    deposit_count = Deposit.objects.visible_to(levels).filter(commodities__mineral=mineral).count()
+    return render(
+        request,
+        "deposits/mineral_detail.html",
+        {
+            "mineral": mineral,
+            "totals": mineral_totals(mineral),
+            "ranking": ranking,
+            "regions": with_bars(regions, lambda r: r.deposit_count),
+            "deposit_count": deposit_count,
+        },
+    )
+
+
+def region_detail(request, code: str):
+    levels = visibility_levels(request)
+    region = get_object_or_404(Region.objects.prefetch_related("districts"), code=code)
+    visible = Q(commodities__deposit__visibility__in=levels, commodities__deposit__region=region)
+    minerals = [
+        m
+        for m in Mineral.objects.annotate(
+            deposit_count=Count("commodities__deposit", filter=visible, distinct=True)
+        )
+        if m.deposit_count
+    ]
+    deposits = Deposit.objects.visible_to(levels).filter(region=region)
+    statuses = deposits.values("status").annotate(n=Count("pk")).order_by("-n", "status")
+    status_labels = dict(Deposit.Status.choices)
+    query = f"region={region.code}"
+    return render(
+        request,
+        "deposits/region_detail.html",
+        {
+            "region": region,
+            "deposit_count": deposits.count(),
+            "minerals": with_bars(
+                sorted(minerals, key=lambda m: (-m.deposit_count, m.localized_name())),
+                lambda m: m.deposit_count,
+            ),
+            "statuses": [
+                {
+                    "status": s["status"],
+                    "label": status_labels.get(s["status"], _("not stated")),
+                    "n": s["n"],
+                }
+                for s in statuses
+            ],
+            "query": query,
+            "map_config": map_config(pointsUrl=f"{reverse('deposit-map-data')}?{query}"),
+        },
+    )

@@ -1,0 +1,400 @@
+"""The analyst pages: each renders, filters like the API, survives bad input, hides what it must."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from deposits.models import DepositCommodity
+from registry.models import Visibility
+from tests.factories import (
+    CommodityFactory,
+    DepositFactory,
+    MineralFactory,
+    RegionFactory,
+    ReserveEstimateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("deposit-list")
+
+
+@pytest.fixture(autouse=True)
+def _pages(pages_settings):
+    pass
+
+
+@pytest.fixture
+def konimansur():
+    """Konimansuri Kalon as the demo has it: silver main (70% reported), lead and zinc."""
+    sughd = RegionFactory()
+    deposit = DepositFactory(
+        name="Konimansuri Kalon",
+        aliases=["Konimansur", "Koni Mansour", "Большой Конимансур"],
+        region=sughd,
+        latitude=Decimal("40.05"),
+        longitude=Decimal("69.70"),
+        sources=["ASIA-Plus, 13 Dec 2024"],
+    )
+    CommodityFactory(
+        deposit=deposit,
+        mineral=MineralFactory(),
+        reported_share_pct=Decimal("70"),
+        reported_share_source="Roundtable report, 9 Dec 2024",
+    )
+    lead = MineralFactory(code="lead", symbol="Pb", name="Lead", name_ru="Свинец", group="base")
+    CommodityFactory(deposit=deposit, mineral=lead, role=DepositCommodity.Role.ASSOCIATED)
+    return deposit
+
+
+@pytest.fixture
+def gold_in_khatlon():
+    khatlon = RegionFactory(code="TJ-KT", name="Khatlon", name_ru="Хатлонская область")
+    gold = MineralFactory(code="gold", symbol="Au", name="Gold", name_ru="Золото")
+    deposit = DepositFactory(name="Golden Valley", region=khatlon)
+    CommodityFactory(deposit=deposit, mineral=gold)
+    return deposit
+
+
+@pytest.fixture
+def internal_deposit():
+    deposit = DepositFactory(name="Secret Ridge", visibility=Visibility.INTERNAL)
+    CommodityFactory(deposit=deposit, mineral=MineralFactory())
+    return deposit
+
+
+def names_in(response) -> list[str]:
+    return [d.name for d in response.context["page"].object_list]
+
+
+# --- every page renders ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("home"),
+        LIST,
+        reverse("mineral-detail", args=["silver"]),
+        reverse("region-detail", args=["TJ-SU"]),
+    ],
+)
+def test_pages_render(client, konimansur, gold_in_khatlon, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"<main" in response.content
+
+
+def test_home_shows_counts_charts_and_latest_changes(client, konimansur, gold_in_khatlon):
+    response = client.get(reverse("home"))
+    html = response.content.decode()
+    assert "Deposits per mineral" in html
+    assert "Konimansuri Kalon" in html  # top share of silver, and the latest changes
+    charts = dict(response.context["share_charts"])
+    silver = next(m for m in charts if m.code == "silver")
+    assert [(r.name, r.pct, r.basis) for r in charts[silver]] == [
+        ("Konimansuri Kalon", Decimal("70.000"), "reported")
+    ]
+    assert {r.code: r.deposit_count for r in response.context["regions"]}["TJ-KT"] == 1
+
+
+def test_deposit_page_shows_minerals_shares_reserves_and_sources(client, konimansur):
+    ReserveEstimateFactory(
+        deposit=konimansur,
+        mineral=konimansur.commodities.get(mineral__code="lead").mineral,
+        category="C2",
+        balance=True,
+        quantity=Decimal("1200"),
+    )
+    response = client.get(konimansur.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "70%" in html and "Roundtable report, 9 Dec 2024" in html
+    assert "Inferred" in html  # C2's usual CRIRSCO counterpart, as guidance
+    assert "ASIA-Plus, 13 Dec 2024" in html
+    assert "Change history" not in html and "/admin/" not in html.split("<main")[1]
+
+
+def test_staff_see_history_and_an_edit_link(client, editor, konimansur):
+    client.force_login(editor)
+    html = client.get(konimansur.get_absolute_url()).content.decode()
+    assert "Change history" in html
+    assert reverse("admin:deposits_deposit_change", args=[konimansur.pk]) in html
+
+
+def test_mineral_page_ranks_deposits_and_totals_categories(client, konimansur):
+    silver = konimansur.commodities.get(role="main").mineral
+    ReserveEstimateFactory(deposit=konimansur, mineral=silver, category="C1", quantity=Decimal("5"))
+    other = DepositFactory(name="Small Silver")
+    CommodityFactory(deposit=other, mineral=silver)
+    ReserveEstimateFactory(deposit=other, mineral=silver, category="B", quantity=Decimal("15"))
+    response = client.get(silver.get_absolute_url())
+    assert [(r.name, r.pct) for r in response.context["ranking"]] == [
+        ("Small Silver", Decimal("75.00")),
+        ("Konimansuri Kalon", Decimal("25.00")),
+    ]
+    totals = {row["category"]: row["quantity"] for row in response.context["totals"]}
+    assert totals == {"B": Decimal(15), "C1": Decimal(5)}
+
+
+def test_unknown_records_answer_404(client):
+    assert client.get(reverse("deposit-detail", args=["TJD-999999"])).status_code == 404
+    assert client.get(reverse("mineral-detail", args=["unobtainium"])).status_code == 404
+    assert client.get(reverse("region-detail", args=["TJ-XX"])).status_code == 404
+
+
+# --- the list filters like the API -------------------------------------------
+
+
+def test_filter_silver_in_sughd(client, konimansur, gold_in_khatlon):
+    response = client.get(LIST, {"mineral": "silver", "region": "TJ-SU"})
+    assert names_in(response) == ["Konimansuri Kalon"]
+    assert "1 deposit matches." in response.content.decode()
+
+
+@pytest.mark.parametrize("text", ["konimansur", "КОНИМАНСУР", "koni mansour", "TJD-000001"])
+def test_search_names_and_aliases_in_latin_and_cyrillic(client, konimansur, gold_in_khatlon, text):
+    konimansur.public_id = "TJD-000001"
+    konimansur.save()
+    assert names_in(client.get(LIST, {"q": text})) == ["Konimansuri Kalon"]
+
+
+def test_multiple_values_mean_or(client, konimansur, gold_in_khatlon):
+    response = client.get(LIST, {"region": ["TJ-SU", "TJ-KT"]})
+    assert set(names_in(response)) == {"Konimansuri Kalon", "Golden Valley"}
+
+
+def test_minimum_share_and_critical(client, konimansur, gold_in_khatlon):
+    assert names_in(client.get(LIST, {"mineral": "silver", "min_share": "50"})) == [
+        "Konimansuri Kalon"
+    ]
+    assert names_in(client.get(LIST, {"mineral": "silver", "min_share": "80"})) == []
+    assert names_in(client.get(LIST, {"critical": "true"})) == []
+
+
+def test_sorting_keeps_the_filter_in_the_links(client, konimansur, gold_in_khatlon):
+    response = client.get(LIST, {"region": ["TJ-SU", "TJ-KT"], "ordering": "-name"})
+    assert names_in(response) == ["Konimansuri Kalon", "Golden Valley"]
+    html = response.content.decode()
+    assert 'aria-sort="descending"' in html
+    assert "?region=TJ-SU&amp;region=TJ-KT&amp;ordering=name" in html
+
+
+def test_pagination_keeps_the_filter(client, settings):
+    settings.PAGES_PAGE_SIZE = 2
+    for _ in range(5):
+        DepositFactory()
+    response = client.get(LIST, {"status": "explored", "page": "2"})
+    assert response.context["page"].number == 2
+    assert "status=explored&amp;page=3" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"mineral": "unobtainium"},
+        {"min_share": "lots", "mineral": "silver"},
+        {"min_share": "50"},  # a share needs a mineral
+        {"region": "TJ-XX"},
+        {"ordering": "nonsense"},
+        {"bbox": "1,2,3"},
+        {"critical": "perhaps"},
+        {"updated_since": "yesterday"},
+        {"status": "glorious"},
+    ],
+)
+def test_bad_filters_show_the_form_with_an_error_and_no_rows(client, konimansur, params):
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    if response.context["valid"]:  # an unparseable value that Django reads as "no filter"
+        assert params == {"critical": "perhaps"}
+    else:
+        assert 'role="alert"' in html and 'class="errorlist"' in html
+        assert names_in(response) == []
+        assert "export.csv" not in html
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "99999", "1e9", ""])
+def test_bad_page_numbers_show_a_page(client, konimansur, page):
+    response = client.get(LIST, {"page": page})
+    assert response.status_code == 200
+    assert names_in(response) == ["Konimansuri Kalon"]
+
+
+@pytest.mark.parametrize("params", [{"mineral": "nope"}, {"min_share": "x", "mineral": "silver"}])
+def test_bad_filters_on_export_and_map_answer_400(client, params):
+    for name in ("deposit-export-csv", "deposit-export-xlsx", "deposit-map-data"):
+        assert client.get(reverse(name), params).status_code == 400
+
+
+# --- visibility: one implementation ------------------------------------------
+
+
+def test_anonymous_visitors_see_public_records_only(client, konimansur, internal_deposit):
+    assert names_in(client.get(LIST)) == ["Konimansuri Kalon"]
+    assert client.get(internal_deposit.get_absolute_url()).status_code == 404
+    assert "Secret Ridge" not in client.get(reverse("home")).content.decode()
+    csv_text = b"".join(client.get(reverse("deposit-export-csv")).streaming_content).decode()
+    assert "Secret Ridge" not in csv_text
+    assert "visibility" not in client.get(LIST).context["form"].fields
+
+
+def test_staff_see_partner_and_internal_records(client, viewer, konimansur, internal_deposit):
+    client.force_login(viewer)
+    assert set(names_in(client.get(LIST))) == {"Konimansuri Kalon", "Secret Ridge"}
+    assert names_in(client.get(LIST, {"visibility": "internal"})) == ["Secret Ridge"]
+    assert client.get(internal_deposit.get_absolute_url()).status_code == 200
+
+
+def test_deposit_types_of_hidden_deposits_are_not_offered(client, konimansur, internal_deposit):
+    internal_deposit.deposit_type = "Secret type"
+    internal_deposit.save()
+    choices = dict(client.get(LIST).context["form"].fields["deposit_type"].choices)
+    assert "Secret type" not in choices
+
+
+# --- exports and the map -----------------------------------------------------
+
+
+def test_csv_export_is_exactly_the_filtered_list(client, konimansur, gold_in_khatlon):
+    response = client.get(reverse("deposit-export-csv"), {"region": "TJ-SU"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:2] == ["public_id", "name"]
+    assert [r[1] for r in rows[1:]] == ["Konimansuri Kalon"]
+    assert "silver (main, 70.000% reported)" in rows[1][11]
+
+
+def test_exports_never_write_formulas(client):
+    DepositFactory(name='=HYPERLINK("http://evil")', aliases=["+1-2", "@cmd"])
+    csv_text = b"".join(client.get(reverse("deposit-export-csv")).streaming_content).decode()
+    assert "'=HYPERLINK" in csv_text and "'+1-2; @cmd" in csv_text
+    response = client.get(reverse("deposit-export-xlsx"))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    name = sheet.cell(row=2, column=2)
+    assert name.value == '=HYPERLINK("http://evil")' and name.data_type == "s"
+
+
+def test_xlsx_export_matches_the_list(client, konimansur, gold_in_khatlon):
+    response = client.get(reverse("deposit-export-xlsx"), {"mineral": "gold"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "public_id"
+    assert [r[1] for r in rows[1:]] == ["Golden Valley"]
+
+
+def test_map_data_are_the_filtered_located_deposits(client, konimansur, gold_in_khatlon):
+    data = client.get(reverse("deposit-map-data"), {"mineral": "silver"}).json()
+    assert [f["properties"]["name"] for f in data["features"]] == ["Konimansuri Kalon"]
+    assert data["features"][0]["geometry"]["coordinates"] == [69.7, 40.05]
+    assert data["features"][0]["properties"]["url"] == konimansur.get_absolute_url()
+    assert client.get(reverse("deposit-map-data"), {"mineral": "gold"}).json()["features"] == []
+
+
+def test_map_data_are_capped(client, settings):
+    settings.PAGES_MAP_MAX_POINTS = 2
+    for _ in range(3):
+        DepositFactory(latitude=Decimal("38.5"), longitude=Decimal("68.8"))
+    data = client.get(reverse("deposit-map-data")).json()
+    assert len(data["features"]) == 2 and data["truncated"] is True
+
+
+def test_pages_load_no_asset_from_the_internet(client, konimansur):
+    for url in (reverse("home"), LIST, konimansur.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "<script>" not in html  # data in JSON blocks, code in static files
+        for attribute in ('src="http', 'href="http', 'src="//', 'href="//'):
+            assert attribute not in html, url
+
+
+# --- performance: no query per row -------------------------------------------
+
+
+def make_deposits(count: int) -> None:
+    silver = MineralFactory()
+    lead = MineralFactory(code="lead", symbol="Pb", name="Lead", group="base")
+    for _ in range(count):
+        deposit = DepositFactory(latitude=Decimal("39.5"), longitude=Decimal("69.5"))
+        CommodityFactory(deposit=deposit, mineral=silver)
+        CommodityFactory(deposit=deposit, mineral=lead, role=DepositCommodity.Role.ASSOCIATED)
+        ReserveEstimateFactory(deposit=deposit, mineral=silver)
+
+
+def count_queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params or {}).status_code == 200
+    return len(queries)
+
+
+# The deposit list page: deposit types offered (2: django-filter's own and the
+# visible ones), count, page, commodities, reserves, national totals, and the
+# choices of mineral, region and belt rendered in the form: 10. Validating a
+# mineral and a region filter adds one query each.
+LIST_QUERIES = 10
+
+
+@pytest.mark.parametrize("params", [{}, {"mineral": "silver", "region": "TJ-SU"}])
+def test_list_query_count_does_not_grow_with_rows(client, params):
+    make_deposits(3)
+    few = count_queries(client, LIST, params)
+    make_deposits(30)
+    assert count_queries(client, LIST, params) == few == LIST_QUERIES + (2 if params else 0)
+
+
+def test_export_and_map_query_counts_do_not_grow_with_rows(client):
+    make_deposits(3)
+    few = [count_queries(client, reverse(n)) for n in ("deposit-export-csv", "deposit-map-data")]
+    make_deposits(30)
+    many = [count_queries(client, reverse(n)) for n in ("deposit-export-csv", "deposit-map-data")]
+    assert few == many
+
+
+def test_home_and_detail_query_counts_do_not_grow_with_rows(client, konimansur):
+    make_deposits(3)
+    few = [count_queries(client, u) for u in (reverse("home"), konimansur.get_absolute_url())]
+    make_deposits(30)
+    many = [count_queries(client, u) for u in (reverse("home"), konimansur.get_absolute_url())]
+    assert few == many
+
+
+# --- languages ---------------------------------------------------------------
+
+
+def test_language_switcher_changes_the_page_language(client, konimansur):
+    response = client.post(
+        reverse("set_language"), {"language": "ru", "next": konimansur.get_absolute_url()}
+    )
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert '<html lang="ru">' in html
+    assert "Доля в запасах страны" in html  # translated page text
+    assert "Согдийская область" in html and "Серебро" in html  # data names in Russian
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "region"),
+    [
+        ("en", "Deposits per mineral", "Sughd"),
+        ("ru", "Месторождения по полезным ископаемым", "Согдийская область"),
+        ("tg", "Конҳо аз рӯи маъданҳо", "Вилояти Суғд"),
+    ],
+)
+def test_every_language_has_its_texts_and_names(client, konimansur, language, text, region):
+    html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert text in html and region in html
+
+
+def test_numbers_follow_the_locale(client, konimansur):
+    commodity = konimansur.commodities.get(role="main")
+    commodity.reported_share_pct = Decimal("12.5")
+    commodity.save()
+    assert "12.5%" in client.get(konimansur.get_absolute_url()).content.decode()
+    html = client.get(konimansur.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "12,5%" in html
