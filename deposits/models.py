@@ -338,7 +338,7 @@ class DepositCommodity(models.Model):
                     "reported_share_pct": _(
                         "Reported shares of %(mineral)s would add up to %(total)s%%, past 100%%."
                     )
-                    % {"mineral": self.mineral.name, "total": total.normalize()}
+                    % {"mineral": self.mineral.name, "total": f"{total.normalize():f}"}
                 }
             )
 

@@ -3,11 +3,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from registry import views
+
 admin.site.site_header = "Tajikistan Mineral Deposit Registry"
 admin.site.site_title = "Mineral Deposit Registry"
 admin.site.index_title = "Registry administration"
 
 urlpatterns = [
+    path(
+        "admin/data-quality/",
+        admin.site.admin_view(views.data_quality),
+        name="data-quality",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("deposits.urls")),

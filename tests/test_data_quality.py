@@ -1,0 +1,162 @@
+"""The data-quality report names every record that needs a clerk's attention."""
+
+import datetime
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from registry.quality import findings
+from tests.factories import (
+    CommodityFactory,
+    DepositFactory,
+    MemorandumFactory,
+    MineralFactory,
+    RegionFactory,
+    ReserveEstimateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 11, 27)
+
+
+def report(today=TODAY):
+    return [(f.check, f.record, f.message) for f in findings(today)]
+
+
+def test_a_clean_registry_has_no_findings():
+    DepositFactory(latitude=Decimal("39.3333"), longitude=Decimal("67.7167"))
+    assert report() == []
+
+
+def test_deposit_without_coordinates_or_region():
+    deposit = DepositFactory(name="Konchoch", region=None)
+    [(check, record, message)] = report()
+    assert check == "location"
+    assert record == f"deposit {deposit.public_id} Konchoch"
+    assert message == "no coordinates and no region"
+
+
+def test_coordinates_outside_the_border_though_inside_the_box():
+    # published for Dalnee, this point lies across the border in Uzbekistan
+    DepositFactory(name="Dalnee", latitude=Decimal("40.7833"), longitude=Decimal("69.6667"))
+    [(check, _, message)] = report()
+    assert check == "border"
+    assert "outside Tajikistan's border" in message
+
+
+def test_coordinates_in_another_region_and_derived_regions():
+    khatlon = RegionFactory(code="TJ-KT", name="Khatlon")
+    # Jilau's coordinates lie in Sughd
+    DepositFactory(
+        name="Jilau", region=khatlon, latitude=Decimal("39.3333"), longitude=Decimal("67.7167")
+    )
+    DepositFactory(
+        name="Maykhura",
+        region=RegionFactory(),
+        region_derived=True,
+        latitude=Decimal("39.16667"),
+        longitude=Decimal("68.5"),
+    )
+    messages = {record.split()[-1]: message for _, record, message in report()}
+    assert "recorded in TJ-KT, but its coordinates fall in TJ-SU" in messages["Jilau"]
+    assert "derived from coordinates; confirm it" in messages["Maykhura"]
+
+
+def test_estimates_without_source_or_older_than_ten_years():
+    deposit = DepositFactory(latitude=Decimal("39.3333"), longitude=Decimal("67.7167"))
+    ReserveEstimateFactory(deposit=deposit, source="")
+    ReserveEstimateFactory(deposit=deposit, as_of=datetime.date(1985, 1, 1))
+    ReserveEstimateFactory(deposit=deposit, as_of=datetime.date(2020, 1, 1))
+    checks = sorted(check for check, _, _ in report())
+    assert checks == ["source", "stale"]
+
+
+def test_reported_shares_past_100_percent():
+    silver = MineralFactory()
+    for pct in ("70", "40"):
+        commodity = CommodityFactory(mineral=silver)
+        # an old record saved before the rule existed, written past validation
+        type(commodity).objects.filter(pk=commodity.pk).update(
+            reported_share_pct=Decimal(pct), reported_share_source="x"
+        )
+    assert ("shares", "mineral silver", "reported shares of Silver add up to 110%") in [
+        (c, r, m) for c, r, m in report()
+    ]
+
+
+def test_similar_names_a_few_kilometres_apart():
+    zidda = DepositFactory(name="Zidda", latitude=Decimal("39.0317"), longitude=Decimal("68.7323"))
+    ziddy = DepositFactory(name="Ziddy", latitude=Decimal("39.026"), longitude=Decimal("68.787"))
+    DepositFactory(name="Chapar", latitude=Decimal("39.03"), longitude=Decimal("68.75"))
+    duplicates = [(r, m) for c, r, m in report() if c == "duplicate"]
+    assert duplicates == [
+        (
+            f"deposit {zidda.public_id} Zidda",
+            f"suspected duplicate of {ziddy.public_id} Ziddy (4.8 km apart)",
+        )
+    ]
+
+
+def test_placeholder_names_are_not_duplicates():
+    for lon in ("68.0189", "68.03"):
+        DepositFactory(
+            name="Unnamed P occurrence", latitude=Decimal("39.4036"), longitude=Decimal(lon)
+        )
+    assert [c for c, _, _ in report() if c == "duplicate"] == []
+
+
+def test_memoranda_past_expiry_still_in_force():
+    MemorandumFactory(title="Programme", status="in-force", valid_until=datetime.date(2025, 11, 10))
+    MemorandumFactory(title="Current", status="in-force", valid_until=datetime.date(2027, 1, 1))
+    [(check, record, message)] = report()
+    assert check == "expiry"
+    assert record.endswith("Programme")
+    assert "still marked in force" in message
+
+
+def test_command_prints_one_line_per_finding_and_fails():
+    deposit = DepositFactory(name="Konchoch", region=None)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command(
+            "data_quality", "--base-url", "https://registry.example.tj", stdout=out, stderr=err
+        )
+    assert exit_code.value.code == 1
+    assert out.getvalue().splitlines() == [
+        f"[location] deposit {deposit.public_id} Konchoch: no coordinates and no region "
+        f"https://registry.example.tj/admin/deposits/deposit/{deposit.pk}/change/"
+    ]
+    assert "1 finding(s)." in err.getvalue()
+
+
+def test_command_succeeds_on_a_clean_registry():
+    out = StringIO()
+    call_command("data_quality", stdout=out, stderr=StringIO())
+    assert out.getvalue() == ""
+
+
+def test_admin_page_links_each_finding(viewer_client):
+    deposit = DepositFactory(name="Konchoch", region=None)
+    response = viewer_client.get(reverse("data-quality"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert reverse("admin:deposits_deposit_change", args=[deposit.pk]) in body
+    assert "no coordinates and no region" in body
+
+
+def test_admin_page_needs_staff(client):
+    response = client.get(reverse("data-quality"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_demo_registry_flags_what_the_data_readme_warns_about():
+    call_command("load_demo", stdout=StringIO())
+    found = report()
+    assert "border" in {c for c, _, _ in found}
+    assert any(c == "duplicate" and "Zidda" in r for c, r, _ in found)
+    assert any(c == "stale" and "Maykhura" in r for c, r, _ in found)
