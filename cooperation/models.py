@@ -10,7 +10,7 @@ finds the cooperation that concerns it (see `cooperation.services`).
 import datetime
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django.utils.formats import date_format
@@ -710,8 +710,13 @@ class MemorandumTransition(models.Model):
         errors = self.memorandum.transition_errors(
             self.status, self.date, correction=self.correction, note=self.note
         )
-        if errors:
-            raise ValidationError(errors)
+        # A missing signing date or signatory is the memorandum's, not this row's.
+        own = {"status", "date", "note"}
+        merged: dict[str, list] = {}
+        for field, messages in errors.items():
+            merged.setdefault(field if field in own else NON_FIELD_ERRORS, []).extend(messages)
+        if merged:
+            raise ValidationError(merged)
 
 
 class InitiativeQuerySet(VisibleQuerySet):

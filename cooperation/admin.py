@@ -1,0 +1,321 @@
+"""Admin for ministry staff: organisations, people, events, topics, memoranda, initiatives.
+
+The lifecycle rules are the model's (`Memorandum.transition_errors`,
+`signing_errors`); the admin only feeds them what was submitted in one save.
+Each save is one transaction (the admin's change view is atomic).
+"""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from cooperation import services
+from cooperation.models import (
+    SIGNED_STATUSES,
+    Commitment,
+    Event,
+    EventParticipant,
+    EventTopic,
+    Initiative,
+    Memorandum,
+    MemorandumParty,
+    MemorandumTransition,
+    Organisation,
+    Person,
+    Topic,
+)
+from registry.admin import BoundedCountPaginator, RegistryAdmin
+
+RECORD_FIELDS = ["public_id", "created_at", "updated_at"]
+
+
+class YearListFilter(admin.SimpleListFilter):
+    """Filter by the year of `date_field`; the years offered are those present."""
+
+    title = _("year")
+    parameter_name = "year"
+    date_field = ""
+
+    def lookups(self, request, model_admin):
+        dates = model_admin.get_queryset(request).dates(self.date_field, "year", order="DESC")
+        return [(str(d.year), str(d.year)) for d in dates]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(**{f"{self.date_field}__year": int(self.value())})
+        return queryset
+
+
+class EventYearFilter(YearListFilter):
+    date_field = "start_date"
+
+
+class SigningYearFilter(YearListFilter):
+    title = _("year signed")
+    date_field = "signed_on"
+
+
+class PartyCountryFilter(admin.SimpleListFilter):
+    title = _("party country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        countries = (
+            MemorandumParty.objects.values_list("organisation__country", flat=True)
+            .distinct()
+            .order_by("organisation__country")
+        )
+        return [(c, c) for c in countries]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                pk__in=MemorandumParty.objects.filter(organisation__country=self.value()).values(
+                    "memorandum_id"
+                )
+            )
+        return queryset
+
+
+class PersonInline(admin.TabularInline):
+    model = Person
+    extra = 0
+    fields = ["name", "name_ru", "name_tg", "title"]
+    show_change_link = True
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(RegistryAdmin):
+    list_display = ["name", "acronym", "country", "kind", "parent", "public_id"]
+    list_display_links = ["name", "acronym"]
+    list_filter = ["country", "kind"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "name_ru", "name_tg", "name_native", "acronym", "public_id"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = RECORD_FIELDS
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    inlines = [PersonInline]
+    fieldsets = [
+        (None, {"fields": ["public_id", "name", "name_ru", "name_tg", "name_native"]}),
+        (None, {"fields": [("acronym", "country", "kind"), "parent", "website", "description"]}),
+        (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
+    ]
+
+
+@admin.register(Person)
+class PersonAdmin(RegistryAdmin):
+    list_display = ["name", "title", "organisation", "public_id"]
+    list_filter = [("organisation__country", admin.AllValuesFieldListFilter)]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "name_ru", "name_tg", "title", "organisation__acronym", "public_id"]
+    autocomplete_fields = ["organisation"]
+    readonly_fields = RECORD_FIELDS
+    fields = ["public_id", "name", "name_ru", "name_tg", "title", "organisation", "sources"]
+
+
+@admin.register(Topic)
+class TopicAdmin(RegistryAdmin):
+    list_display = ["name", "name_ru", "public_id"]
+    list_filter = ["minerals"]
+    search_fields = ["name", "name_ru", "name_tg", "description", "public_id"]
+    autocomplete_fields = ["minerals", "deposits"]
+    readonly_fields = RECORD_FIELDS
+    fieldsets = [
+        (None, {"fields": ["public_id", "name", "name_ru", "name_tg"]}),
+        (_("Description"), {"fields": ["description", "description_ru", "description_tg"]}),
+        (_("Minerals and deposits"), {"fields": ["minerals", "deposits"]}),
+        (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
+    ]
+
+
+class EventParticipantInline(admin.TabularInline):
+    model = EventParticipant
+    extra = 0
+    autocomplete_fields = ["organisation", "person"]
+    fields = ["organisation", "person", "role"]
+
+
+class EventTopicInline(admin.TabularInline):
+    model = EventTopic
+    extra = 0
+    autocomplete_fields = ["topic"]
+    fields = ["topic", "role"]
+
+
+@admin.register(Event)
+class EventAdmin(RegistryAdmin):
+    list_display = ["title", "kind", "start_date", "place", "host_country", "visibility"]
+    list_filter = ["kind", EventYearFilter, "host_country", "visibility"]
+    search_fields = ["title", "place", "description", "outcome", "public_id"]
+    date_hierarchy = "start_date"
+    readonly_fields = RECORD_FIELDS
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    inlines = [EventParticipantInline, EventTopicInline]
+    fieldsets = [
+        (None, {"fields": ["public_id", "kind", "title", "visibility"]}),
+        (_("When and where"), {"fields": [("start_date", "end_date"), "place", "host_country"]}),
+        (_("Content"), {"fields": ["description", "outcome"]}),
+        (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
+    ]
+
+
+class PartyFormSet(BaseInlineFormSet):
+    """Hands the submitted parties to the memorandum, and keeps a signed one signed."""
+
+    def clean(self):
+        super().clean()
+        parties = [
+            form.instance
+            for form in self.forms
+            if form.is_valid()
+            and form.cleaned_data
+            and not self._should_delete_form(form)
+            and (form.instance.pk is not None or form.has_changed())
+        ]
+        # Validated before the commitments and transitions, which read it.
+        self.instance.parties_in_edit = parties
+        if self.instance.status in SIGNED_STATUSES:
+            errors = self.instance.signing_errors(parties)
+            errors.pop("signed_on", None)  # the memorandum's own form reports that
+            if errors:
+                raise ValidationError(errors["__all__"])
+
+
+class MemorandumPartyInline(admin.TabularInline):
+    model = MemorandumParty
+    formset = PartyFormSet
+    extra = 0
+    autocomplete_fields = ["organisation", "signatory"]
+    fields = ["organisation", "signatory"]
+
+
+class CommitmentInline(admin.TabularInline):
+    model = Commitment
+    extra = 0
+    autocomplete_fields = ["party"]
+    fields = ["party", "text", "source"]
+
+
+class TransitionFormSet(BaseInlineFormSet):
+    """New transitions go through `services.record_transition`, one per save."""
+
+    def clean(self):
+        super().clean()
+        new = [form for form in self.extra_forms if form.has_changed()]
+        if len(new) > 1:
+            raise ValidationError(
+                _("Record one status change per save; the rules check each against the last.")
+            )
+
+    def save_new(self, form, commit=True):
+        data = form.cleaned_data
+        return services.record_transition(
+            self.instance,
+            data["status"],
+            data["date"],
+            data.get("note", ""),
+            correction=data.get("correction", False),
+            date_precision=data.get("date_precision") or "day",
+        )
+
+
+class MemorandumTransitionInline(admin.TabularInline):
+    model = MemorandumTransition
+    formset = TransitionFormSet
+    extra = 0
+    fields = ["status", "date", "date_precision", "correction", "note", "recorded_at"]
+    readonly_fields = ["recorded_at"]
+    verbose_name_plural = _("status transitions (a correction is a new row; rows are kept)")
+
+    # Recorded transitions are evidence: shown, never edited or deleted.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("cooperation.change_memorandum")
+
+
+@admin.register(Memorandum)
+class MemorandumAdmin(RegistryAdmin):
+    list_display = ["title", "kind", "status", "signed_on", "parties_list", "visibility"]
+    list_filter = ["kind", "status", PartyCountryFilter, SigningYearFilter, "visibility"]
+    search_fields = [
+        "title",
+        "description",
+        "signed_place",
+        "public_id",
+        "parties__organisation__name",
+        "parties__organisation__acronym",
+    ]
+    autocomplete_fields = ["topics", "minerals", "deposits", "events"]
+    readonly_fields = [*RECORD_FIELDS, "status"]
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    # Parties first: the commitments and transitions are checked against them.
+    inlines = [MemorandumPartyInline, CommitmentInline, MemorandumTransitionInline]
+    fieldsets = [
+        (None, {"fields": ["public_id", "title", "kind", "status", "visibility"]}),
+        (
+            _("Signing and validity"),
+            {
+                "fields": [
+                    ("signed_on", "signed_on_precision"),
+                    "signed_place",
+                    ("term_years", "valid_until"),
+                    "document",
+                ]
+            },
+        ),
+        (
+            _("Content and links"),
+            {"fields": ["description", "topics", "minerals", "deposits", "events"]},
+        ),
+        (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
+    ]
+
+    def get_queryset(self, request):
+        parties = MemorandumParty.objects.select_related("organisation")
+        return super().get_queryset(request).prefetch_related(Prefetch("parties", parties))
+
+    @admin.display(description=_("parties"))
+    def parties_list(self, memorandum: Memorandum) -> str:
+        return ", ".join(
+            p.organisation.acronym or p.organisation.name for p in memorandum.parties.all()
+        )
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(RegistryAdmin):
+    list_display = ["title", "kind", "status", "lead_organisation", "memorandum", "visibility"]
+    list_filter = [
+        "kind",
+        "status",
+        ("lead_organisation__country", admin.AllValuesFieldListFilter),
+        "visibility",
+    ]
+    list_select_related = ["lead_organisation", "memorandum"]
+    search_fields = ["title", "description", "public_id", "lead_organisation__acronym"]
+    autocomplete_fields = ["lead_organisation", "partners", "memorandum", "events", "topics"]
+    readonly_fields = RECORD_FIELDS
+    fieldsets = [
+        (None, {"fields": ["public_id", "title", "kind", "status", "visibility"]}),
+        (
+            _("Who and when"),
+            {
+                "fields": [
+                    "lead_organisation",
+                    "partners",
+                    ("start_date", "end_date", "date_precision"),
+                ]
+            },
+        ),
+        (_("Origin"), {"fields": ["memorandum", "events", "topics", "description"]}),
+        (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
+    ]
