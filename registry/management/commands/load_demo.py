@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from cooperation import demo as cooperation_demo
 from deposits import demo as deposits_demo
 
 
@@ -12,4 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             deposits_demo.load(self.stdout)
+            cooperation_demo.load(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo registry loaded."))
