@@ -110,3 +110,89 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.groups.add(*(Group.objects.get(name=name) for name in extracted))
         self.save()
+
+
+# --- cooperation (tests/test_cooperation_*.py) --------------------------------------
+
+import datetime  # noqa: E402
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.Organisation"
+
+    name = factory.Sequence(lambda n: f"Test geological survey {n}")
+    country = "TJ"
+    kind = "geological-survey"
+    sources = factory.LazyFunction(lambda: ["test fixture"])
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.Person"
+
+    name = factory.Sequence(lambda n: f"Test person {n}")
+    title = "Head"
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.Topic"
+
+    name = factory.Sequence(lambda n: f"Test topic {n}")
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.Event"
+
+    kind = "roundtable"
+    title = factory.Sequence(lambda n: f"Test roundtable {n}")
+    start_date = factory.Sequence(lambda n: datetime.date(2024, 1, 1) + datetime.timedelta(n))
+    host_country = "TJ"
+    sources = factory.LazyFunction(lambda: ["test fixture"])
+
+
+class EventTopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.EventTopic"
+
+    event = factory.SubFactory(EventFactory)
+    topic = factory.SubFactory(TopicFactory)
+
+
+class EventParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.EventParticipant"
+
+    event = factory.SubFactory(EventFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class MemorandumFactory(factory.django.DjangoModelFactory):
+    """A memorandum without parties or transitions (status empty)."""
+
+    class Meta:
+        model = "cooperation.Memorandum"
+
+    title = factory.Sequence(lambda n: f"Test memorandum {n}")
+    kind = "memorandum"
+    sources = factory.LazyFunction(lambda: ["test fixture"])
+
+
+class MemorandumPartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.MemorandumParty"
+
+    memorandum = factory.SubFactory(MemorandumFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cooperation.Initiative"
+
+    title = factory.Sequence(lambda n: f"Test initiative {n}")
+    kind = "project"
+    status = "planned"
