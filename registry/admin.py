@@ -1,12 +1,15 @@
 """Admin plumbing shared by the registry's apps."""
 
 from django.conf import settings
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import JSONField
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry.forms import LinesField
+from registry.models import ApiKey
 
 
 class BoundedCountPaginator(Paginator):
@@ -27,3 +30,49 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     formfield_overrides = {JSONField: {"form_class": LinesField}}
     save_on_top = True
+
+
+# --- REST API keys ------------------------------------------------------------------
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are issued with `manage.py issue_api_token` (the key is shown once);
+    here staff see who holds which key, set expiry and revoke."""
+
+    list_display = [
+        "prefix",
+        "organisation",
+        "user",
+        "note",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = ["revoked_at", "expires_at"]
+    list_select_related = ["organisation", "user"]
+    search_fields = ["prefix", "note", "organisation__acronym", "user__username"]
+    fields = [
+        "prefix",
+        "organisation",
+        "user",
+        "note",
+        "expires_at",
+        "revoked_at",
+        "created_at",
+        "last_used_at",
+    ]
+    readonly_fields = ["prefix", "organisation", "user", "created_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # the key must be shown to whoever issues it: use the command
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key.revoke()
+            count += 1
+        self.message_user(request, _("%d key(s) revoked.") % count, messages.SUCCESS)

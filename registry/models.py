@@ -1,7 +1,11 @@
 """Shared building blocks of the registry's records."""
 
+from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from registry.api.keys import VISIBLE_CHARS, generate_key, hash_key
 
 
 class IdentifierSequence(models.Model):
@@ -61,3 +65,112 @@ class PublicRecord(models.Model):
         if not self.public_id:
             self.public_id = IdentifierSequence.next_identifier(self.ID_PREFIX)
         super().save(*args, **kwargs)
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def find(self, presented: str) -> "ApiKey | None":
+        """The key matching a presented secret, whatever its state (None if unknown)."""
+        return (
+            self.select_related("user", "organisation")
+            .filter(key_hash=hash_key(presented))
+            .first()
+        )
+
+
+class ApiKey(models.Model):
+    """A key to the REST API, for a partner organisation (read, partner visibility)
+    or for a staff user (acts as that user: staff visibility, the user's permissions).
+
+    Only the SHA-256 of the key is stored; the key is shown once, when issued.
+    """
+
+    prefix = models.CharField(
+        _("key starts with"), max_length=16, editable=False, help_text=_("To tell keys apart.")
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "cooperation.Organisation",
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        null=True,
+        blank=True,
+        verbose_name=_("partner organisation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        null=True,
+        blank=True,
+        verbose_name=_("staff user"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    # How stale `last_used_at` may get before a request writes it again.
+    TOUCH_INTERVAL_SECONDS = 300
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(organisation__isnull=False, user__isnull=True)
+                    | models.Q(organisation__isnull=True, user__isnull=False)
+                ),
+                name="api_key_for_organisation_or_user",
+                violation_error_message=_("A key belongs to a partner organisation or to a user."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        holder = self.organisation or self.user
+        return f"{self.prefix}… ({holder})"
+
+    @classmethod
+    def issue(cls, *, organisation=None, user=None, note: str = "", expires_at=None):
+        """Create a key; returns (ApiKey, key). The key cannot be recovered later."""
+        key = generate_key()
+        api_key = cls(
+            prefix=key[:VISIBLE_CHARS],
+            key_hash=hash_key(key),
+            organisation=organisation,
+            user=user,
+            note=note,
+            expires_at=expires_at,
+        )
+        api_key.full_clean()
+        api_key.save()
+        return api_key, key
+
+    @property
+    def grants_partner_access(self) -> bool:
+        """Partner organisation keys read `partners` records (see registry.visibility)."""
+        return self.organisation_id is not None
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def touch(self) -> None:
+        """Record use, at most once per TOUCH_INTERVAL_SECONDS (not one write per request)."""
+        now = timezone.now()
+        if (
+            self.last_used_at is None
+            or (now - self.last_used_at).total_seconds() > self.TOUCH_INTERVAL_SECONDS
+        ):
+            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

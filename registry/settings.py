@@ -162,3 +162,59 @@ PAGES_MAP_TILES = (
     if os.environ.get("PAGES_MAP_TILE_URL")
     else None
 )
+
+# REST API
+# Partner keys, paging, throttles and OpenAPI (registry/api/). Rates are DRF rates
+# ("60/minute", "10000/day") per API key or staff session, and per anonymous IP.
+API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/minute")
+API_THROTTLE_KEY = os.environ.get("API_THROTTLE_KEY", "1200/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registry.api.authentication.ApiKeyAuthentication",
+        # Staff signed in to the admin can browse the API and the docs in the browser.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "registry.api.permissions.ReadAnyWriteStaffWithModelPermission"
+    ],
+    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.api.throttling.ApiKeyRateThrottle",
+        "registry.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "key": API_THROTTLE_KEY},
+    # Behind N reverse proxies, the client address is the N-th from the right of
+    # X-Forwarded-For; with 0 it is the connection's address (not spoofable).
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tajikistan Mineral Deposit Registry API",
+    "DESCRIPTION": (
+        "Deposits, reserves and international cooperation in geology of Tajikistan. "
+        "Send keys as `Authorization: Token <key>`; see docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: no internet needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DepositStatusEnum": "deposits.models.Deposit.Status",
+        "MemorandumStatusEnum": "cooperation.models.MemorandumStatus",
+        "InitiativeStatusEnum": "cooperation.models.Initiative.Status",
+        "DatePrecisionEnum": "cooperation.models.DatePrecision",
+    },
+}

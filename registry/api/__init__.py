@@ -1,0 +1,1 @@
+"""Plumbing shared by every app's REST API (v1): keys, paging, formats, errors, throttles."""

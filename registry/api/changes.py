@@ -1,0 +1,180 @@
+"""The change feed: every create, update and delete a partner needs to keep its copy in sync.
+
+Built from the history tables (django-simple-history). A change is listed when
+the caller may see the record after it, or could see it before it: a record
+that leaves the caller's view (made internal, say) is reported as `deleted`
+for that caller, and one that enters it as `created`. A reserve estimate is
+visible with its deposit as the deposit was at the time of the change.
+"""
+
+import datetime
+
+from django.apps import apps
+from django.db.models import Case as SQLCase
+from django.db.models import (
+    CharField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, viewsets
+
+from registry.api.permissions import ReadOnly
+from registry.api.viewsets import RegistryViewSetMixin
+
+CREATED, UPDATED, DELETED = "created", "updated", "deleted"
+COLUMNS = ("c_model", "c_id", "c_action", "c_at", "c_seq")
+
+
+class ChangeSerializer(serializers.Serializer):
+    model = serializers.ChoiceField(choices=["deposit", "reserve", "memorandum"], source="c_model")
+    id = serializers.CharField(
+        source="c_id",
+        help_text="The record's id in its resource (deposits/<id>/, reserves/<id>/, ...).",
+    )
+    action = serializers.ChoiceField(choices=[CREATED, UPDATED, DELETED], source="c_action")
+    at = serializers.DateTimeField(source="c_at")
+
+
+def parse_since(raw: str | None) -> datetime.datetime:
+    if not raw:
+        raise exceptions.ValidationError(
+            {"since": [_("Required: an ISO 8601 date or time, e.g. 2026-11-26T00:00:00Z.")]}
+        )
+    # An unencoded '+' of a UTC offset arrives as a space.
+    text = raw.strip().replace(" ", "+") if "T" in raw else raw.strip()
+    try:
+        value = parse_datetime(text)
+        if value is None:
+            day = parse_date(text)
+            value = datetime.datetime.combine(day, datetime.time()) if day else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise exceptions.ValidationError(
+            {
+                "since": [
+                    _("%(raw)r is not an ISO 8601 date or time (e.g. 2026-11-26T00:00:00Z).")
+                    % {"raw": raw}
+                ]
+            }
+        )
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def _latest(history, id_field: str, column: str, *, before: bool):
+    """The `column` of the record's history row just before (or at) the outer row's time."""
+    rows = history.objects.filter(id=OuterRef(id_field))
+    if before:
+        rows = rows.filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+    else:
+        rows = rows.filter(history_date__lte=OuterRef("history_date"))
+    return Subquery(rows.order_by("-history_date", "-history_id").values(column)[:1])
+
+
+def _visible_record_changes(model, label: str, since, levels):
+    """Changes of a model with its own `visibility` and `public_id` (deposits, memoranda)."""
+    history = model.history.model
+    visible_after = Q(visibility__in=levels)
+    visible_before = Q(previous_visibility__in=levels)
+    return (
+        history.objects.filter(history_date__gte=since)
+        .annotate(previous_visibility=_latest(history, "id", "visibility", before=True))
+        .filter(visible_after | visible_before)
+        .annotate(
+            c_model=Value(label, output_field=CharField()),
+            c_id=F("public_id"),
+            c_action=SQLCase(
+                When(history_type="-", then=Value(DELETED)),
+                When(~visible_after, then=Value(DELETED)),
+                When(history_type="+", then=Value(CREATED)),
+                When(~visible_before, then=Value(CREATED)),
+                default=Value(UPDATED),
+                output_field=CharField(),
+            ),
+            c_at=F("history_date"),
+            c_seq=F("history_id"),
+        )
+        .values(*COLUMNS)
+        .order_by()
+    )
+
+
+def _reserve_changes(since, levels):
+    estimates = apps.get_model("deposits", "ReserveEstimate").history.model
+    deposits = apps.get_model("deposits", "Deposit")
+    current = deposits.objects.filter(pk=OuterRef("deposit_id")).values("visibility")[:1]
+    deposit_visibility = Coalesce(
+        _latest(deposits.history.model, "deposit_id", "visibility", before=False),
+        Subquery(current),
+    )
+    return (
+        estimates.objects.filter(history_date__gte=since)
+        .annotate(deposit_visibility=deposit_visibility)
+        .filter(deposit_visibility__in=levels)
+        .annotate(
+            c_model=Value("reserve", output_field=CharField()),
+            c_id=Cast("id", output_field=CharField()),
+            c_action=SQLCase(
+                When(history_type="+", then=Value(CREATED)),
+                When(history_type="-", then=Value(DELETED)),
+                default=Value(UPDATED),
+                output_field=CharField(),
+            ),
+            c_at=F("history_date"),
+            c_seq=F("history_id"),
+        )
+        .values(*COLUMNS)
+        .order_by()
+    )
+
+
+def change_feed(since, levels):
+    """All changes since `since` the caller may see, oldest first (one SQL UNION)."""
+    parts = [
+        _visible_record_changes(apps.get_model("deposits", "Deposit"), "deposit", since, levels),
+        _reserve_changes(since, levels),
+    ]
+    if apps.is_installed("cooperation"):
+        memorandum = apps.get_model("cooperation", "Memorandum")
+        parts.append(_visible_record_changes(memorandum, "memorandum", since, levels))
+    first, *rest = parts
+    return first.union(*rest, all=True).order_by("c_at", "c_model", "c_seq")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "since",
+            OpenApiTypes.DATETIME,
+            required=True,
+            description="ISO 8601 date or time; changes at or after it are listed.",
+        )
+    ]
+)
+class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
+    """Creates, updates and deletes of deposits, reserve estimates and memoranda since
+    `since`, oldest first. A record that left the caller's view is `deleted`."""
+
+    serializer_class = ChangeSerializer
+    permission_classes = [ReadOnly]
+    filter_backends = []  # `since` is the one parameter, validated by parse_since
+
+    def list(self, request, *args, **kwargs):
+        since = parse_since(request.query_params.get("since"))
+        page = self.paginate_queryset(change_feed(since, self.levels))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

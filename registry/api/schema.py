@@ -1,0 +1,101 @@
+"""OpenAPI: every operation documents the status codes the API really answers."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": (
+        "`detail` explains a 401/403/404/409/412/429; a 400 names each bad parameter or "
+        'field with a list of reasons, e.g. `{"bbox": ["Give four numbers ..."]}`.'
+    ),
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid parameter or body; the JSON names each parameter or field and the reason.",
+    "401": "Missing credentials for a write, or an invalid, revoked or expired key.",
+    "403": "The key may not do this (partner keys are read-only; staff need the permission).",
+    "404": "No such record, or one outside the caller's visibility; or a page past the end.",
+    "409": "The record is still referred to by others; nothing was deleted.",
+    "412": "If-Match does not match the record's current ETag; nothing was changed.",
+    "429": "Too many requests for this key or address; retry after `Retry-After` seconds.",
+}
+
+
+class RegistryAutoSchema(AutoSchema):
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "GET":
+            parameters += [
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="An ETag read earlier: answers 304 while it still matches.",
+                ),
+                OpenApiParameter(
+                    "ETag",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    response=[200, 304],
+                    description="Digest of the representation (not sent on streamed exports).",
+                ),
+            ]
+        if self.method in ("PUT", "PATCH", "DELETE"):
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag read with GET; a stale one answers 412.",
+                )
+            )
+        parameters.append(
+            OpenApiParameter(
+                "Retry-After",
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds to wait before the next request.",
+            )
+        )
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = ["400", "401", "404", "429"]
+        if self.method == "GET":
+            responses.setdefault(
+                "304",
+                self._get_response_for_code(None, "304", direction=direction)
+                | {"description": "Not modified: If-None-Match matches the current ETag."},
+            )
+        else:
+            codes.append("403")
+        if self.method in ("PUT", "PATCH", "DELETE"):
+            codes.append("412")
+        if self.method == "DELETE":
+            codes.append("409")
+        for code in codes:
+            if code not in responses:
+                response = self._get_response_for_code(ERROR_SCHEMA, code, direction=direction)
+                response["description"] = ERROR_DESCRIPTIONS[code]
+                responses[code] = response
+        return dict(sorted(responses.items()))
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "registry.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`: a partner organisation's key or a staff key.",
+        }

@@ -1,0 +1,53 @@
+"""Serializer pieces shared by the apps: the admin's validation for API writes."""
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ManyToManyField
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+
+class FullCleanMixin:
+    """Runs the model's `full_clean()` on the record as it would be saved.
+
+    The admin validates through the model (field validators, `clean()`, unique
+    checks); so does the API, with errors keyed by the API's field names. Only
+    the fields this serializer writes are checked, as a ModelForm checks only
+    its own fields.
+    """
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        concrete = {
+            f.name: f for f in model._meta.get_fields() if f.concrete and not f.auto_created
+        }
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        for name, value in attrs.items():
+            field = concrete.get(name)
+            if field is not None and not isinstance(field, ManyToManyField):
+                setattr(candidate, name, value)
+        written = {
+            field.source
+            for field in self.fields.values()
+            if not field.read_only and field.source in concrete
+        }
+        try:
+            candidate.full_clean(exclude=[name for name in concrete if name not in written])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(self._api_errors(error)) from None
+        self.validate_candidate(candidate, attrs)
+        return attrs
+
+    def validate_candidate(self, candidate, attrs) -> None:
+        """Hook for rules that involve related rows (raise serializers.ValidationError)."""
+
+    def _api_errors(self, error: DjangoValidationError) -> dict:
+        field_names = {field.source: name for name, field in self.fields.items()}
+        errors = {}
+        for name, messages in error.message_dict.items():
+            if name == "__all__":
+                name = api_settings.NON_FIELD_ERRORS_KEY
+            errors[field_names.get(name, name)] = messages
+        return errors

@@ -1,0 +1,108 @@
+"""The base of every registry viewset: visibility, conditional requests, safe writes."""
+
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, viewsets
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import JSONRenderer
+
+from registry.api.conditional import ConditionalRequestMixin
+from registry.api.exports import EXPORT_FORMATS
+from registry.visibility import ALL_LEVELS, visibility_levels
+
+
+def with_tiebreaker(queryset):
+    """The queryset ordered down to the primary key, so walking the pages of a list
+    visits every record exactly once (`ordering=region` alone would not). Ties of an
+    explicit ordering fall back to the model's default ordering (by name, ...)."""
+    query = queryset.query
+    default = list(query.get_meta().ordering)
+    ordering = list(query.order_by) or (default if query.default_ordering else [])
+    for term in [*default, "pk"]:
+        names = {o.lstrip("-") for o in ordering if isinstance(o, str)}
+        if names & {"pk", "id"}:
+            break
+        if not isinstance(term, str) or term.lstrip("-") not in names:
+            ordering.append(term)
+    return queryset.order_by(*ordering)
+
+
+class RegistryViewSetMixin(ConditionalRequestMixin):
+    """Shared behaviour of the registry's viewsets.
+
+    - `levels` are the visibility levels of the caller (registry.visibility).
+    - An unknown `?format=` is a 400 naming `format`, not DRF's bare 404.
+    - Errors of a CSV/GeoJSON request are answered in JSON, the one error format.
+    - Lists are ordered down to the primary key (stable paging).
+    - Writes lock the record and honour If-Match.
+    """
+
+    @property
+    def levels(self) -> frozenset[str]:
+        return visibility_levels(self.request)
+
+    @property
+    def caller_is_staff(self) -> bool:
+        return self.levels == ALL_LEVELS
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            formats = ", ".join(r.format for r in self.get_renderers())
+            raise exceptions.ValidationError(
+                {"format": [_("Unknown format; use one of: %s.") % formats]}
+            ) from None
+
+    def handle_exception(self, exc):
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format in EXPORT_FORMATS:
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    def prepare_objects(self, records) -> None:
+        """Hook: complete records before they are serialised (e.g. reserve shares)."""
+
+    def get_object(self):
+        instance = super().get_object()
+        self.prepare_objects([instance])
+        if self.request.method not in SAFE_METHODS:
+            self.check_if_match(instance)
+        return instance
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            self.prepare_objects(page)
+        return page
+
+    def filter_queryset(self, queryset):
+        return with_tiebreaker(super().filter_queryset(queryset))
+
+    def lock_for_write(self, queryset):
+        """Row lock for the duration of a write's transaction (no lost updates)."""
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            return queryset.select_for_update(of=("self",))
+        return queryset
+
+
+class RegistryReadOnlyViewSet(RegistryViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class RegistryModelViewSet(RegistryViewSetMixin, viewsets.ModelViewSet):
+    """Read and write; each write is one transaction (the record and its history rows)."""
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)

@@ -1,0 +1,63 @@
+"""Issue an API key: a partner organisation's read-only key, or a key acting as a staff user.
+
+The key is printed once and only its hash is stored; revoke or set expiry in the admin.
+"""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from registry.models import ApiKey
+
+
+class Command(BaseCommand):
+    help = (
+        "Print a new API key: `issue_api_token KIGAM` for a partner organisation (read-only, "
+        "partner visibility) or `issue_api_token --user USERNAME` for a staff user."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("acronym", nargs="?", help="Acronym of the partner organisation.")
+        parser.add_argument("--user", help="Username of a staff user the key acts as.")
+        parser.add_argument("--days", type=int, help="Expire the key after this many days.")
+        parser.add_argument("--note", default="", help="What the key is for (shown in the admin).")
+
+    def handle(self, *args, acronym=None, user=None, days=None, note="", **options):
+        if bool(acronym) == bool(user):
+            raise CommandError("Give either an organisation acronym or --user USERNAME.")
+        if days is not None and days < 1:
+            raise CommandError("--days must be 1 or more.")
+        expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
+        if acronym:
+            holder = {"organisation": self._organisation(acronym)}
+        else:
+            holder = {"user": self._staff_user(user)}
+        _api_key, key = ApiKey.issue(note=note, expires_at=expires_at, **holder)
+        self.stdout.write(key)
+        holder_name = holder.get("organisation") or holder.get("user")
+        self.stderr.write(
+            f"Key for {holder_name} issued; it is shown only this once. "
+            "Send it as 'Authorization: Token <key>'."
+        )
+
+    def _organisation(self, acronym):
+        from cooperation.models import Organisation
+
+        matches = list(Organisation.objects.filter(acronym__iexact=acronym.strip()))
+        if not matches:
+            raise CommandError(f"No organisation with the acronym {acronym!r}.")
+        if len(matches) > 1:
+            names = "; ".join(f"{o.public_id} {o.name}" for o in matches)
+            raise CommandError(f"The acronym {acronym!r} is ambiguous: {names}.")
+        return matches[0]
+
+    def _staff_user(self, username):
+        try:
+            user = get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user {username!r}.") from None
+        if not (user.is_active and user.is_staff):
+            raise CommandError(f"User {username!r} is not an active staff user.")
+        return user
