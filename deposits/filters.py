@@ -188,7 +188,10 @@ class ReserveEstimateFilterSet(filters.FilterSet):
     """Reserve estimates: by mineral, GKZ/CRIRSCO category, region and deposit."""
 
     mineral = CodeFilter(
-        label=_("Mineral"), queryset=Mineral.objects.all(), to_field_name="code"
+        label=_("Mineral"),
+        queryset=Mineral.objects.all(),
+        to_field_name="code",
+        field_name="mineral__code",
     )
     category = filters.MultipleChoiceFilter(
         label=_("Category"), choices=ReserveEstimate.Category.choices
@@ -197,10 +200,13 @@ class ReserveEstimateFilterSet(filters.FilterSet):
         label=_("Region"),
         queryset=Region.objects.all(),
         to_field_name="code",
-        field_name="deposit__region",
+        field_name="deposit__region__code",
     )
     deposit = CodeFilter(
-        label=_("Deposit"), queryset=_visible_deposits, to_field_name="public_id"
+        label=_("Deposit"),
+        queryset=_visible_deposits,
+        to_field_name="public_id",
+        field_name="deposit__public_id",
     )
     balance = filters.BooleanFilter(label=_("Balance reserves"), widget=forms.NullBooleanSelect)
 

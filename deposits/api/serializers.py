@@ -1,0 +1,255 @@
+"""The deposits resources of API v1: field names here are the public contract."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from deposits.models import (
+    Deposit,
+    DepositCommodity,
+    District,
+    MetallogenicBelt,
+    Mineral,
+    Region,
+    ReserveEstimate,
+)
+from deposits.services import COMPUTED, REPORTED, attach_reserve_shares
+from registry.api.serializers import FullCleanMixin
+
+SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
+
+
+def code_field(model, **kwargs):
+    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects.all(), **kwargs)
+
+
+def coordinate_field():
+    # Coordinates are JSON numbers (GIS tools expect them); quantities stay exact strings.
+    return serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        coerce_to_string=False,
+        allow_null=True,
+        required=False,
+    )
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    deposit_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "name_ru", "name_tg", "deposit_count"]
+
+
+class MineralSerializer(serializers.ModelSerializer):
+    deposit_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Mineral
+        fields = [
+            "code",
+            "symbol",
+            "name",
+            "name_ru",
+            "name_tg",
+            "group",
+            "is_critical",
+            "unit",
+            "deposit_count",
+        ]
+
+
+class BeltSerializer(serializers.ModelSerializer):
+    deposit_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = MetallogenicBelt
+        fields = ["code", "name", "name_ru", "name_tg", "description", "sources", "deposit_count"]
+
+
+RESERVE_FIGURES = [
+    "mineral",
+    "category",
+    "balance",
+    "quantity",
+    "unit",
+    "ore_tonnage",
+    "grade",
+    "grade_unit",
+    "as_of",
+    "as_of_precision",
+    "approved_by",
+    "protocol",
+    "source",
+]
+
+
+class DepositReserveSerializer(serializers.ModelSerializer):
+    """A reserve estimate as listed inside its deposit (read-only; write via reserves/)."""
+
+    mineral = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ReserveEstimate
+        fields = ["id", *RESERVE_FIGURES]
+        read_only_fields = fields
+
+
+class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
+    """A reserve estimate of reserves/; `deposit` is the deposit's public id."""
+
+    deposit = serializers.SlugRelatedField(slug_field="public_id", queryset=Deposit.objects.all())
+    mineral = code_field(Mineral)
+
+    class Meta:
+        model = ReserveEstimate
+        fields = ["id", "deposit", *RESERVE_FIGURES, "note"]
+
+
+class CommoditySerializer(serializers.ModelSerializer):
+    """One mineral of a deposit with its share of the national reserves of that mineral."""
+
+    mineral = code_field(Mineral)
+    reserve_share_pct = serializers.DecimalField(
+        source="share.pct",
+        max_digits=6,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text=_("Share of the national reserves of this mineral, in percent."),
+    )
+    share_basis = serializers.ChoiceField(
+        source="share.basis",
+        choices=SHARE_BASES,
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "computed: from balance A+B+C1 estimates; reported: a published figure "
+            "(see reported_share_source); null: unknown."
+        ),
+    )
+
+    class Meta:
+        model = DepositCommodity
+        fields = [
+            "mineral",
+            "role",
+            "reserve_share_pct",
+            "share_basis",
+            "reported_share_pct",
+            "reported_share_source",
+        ]
+
+
+class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=160), required=False, default=list
+    )
+    sources = serializers.ListField(
+        child=serializers.CharField(max_length=2000), required=False, default=list
+    )
+    region = code_field(Region, allow_null=True, required=False)
+    district = code_field(District, allow_null=True, required=False)
+    belt = code_field(MetallogenicBelt, allow_null=True, required=False)
+    latitude = coordinate_field()
+    longitude = coordinate_field()
+    commodities = CommoditySerializer(
+        many=True,
+        required=False,
+        help_text=_("On write, the complete list of the deposit's minerals (replaces it)."),
+    )
+    reserves = DepositReserveSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Deposit
+        fields = [
+            "id",
+            "name",
+            "aliases",
+            "region",
+            "district",
+            "latitude",
+            "longitude",
+            "status",
+            "deposit_type",
+            "belt",
+            "exploration_level",
+            "description",
+            "visibility",
+            "commodities",
+            "reserves",
+            "sources",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, instance):
+        if any(not hasattr(c, "share") for c in instance.commodities.all()):
+            attach_reserve_shares([instance])
+        return super().to_representation(instance)
+
+    def validate_commodities(self, items):
+        seen = set()
+        for item in items:
+            code = item["mineral"].code
+            if code in seen:
+                raise serializers.ValidationError(
+                    _("Mineral %(code)s is listed twice.") % {"code": code}
+                )
+            seen.add(code)
+        return items
+
+    def validate_candidate(self, candidate, attrs):
+        """The admin's rule for reported shares, row by row (DepositCommodity.clean)."""
+        items = attrs.get("commodities")
+        if items is None:
+            return
+        errors, failed = [], False
+        for item in items:
+            row = DepositCommodity(deposit_id=candidate.pk, **item)
+            try:
+                row.clean()
+            except DjangoValidationError as error:
+                errors.append(error.message_dict)
+                failed = True
+            else:
+                errors.append({})
+        if failed:
+            raise serializers.ValidationError({"commodities": errors})
+
+    def create(self, validated_data):
+        items = validated_data.pop("commodities", None)
+        deposit = Deposit.objects.create(**validated_data)
+        if items is not None:
+            self._save_commodities(deposit, items)
+        return deposit
+
+    def update(self, instance, validated_data):
+        items = validated_data.pop("commodities", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save()
+        if items is not None:
+            self._save_commodities(instance, items)
+        return instance
+
+    @staticmethod
+    def _save_commodities(deposit, items) -> None:
+        """Make the deposit's minerals exactly `items`, touching only rows that change
+        (each change is one history record)."""
+        existing = {c.mineral_id: c for c in DepositCommodity.objects.filter(deposit=deposit)}
+        for item in items:
+            row = existing.pop(item["mineral"].pk, None)
+            changed = row is None
+            if row is None:
+                row = DepositCommodity(deposit=deposit, mineral=item["mineral"])
+            for name, value in item.items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+                    changed = True
+            if changed:
+                row.save()
+        for row in existing.values():
+            row.delete()

@@ -1,0 +1,13 @@
+"""Routes of the deposits resources; registry/api/urls.py mounts them under /api/v1/."""
+
+from deposits.api import views
+
+
+def register(router) -> None:
+    router.register("regions", views.RegionViewSet, basename="region")
+    router.register("minerals", views.MineralViewSet, basename="mineral")
+    router.register("belts", views.BeltViewSet, basename="belt")
+    router.register("deposits", views.DepositViewSet, basename="deposit")
+    router.register("reserves", views.ReserveEstimateViewSet, basename="reserve")
+    router.register("stats/minerals", views.MineralStatisticsViewSet, basename="stats-mineral")
+    router.register("stats/regions", views.RegionStatisticsViewSet, basename="stats-region")

@@ -1,0 +1,214 @@
+"""Viewsets of the deposits resources: regions, minerals, belts, deposits, reserves, statistics."""
+
+from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from deposits.api import exports, stats
+from deposits.api.serializers import (
+    BeltSerializer,
+    DepositSerializer,
+    MineralSerializer,
+    RegionSerializer,
+    ReserveEstimateSerializer,
+)
+from deposits.filters import DepositFilterSet, MineralFilterSet, ReserveEstimateFilterSet
+from deposits.models import (
+    Deposit,
+    DepositCommodity,
+    MetallogenicBelt,
+    Mineral,
+    Region,
+    ReserveEstimate,
+)
+from deposits.services import attach_reserve_shares
+from registry.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
+from registry.api.permissions import ReadOnly
+from registry.api.viewsets import (
+    RegistryModelViewSet,
+    RegistryReadOnlyViewSet,
+)
+
+
+class RegionViewSet(RegistryReadOnlyViewSet):
+    """Regions (ISO 3166-2:TJ) with the number of deposits the caller may see."""
+
+    serializer_class = RegionSerializer
+    permission_classes = [ReadOnly]
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return Region.objects.annotate(
+            deposit_count=Count("deposits", filter=Q(deposits__visibility__in=self.levels))
+        ).order_by("code")
+
+
+class MineralViewSet(RegistryReadOnlyViewSet):
+    """Minerals (commodities) by code, with the number of deposits the caller may see."""
+
+    serializer_class = MineralSerializer
+    permission_classes = [ReadOnly]
+    filterset_class = MineralFilterSet
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return Mineral.objects.annotate(
+            deposit_count=Count(
+                "commodities",
+                filter=Q(commodities__deposit__visibility__in=self.levels),
+            )
+        ).order_by("code")
+
+
+class BeltViewSet(RegistryReadOnlyViewSet):
+    """Metallogenic belts, by code."""
+
+    serializer_class = BeltSerializer
+    permission_classes = [ReadOnly]
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return MetallogenicBelt.objects.annotate(
+            deposit_count=Count("deposits", filter=Q(deposits__visibility__in=self.levels))
+        ).order_by("code")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Deposits the caller may see. `?format=csv` and `?format=geojson` stream the "
+            "whole filtered list (not paged)."
+        )
+    )
+)
+class DepositViewSet(RegistryModelViewSet):
+    """Deposits by public identifier (`TJD-000017`), with minerals, shares and reserves."""
+
+    serializer_class = DepositSerializer
+    filterset_class = DepositFilterSet
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, GeoJSONRenderer]
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action != "list":
+            renderers = [r for r in renderers if r.format not in EXPORT_FORMATS]
+        return renderers
+
+    def get_queryset(self):
+        commodities = DepositCommodity.objects.select_related("mineral").order_by(
+            "role", "mineral__name"
+        )
+        reserves = ReserveEstimate.objects.select_related("mineral")
+        queryset = (
+            Deposit.objects.visible_to(self.levels)
+            .select_related("region", "district", "belt")
+            .prefetch_related(
+                Prefetch("commodities", queryset=commodities),
+                Prefetch("reserves", queryset=reserves),
+            )
+        )
+        return self.lock_for_write(queryset)
+
+    def filter_queryset(self, queryset):
+        params = self.request.query_params
+        if "visibility" in params and not self.caller_is_staff:
+            raise exceptions.ValidationError(
+                {"visibility": [_("Only staff keys may filter by visibility.")]}
+            )
+        # The pages' select also sends "unknown"; the API takes true or false only.
+        if params.get("critical", "").lower() not in ("", "true", "false"):
+            raise exceptions.ValidationError({"critical": [_("Give true or false.")]})
+        return super().filter_queryset(queryset)
+
+    def prepare_objects(self, deposits) -> None:
+        attach_reserve_shares(deposits)
+
+    def list(self, request, *args, **kwargs):
+        export = {
+            CSVRenderer.format: exports.deposits_csv,
+            GeoJSONRenderer.format: exports.deposits_geojson,
+        }.get(request.accepted_renderer.format)
+        if export is not None:
+            return export(self.filter_queryset(self.get_queryset()))
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        deposit = serializer.save()
+        serializer.instance = self.get_object_for_response(deposit)
+
+    def perform_update(self, serializer):
+        deposit = serializer.save()
+        serializer.instance = self.get_object_for_response(deposit)
+
+    def get_object_for_response(self, deposit):
+        """The saved deposit re-read with its minerals, reserves and shares."""
+        deposit = self.get_queryset().get(pk=deposit.pk)
+        attach_reserve_shares([deposit])
+        return deposit
+
+
+class ReserveEstimateViewSet(RegistryModelViewSet):
+    """Reserve estimates, each naming its deposit; visible with their deposit only."""
+
+    serializer_class = ReserveEstimateSerializer
+    filterset_class = ReserveEstimateFilterSet
+
+    def get_queryset(self):
+        queryset = (
+            ReserveEstimate.objects.filter(deposit__visibility__in=self.levels)
+            .select_related("deposit", "mineral")
+            .order_by("deposit__public_id", "mineral__code", "category", "-as_of", "pk")
+        )
+        return self.lock_for_write(queryset)
+
+
+class _StatisticsViewSet(RegistryReadOnlyViewSet):
+    permission_classes = [ReadOnly]
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def build(self, records) -> list[dict]:
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_serializer(self.build(page), many=True).data
+        return self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        return Response(self.get_serializer(self.build([record])[0]).data)
+
+
+class MineralStatisticsViewSet(_StatisticsViewSet):
+    """Per mineral: visible deposits, totals by GKZ category and unit, deposits by share."""
+
+    serializer_class = stats.MineralStatisticsSerializer
+    filterset_class = MineralFilterSet
+
+    def get_queryset(self):
+        return Mineral.objects.order_by("code")
+
+    def build(self, minerals):
+        return stats.mineral_statistics(minerals, Deposit.objects.visible_to(self.levels))
+
+
+class RegionStatisticsViewSet(_StatisticsViewSet):
+    """Per region: visible deposits and, per mineral, totals and deposits by share."""
+
+    serializer_class = stats.RegionStatisticsSerializer
+
+    def get_queryset(self):
+        return Region.objects.order_by("code")
+
+    def build(self, regions):
+        return stats.region_statistics(regions, Deposit.objects.visible_to(self.levels))
