@@ -1,0 +1,259 @@
+"""The cooperation resources of API v1: organisations, people, topics, events,
+memoranda and initiatives, each addressed by its public identifier."""
+
+from rest_framework import serializers
+
+from cooperation.models import (
+    Commitment,
+    Event,
+    EventParticipant,
+    EventTopic,
+    Initiative,
+    Memorandum,
+    MemorandumParty,
+    MemorandumTransition,
+    Organisation,
+    Person,
+    Topic,
+)
+from deposits.models import Deposit, Mineral
+from registry.api.serializers import FullCleanMixin
+
+
+def public_ids(model, **kwargs):
+    """Related records by public id; lists of them read what the view prefetched
+    (only records the caller may see)."""
+    return serializers.SlugRelatedField(
+        slug_field="public_id", queryset=model.objects.all(), **kwargs
+    )
+
+
+def mineral_codes(**kwargs):
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=Mineral.objects.all(), many=True, required=False, **kwargs
+    )
+
+
+class RecordSerializer(FullCleanMixin, serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    sources = serializers.ListField(
+        child=serializers.CharField(max_length=2000), required=False, default=list
+    )
+
+
+class OrganizationSerializer(RecordSerializer):
+    parent = public_ids(Organisation, allow_null=True, required=False)
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "name",
+            "name_ru",
+            "name_tg",
+            "name_native",
+            "acronym",
+            "country",
+            "kind",
+            "parent",
+            "website",
+            "description",
+            "sources",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PersonSerializer(RecordSerializer):
+    organisation = public_ids(Organisation, allow_null=True, required=False)
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "name",
+            "name_ru",
+            "name_tg",
+            "title",
+            "organisation",
+            "sources",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TopicSerializer(RecordSerializer):
+    minerals = mineral_codes()
+    deposits = public_ids(Deposit, many=True, required=False)
+
+    class Meta:
+        model = Topic
+        fields = [
+            "id",
+            "name",
+            "name_ru",
+            "name_tg",
+            "description",
+            "description_ru",
+            "description_tg",
+            "minerals",
+            "deposits",
+            "sources",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    person = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+    class Meta:
+        model = EventParticipant
+        fields = ["organisation", "person", "role"]
+
+
+class EventTopicSerializer(serializers.ModelSerializer):
+    topic = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+    class Meta:
+        model = EventTopic
+        fields = ["topic", "role"]
+
+
+class EventSerializer(RecordSerializer):
+    participants = ParticipantSerializer(many=True, read_only=True)
+    topics = EventTopicSerializer(source="topic_links", many=True, read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "start_date",
+            "end_date",
+            "place",
+            "host_country",
+            "description",
+            "outcome",
+            "participants",
+            "topics",
+            "sources",
+            "visibility",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PartySerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    signatory = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+    class Meta:
+        model = MemorandumParty
+        fields = ["organisation", "signatory"]
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MemorandumTransition
+        fields = ["status", "date", "date_precision", "correction", "note", "recorded_at"]
+        read_only_fields = ["recorded_at"]
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    party = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+
+    class Meta:
+        model = Commitment
+        fields = ["party", "text", "source"]
+
+
+class MemorandumSerializer(RecordSerializer):
+    parties = PartySerializer(many=True, read_only=True)
+    transitions = TransitionSerializer(many=True, read_only=True)
+    commitments = CommitmentSerializer(many=True, read_only=True)
+    topics = public_ids(Topic, many=True, required=False)
+    minerals = mineral_codes()
+    deposits = public_ids(Deposit, many=True, required=False)
+    events = public_ids(Event, many=True, required=False)
+
+    class Meta:
+        model = Memorandum
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "status",
+            "signed_on",
+            "signed_on_precision",
+            "signed_place",
+            "term_years",
+            "valid_until",
+            "description",
+            "parties",
+            "transitions",
+            "commitments",
+            "topics",
+            "minerals",
+            "deposits",
+            "events",
+            "sources",
+            "visibility",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status"]
+
+
+class InitiativeSerializer(RecordSerializer):
+    lead_organisation = public_ids(Organisation, allow_null=True, required=False)
+    partners = public_ids(Organisation, many=True, required=False)
+    memorandum = public_ids(Memorandum, allow_null=True, required=False)
+    events = public_ids(Event, many=True, required=False)
+    topics = public_ids(Topic, many=True, required=False)
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "status",
+            "description",
+            "lead_organisation",
+            "partners",
+            "start_date",
+            "end_date",
+            "date_precision",
+            "memorandum",
+            "events",
+            "topics",
+            "sources",
+            "visibility",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # A memorandum the caller may not see is not named.
+        levels = self.context.get("levels")
+        memorandum = instance.memorandum
+        if levels is not None and memorandum is not None and memorandum.visibility not in levels:
+            data["memorandum"] = None
+        return data
+
+
+class RecordTransitionSerializer(serializers.Serializer):
+    """A lifecycle step to record (cooperation.services.record_transition checks the rules)."""
+
+    status = serializers.ChoiceField(choices=Memorandum.Status.choices)
+    date = serializers.DateField()
+    date_precision = serializers.ChoiceField(
+        choices=MemorandumTransition._meta.get_field("date_precision").choices,
+        required=False,
+    )
+    correction = serializers.BooleanField(required=False, default=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,148 @@
+"""Viewsets of the cooperation resources. Events, memoranda and initiatives carry a
+visibility; deposits, events and memoranda they point at are listed only when
+the caller may see them."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cooperation.api import filtersets
+from cooperation.api.serializers import (
+    EventSerializer,
+    InitiativeSerializer,
+    MemorandumSerializer,
+    OrganizationSerializer,
+    PersonSerializer,
+    RecordTransitionSerializer,
+    TopicSerializer,
+)
+from cooperation.models import (
+    Event,
+    EventParticipant,
+    EventTopic,
+    Initiative,
+    Memorandum,
+    MemorandumParty,
+    Organisation,
+    Person,
+    Topic,
+)
+from cooperation.services import record_transition
+from deposits.models import Deposit
+from registry.api.viewsets import RegistryModelViewSet
+
+
+class _RecordViewSet(RegistryModelViewSet):
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+
+    def visible(self, model):
+        return model.objects.visible_to(self.levels)
+
+
+class OrganizationViewSet(_RecordViewSet):
+    """Partner agencies and domestic bodies, with their country (ISO 3166-1)."""
+
+    serializer_class = OrganizationSerializer
+    filterset_class = filtersets.OrganizationFilterSet
+
+    def get_queryset(self):
+        return self.lock_for_write(Organisation.objects.select_related("parent"))
+
+
+class PersonViewSet(_RecordViewSet):
+    serializer_class = PersonSerializer
+    filterset_class = filtersets.PersonFilterSet
+
+    def get_queryset(self):
+        return self.lock_for_write(Person.objects.select_related("organisation"))
+
+
+class TopicViewSet(_RecordViewSet):
+    serializer_class = TopicSerializer
+
+    def get_queryset(self):
+        return self.lock_for_write(
+            Topic.objects.prefetch_related(
+                "minerals", Prefetch("deposits", queryset=self.visible(Deposit))
+            )
+        )
+
+
+class EventViewSet(_RecordViewSet):
+    """Roundtables, forums, visits: participants (organisation, person, role) and topics."""
+
+    serializer_class = EventSerializer
+    filterset_class = filtersets.EventFilterSet
+
+    def get_queryset(self):
+        participants = EventParticipant.objects.select_related("organisation", "person")
+        topics = EventTopic.objects.select_related("topic")
+        return self.lock_for_write(
+            self.visible(Event).prefetch_related(
+                Prefetch("participants", queryset=participants),
+                Prefetch("topic_links", queryset=topics),
+            )
+        )
+
+
+class MemorandumViewSet(_RecordViewSet):
+    """Memoranda and agreements: parties, lifecycle (status, transitions), commitments,
+    linked minerals, deposits, topics and events. The status changes only by
+    recording a transition (POST memoranda/<id>/transitions/)."""
+
+    serializer_class = MemorandumSerializer
+    filterset_class = filtersets.MemorandumFilterSet
+
+    def get_queryset(self):
+        parties = MemorandumParty.objects.select_related("organisation", "signatory")
+        return self.lock_for_write(
+            self.visible(Memorandum).prefetch_related(
+                Prefetch("parties", queryset=parties),
+                "transitions",
+                "commitments__party",
+                "topics",
+                "minerals",
+                Prefetch("deposits", queryset=self.visible(Deposit)),
+                Prefetch("events", queryset=self.visible(Event)),
+            )
+        )
+
+    @extend_schema(request=RecordTransitionSerializer, responses={201: MemorandumSerializer})
+    @action(detail=True, methods=["post"], url_path="transitions")
+    def record_transition(self, request, *args, **kwargs):
+        """Record a lifecycle step (the same rules as the admin); it becomes the status."""
+        memorandum = self.get_object()
+        step = RecordTransitionSerializer(data=request.data)
+        step.is_valid(raise_exception=True)
+        data = step.validated_data
+        record_transition(
+            memorandum,
+            data["status"],
+            data["date"],
+            data["note"],
+            correction=data["correction"],
+            **({"date_precision": data["date_precision"]} if "date_precision" in data else {}),
+        )
+        memorandum = self.get_queryset().get(pk=memorandum.pk)
+        return Response(self.get_serializer(memorandum).data, status=status.HTTP_201_CREATED)
+
+
+class InitiativeViewSet(_RecordViewSet):
+    serializer_class = InitiativeSerializer
+    filterset_class = filtersets.InitiativeFilterSet
+
+    def get_queryset(self):
+        return self.lock_for_write(
+            self.visible(Initiative)
+            .select_related("lead_organisation", "memorandum")
+            .prefetch_related(
+                "partners", "topics", Prefetch("events", queryset=self.visible(Event))
+            )
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "levels": self.levels}
