@@ -112,6 +112,30 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.save()
 
 
+# --- REST API (tests/test_api_*.py) -------------------------------------------------
+
+
+class PartnerOrganisationFactory(factory.django.DjangoModelFactory):
+    """A partner agency that holds a read key."""
+
+    class Meta:
+        model = "cooperation.Organisation"
+        django_get_or_create = ["name", "country"]
+
+    name = "Korea Institute of Geoscience and Mineral Resources"
+    acronym = "KIGAM"
+    country = "KR"
+    kind = "geological-survey"
+
+
+def issue_api_key(*, organisation=None, user=None, **kwargs) -> str:
+    """A fresh API key for a partner organisation or a user; returns the key itself."""
+    from registry.models import ApiKey
+
+    _api_key, key = ApiKey.issue(organisation=organisation, user=user, **kwargs)
+    return key
+
+
 # --- cooperation (tests/test_cooperation_*.py) --------------------------------------
 
 import datetime  # noqa: E402

@@ -1,0 +1,167 @@
+"""API keys: issuing, hashing, revocation, expiry, throttling."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from registry.api.keys import hash_key
+from registry.models import ApiKey
+from tests.factories import DepositFactory, PartnerOrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DEPOSITS = "/api/v1/deposits/"
+
+
+def issue(*args) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("issue_api_token", *args, stdout=out, stderr=err)
+    return out.getvalue().strip()
+
+
+def test_issue_api_token_for_a_partner_prints_a_read_only_key(api_client, partner_org):
+    DepositFactory(name="Partners only", visibility="partners")
+    key = issue("kigam")  # acronyms match in any case
+
+    api_key = ApiKey.objects.get()
+    assert api_key.organisation == partner_org and api_key.user is None
+    assert api_key.key_hash == hash_key(key) and key not in api_key.key_hash
+    assert key.startswith(api_key.prefix)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get(DEPOSITS).json()["count"] == 1
+    assert api_client.post(DEPOSITS, {"name": "x"}, format="json").status_code == 403
+
+
+def test_issue_api_token_for_a_staff_user_acts_as_that_user(api_client, editor):
+    DepositFactory(visibility="internal")
+    key = issue("--user", "editor", "--days", "30", "--note", "ministry ETL")
+
+    api_key = ApiKey.objects.get()
+    assert api_key.user == editor and api_key.note == "ministry ETL"
+    assert api_key.expires_at > timezone.now() + datetime.timedelta(days=29)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get(DEPOSITS).json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["NOPE"], "No organisation"),
+        (["--user", "ghost"], "No user"),
+        ([], "either"),
+        (["KIGAM", "--user", "editor"], "either"),
+        (["--user", "outsider"], "not an active staff user"),
+        (["KIGAM", "--days", "0"], "--days"),
+    ],
+)
+def test_issue_api_token_refuses_bad_input_and_issues_nothing(partner_org, editor, args, message):
+    UserFactory(username="outsider", is_staff=False)
+    with pytest.raises(CommandError, match=message):
+        issue(*args)
+    assert not ApiKey.objects.exists()
+
+
+def test_ambiguous_acronym_is_refused(partner_org):
+    PartnerOrganisationFactory(name="Another KIGAM", country="KR")
+    with pytest.raises(CommandError, match="ambiguous"):
+        issue("KIGAM")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token not-a-key", "Token", "Token two parts", "token tjr_unknown"],
+)
+def test_a_bad_key_is_a_401_not_a_silent_downgrade(api_client, header):
+    DepositFactory()
+    response = api_client.get(DEPOSITS, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert "detail" in response.json()
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+def test_revoked_and_expired_keys_are_refused(api_client, partner_org):
+    revoked, revoked_key = ApiKey.issue(organisation=partner_org)
+    revoked.revoke()
+    _expired, expired_key = ApiKey.issue(
+        organisation=partner_org, expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    for key in (revoked_key, expired_key):
+        response = api_client.get(DEPOSITS, HTTP_AUTHORIZATION=f"Token {key}")
+        assert response.status_code == 401
+        assert "revoked or has expired" in response.json()["detail"]
+
+
+def test_a_key_of_a_deactivated_user_is_refused(api_client, editor):
+    _api_key, key = ApiKey.issue(user=editor)
+    editor.is_active = False
+    editor.save()
+    assert api_client.get(DEPOSITS, HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+def test_use_is_recorded(partner_client):
+    partner_client.get(DEPOSITS)
+    assert ApiKey.objects.get().last_used_at is not None
+
+
+def test_a_key_belongs_to_an_organisation_or_a_user(partner_org, editor):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        ApiKey.issue(organisation=partner_org, user=editor)
+    with pytest.raises(ValidationError):
+        ApiKey.issue()
+
+
+def test_admin_revokes_keys(client, partner_org):
+    admin = UserFactory(username="root", is_superuser=True)
+    api_key, _key = ApiKey.issue(organisation=partner_org)
+    client.force_login(admin)
+    response = client.post(
+        "/admin/registry/apikey/",
+        {"action": "revoke", "_selected_action": [api_key.pk]},
+        secure=True,
+    )
+    assert response.status_code == 302
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    page = client.get(f"/admin/registry/apikey/{api_key.pk}/change/", secure=True)
+    assert page.status_code == 200
+    assert api_key.key_hash not in page.content.decode()
+
+
+@pytest.fixture
+def two_requests_a_minute(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "2/minute", "key": "2/minute"},
+    }
+
+
+def test_anonymous_clients_are_throttled_with_retry_after(api_client, two_requests_a_minute):
+    assert api_client.get(DEPOSITS).status_code == 200
+    assert api_client.get("/api/v1/regions/").status_code == 200
+    response = api_client.get(DEPOSITS)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert "detail" in response.json()
+
+
+def test_keys_are_throttled_each_on_its_own(
+    partner_client, staff_api_client, api_client, two_requests_a_minute
+):
+    for _ in range(2):
+        assert partner_client.get(DEPOSITS).status_code == 200
+    assert partner_client.get(DEPOSITS).status_code == 429
+    # Another key and anonymous callers keep their own allowance.
+    assert staff_api_client.get(DEPOSITS).status_code == 200
+    assert api_client.get(DEPOSITS).status_code == 200
+
+
+def test_session_of_signed_in_staff_reads_everything(client, editor):
+    DepositFactory(visibility="internal")
+    client.force_login(editor)
+    response = client.get(DEPOSITS, secure=True, HTTP_ACCEPT="application/json")
+    assert response.json()["count"] == 1

@@ -1,0 +1,738 @@
+"""API v1 deposits, reserves, regions, minerals, statistics: shape, filters, paging,
+visibility, writes and their errors."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from tests.factories import (
+    BeltFactory,
+    CommodityFactory,
+    DepositFactory,
+    DistrictFactory,
+    MineralFactory,
+    RegionFactory,
+    ReserveEstimateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DEPOSITS = "/api/v1/deposits/"
+
+
+def gold():
+    return MineralFactory(code="gold", symbol="Au", name="Gold", name_ru="Золото")
+
+
+def antimony():
+    return MineralFactory(
+        code="antimony", symbol="Sb", name="Antimony", group="rare", is_critical=True
+    )
+
+
+def khatlon():
+    return RegionFactory(code="TJ-KT", name="Khatlon", name_ru="Хатлонская область")
+
+
+@pytest.fixture
+def konimansur(db):
+    """Silver (reported 70%) with lead and zinc, in Sughd, as in the demo registry."""
+    deposit = DepositFactory(
+        name="Konimansuri Kalon",
+        aliases=["Konimansur", "Большой Конимансур"],
+        latitude=Decimal("40.451"),
+        longitude=Decimal("69.797"),
+        deposit_type="silver-base-metal",
+    )
+    CommodityFactory(
+        deposit=deposit,
+        reported_share_pct=Decimal("70"),
+        reported_share_source="Ministry of Industry, 2023",
+    )
+    for code, symbol in [("lead", "Pb"), ("zinc", "Zn")]:
+        CommodityFactory(
+            deposit=deposit,
+            mineral=MineralFactory(code=code, symbol=symbol, name=code.title(), group="base"),
+            role=DepositCommodity.Role.ASSOCIATED,
+        )
+    return deposit
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [record["id"] for record in response.json()["results"]]
+
+
+# --- shape -------------------------------------------------------------------------
+
+
+def test_root_lists_every_resource(api_client):
+    response = api_client.get("/api/v1/")
+    assert response.status_code == 200
+    assert set(response.json()) >= {
+        "regions",
+        "minerals",
+        "deposits",
+        "reserves",
+        "belts",
+        "organizations",
+        "people",
+        "events",
+        "topics",
+        "memoranda",
+        "initiatives",
+        "stats/minerals",
+        "stats/regions",
+        "changes",
+    }
+
+
+def test_deposit_detail_has_the_contract_fields(api_client, konimansur):
+    ReserveEstimateFactory(
+        deposit=konimansur, quantity=Decimal("1500"), as_of="2020-01-01", source="GKZ protocol"
+    )
+    response = api_client.get(f"{DEPOSITS}{konimansur.public_id}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == konimansur.public_id
+    assert body["aliases"] == ["Konimansur", "Большой Конимансур"]
+    assert body["region"] == "TJ-SU"
+    assert body["latitude"] == 40.451 and body["longitude"] == 69.797
+    assert body["status"] == "explored"
+    commodities = {c["mineral"]: c for c in body["commodities"]}
+    assert commodities["silver"]["role"] == "main"
+    assert commodities["lead"]["role"] == "associated"
+    # Silver has estimates now, so its share is computed (100% of the national total).
+    assert commodities["silver"]["reserve_share_pct"] == "100.00"
+    assert commodities["silver"]["share_basis"] == "computed"
+    assert commodities["zinc"]["reserve_share_pct"] is None
+    assert commodities["zinc"]["share_basis"] is None
+    [reserve] = body["reserves"]
+    assert reserve | {"id": None} == {
+        "id": None,
+        "mineral": "silver",
+        "category": "C1",
+        "balance": True,
+        "quantity": "1500.000000",
+        "unit": "t",
+        "ore_tonnage": None,
+        "grade": None,
+        "grade_unit": "",
+        "as_of": "2020-01-01",
+        "as_of_precision": "day",
+        "approved_by": "",
+        "protocol": "",
+        "source": "GKZ protocol",
+    }
+    assert body["sources"] == ["test fixture"]
+    assert {"created_at", "updated_at", "visibility", "belt", "exploration_level"} <= set(body)
+    assert "pk" not in body and body["id"].startswith("TJD-")
+
+
+def test_reported_share_when_no_estimates(api_client, konimansur):
+    body = api_client.get(f"{DEPOSITS}{konimansur.public_id}/").json()
+    silver = next(c for c in body["commodities"] if c["mineral"] == "silver")
+    assert silver["reserve_share_pct"] == "70.00"
+    assert silver["share_basis"] == "reported"
+
+
+def test_unknown_deposit_is_a_json_404(api_client):
+    response = api_client.get(f"{DEPOSITS}TJD-999999/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Deposit matches the given query."}
+
+
+def test_regions_and_minerals_by_code_with_visible_deposit_counts(api_client, konimansur):
+    DepositFactory(visibility="internal")
+    region = api_client.get("/api/v1/regions/TJ-SU/").json()
+    assert region == {
+        "code": "TJ-SU",
+        "name": "Sughd",
+        "name_ru": "Согдийская область",
+        "name_tg": "Вилояти Суғд",
+        "deposit_count": 1,
+    }
+    silver = api_client.get("/api/v1/minerals/silver/").json()
+    assert silver["symbol"] == "Ag" and silver["group"] == "precious"
+    assert silver["is_critical"] is False and silver["deposit_count"] == 1
+    assert api_client.get("/api/v1/minerals/unobtainium/").status_code == 404
+
+
+def test_belts_by_code(api_client):
+    belt = BeltFactory()
+    DepositFactory(belt=belt)
+    body = api_client.get(f"/api/v1/belts/{belt.code}/").json()
+    assert body["name"] == belt.name and body["deposit_count"] == 1
+
+
+# --- filters -----------------------------------------------------------------------
+
+
+def test_filter_by_mineral_repeated_means_or(api_client, konimansur):
+    gold_deposit = CommodityFactory(mineral=gold()).deposit
+    DepositFactory(name="No minerals")
+    assert ids(api_client.get(DEPOSITS, {"mineral": "silver"})) == [konimansur.public_id]
+    assert set(ids(api_client.get(DEPOSITS, {"mineral": ["silver", "gold"]}))) == {
+        konimansur.public_id,
+        gold_deposit.public_id,
+    }
+
+
+def test_filters_combine_with_and(api_client, konimansur):
+    CommodityFactory(deposit=DepositFactory(region=khatlon()))  # silver in Khatlon
+    assert ids(api_client.get(DEPOSITS, {"mineral": "silver", "region": "TJ-SU"})) == [
+        konimansur.public_id
+    ]
+
+
+def test_filter_by_status_type_and_belt(api_client):
+    belt = BeltFactory()
+    producing = DepositFactory(status="producing", deposit_type="skarn", belt=belt)
+    DepositFactory(status="prospect", deposit_type="porphyry")
+    assert ids(api_client.get(DEPOSITS, {"status": "producing"})) == [producing.public_id]
+    assert ids(api_client.get(DEPOSITS, {"deposit_type": "skarn"})) == [producing.public_id]
+    assert ids(api_client.get(DEPOSITS, {"belt": belt.code})) == [producing.public_id]
+
+
+def test_filter_by_critical(api_client, konimansur):
+    critical = CommodityFactory(mineral=antimony()).deposit
+    assert ids(api_client.get(DEPOSITS, {"critical": "true"})) == [critical.public_id]
+    assert ids(api_client.get(DEPOSITS, {"critical": "false"})) == [konimansur.public_id]
+
+
+def test_min_share_with_mineral(api_client, konimansur):
+    small = CommodityFactory(reported_share_pct=Decimal("10"), reported_share_source="x").deposit
+    assert ids(api_client.get(DEPOSITS, {"mineral": "silver", "min_share": "50"})) == [
+        konimansur.public_id
+    ]
+    assert set(ids(api_client.get(DEPOSITS, {"mineral": "silver", "min_share": "5"}))) == {
+        konimansur.public_id,
+        small.public_id,
+    }
+
+
+@pytest.mark.parametrize("text", ["konimansur", "KONIMANSURI", "большой", "БОЛЬШОЙ КОНИМАНСУР"])
+def test_q_searches_names_and_aliases_in_latin_and_cyrillic(api_client, konimansur, text):
+    DepositFactory(name="Other")
+    assert ids(api_client.get(DEPOSITS, {"q": text})) == [konimansur.public_id]
+
+
+def test_bbox(api_client, konimansur):
+    DepositFactory(latitude=Decimal("38.5"), longitude=Decimal("68.8"))  # Dushanbe area
+    DepositFactory()  # no coordinates
+    assert ids(api_client.get(DEPOSITS, {"bbox": "69,40,70,41"})) == [konimansur.public_id]
+
+
+def test_updated_since(api_client, konimansur):
+    Deposit.objects.filter(pk=konimansur.pk).update(updated_at="2020-01-01T00:00:00Z")
+    recent = DepositFactory()
+    assert ids(api_client.get(DEPOSITS, {"updated_since": "2024-01-01T00:00:00Z"})) == [
+        recent.public_id
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("name", ["Alpha", "Beta", "Gamma"]),
+        ("-name", ["Gamma", "Beta", "Alpha"]),
+        ("region", ["Beta", "Alpha", "Gamma"]),
+        ("-region", ["Alpha", "Gamma", "Beta"]),
+    ],
+)
+def test_ordering(api_client, ordering, expected):
+    DepositFactory(name="Gamma")
+    DepositFactory(name="Alpha")
+    DepositFactory(name="Beta", region=khatlon())
+    names = [d["name"] for d in api_client.get(DEPOSITS, {"ordering": ordering}).json()["results"]]
+    assert names == expected
+
+
+def test_ordering_by_updated_at(api_client):
+    older, newer = DepositFactory(), DepositFactory()
+    Deposit.objects.filter(pk=older.pk).update(updated_at="2020-01-01T00:00:00Z")
+    assert ids(api_client.get(DEPOSITS, {"ordering": "updated_at"})) == [
+        older.public_id,
+        newer.public_id,
+    ]
+    assert ids(api_client.get(DEPOSITS, {"ordering": "-updated_at"}))[0] == newer.public_id
+
+
+def test_visibility_filter_is_for_staff(api_client, staff_api_client, partner_client):
+    internal = DepositFactory(visibility="internal")
+    DepositFactory()
+    assert ids(staff_api_client.get(DEPOSITS, {"visibility": "internal"})) == [internal.public_id]
+    for client in (api_client, partner_client):
+        response = client.get(DEPOSITS, {"visibility": "internal"})
+        assert response.status_code == 400
+        assert "visibility" in response.json()
+
+
+def test_reserves_filters(api_client, konimansur):
+    other = ReserveEstimateFactory(
+        deposit=DepositFactory(region=khatlon()), mineral=gold(), category="C2"
+    )
+    mine = ReserveEstimateFactory(deposit=konimansur)
+    listed = lambda **params: ids(api_client.get("/api/v1/reserves/", params))  # noqa: E731
+    assert listed(mineral="silver") == [mine.pk]
+    assert listed(category="C2") == [other.pk]
+    assert listed(region="TJ-SU") == [mine.pk]
+    assert listed(deposit=konimansur.public_id) == [mine.pk]
+    assert sorted(listed(category=["C1", "C2"])) == sorted([mine.pk, other.pk])
+    body = api_client.get(f"/api/v1/reserves/{mine.pk}/").json()
+    assert body["deposit"] == konimansur.public_id and body["mineral"] == "silver"
+
+
+# --- bad parameters: 400 naming the parameter --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"region": "TJ-XX"}, "region"),
+        ({"mineral": "unobtainium"}, "mineral"),
+        ({"status": "dreaming"}, "status"),
+        ({"belt": "nowhere"}, "belt"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "70,41,69,40"}, "bbox"),
+        ({"bbox": "0,95,1,96"}, "bbox"),
+        ({"updated_since": "yesterday"}, "updated_since"),
+        ({"min_share": "lots", "mineral": "silver"}, "min_share"),
+        ({"min_share": "120", "mineral": "silver"}, "min_share"),
+        ({"min_share": "10"}, "min_share"),
+        ({"critical": "maybe"}, "critical"),
+        ({"ordering": "pk"}, "ordering"),
+        ({"page": "two"}, "page"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "many"}, "page_size"),
+        ({"format": "xml"}, "format"),
+    ],
+)
+def test_invalid_parameter_is_a_400_naming_it(api_client, konimansur, params, name):
+    response = api_client.get(DEPOSITS, params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert name in body and body[name][0]
+
+
+def test_reserves_unknown_deposit_or_hidden_deposit_is_a_400(api_client):
+    hidden = DepositFactory(visibility="internal")
+    for value in ["TJD-424242", hidden.public_id]:
+        response = api_client.get("/api/v1/reserves/", {"deposit": value})
+        assert response.status_code == 400
+        assert "deposit" in response.json()
+
+
+def test_page_past_the_end_is_a_404(api_client, konimansur):
+    response = api_client.get(DEPOSITS, {"page": 9})
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+# --- paging ------------------------------------------------------------------------
+
+
+def test_walking_next_visits_each_record_once(api_client):
+    # Same region for all: ordering=region alone would not be a stable order.
+    created = {DepositFactory(name=f"Site {i % 3}").public_id for i in range(23)}
+    seen, url = [], f"{DEPOSITS}?ordering=region&page_size=5"
+    while url:
+        body = api_client.get(url).json()
+        assert body["count"] == 23
+        seen += [record["id"] for record in body["results"]]
+        url = body["next"]
+    assert len(seen) == 23 and set(seen) == created
+
+
+def test_default_page_size_is_50_and_large_sizes_are_clamped(api_client, settings):
+    Deposit.objects.bulk_create(
+        [Deposit(name=f"Bulk {i:04d}", public_id=f"TJD-9{i:05d}") for i in range(1005)]
+    )
+    assert len(api_client.get(DEPOSITS).json()["results"]) == 50
+    response = api_client.get(DEPOSITS, {"page_size": 5000})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["results"]) == 1000 and body["count"] == 1005
+    assert "page=2" in body["next"]
+
+
+def test_every_list_is_paged(api_client):
+    for path in ["regions", "minerals", "belts", "reserves", "stats/minerals", "stats/regions"]:
+        body = api_client.get(f"/api/v1/{path}/").json()
+        assert set(body) == {"count", "next", "previous", "results"}, path
+
+
+def _list_queries(client, page_size):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(DEPOSITS, {"page_size": page_size})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == page_size
+    return len(context.captured_queries)
+
+
+def test_deposit_list_query_count_does_not_grow_with_page_size(
+    api_client, django_assert_num_queries
+):
+    minerals = [MineralFactory(), gold(), antimony()]
+    for i in range(1000):
+        deposit = Deposit.objects.create(name=f"Deposit {i:04d}")
+        DepositCommodity.objects.create(deposit=deposit, mineral=minerals[i % 3])
+        if i % 2:
+            ReserveEstimate.objects.create(
+                deposit=deposit,
+                mineral=minerals[i % 3],
+                category="C1",
+                balance=True,
+                quantity=Decimal(i),
+                unit="t",
+            )
+    # deposit types (choices of the deposit_type filter), count, deposits (region, district
+    # and belt joined), commodities, reserves, national totals
+    with django_assert_num_queries(6):
+        api_client.get(DEPOSITS, {"page_size": 10})
+    with django_assert_num_queries(6):
+        api_client.get(DEPOSITS, {"page_size": 1000})
+    assert _list_queries(api_client, 10) == _list_queries(api_client, 1000)
+
+
+def test_query_count_with_a_partner_key_and_filters(partner_client, django_assert_num_queries):
+    for i in range(30):
+        CommodityFactory(deposit=DepositFactory(name=f"D{i}"))
+    # + key lookup, + last use of the key, + mineral and region codes validated
+    with django_assert_num_queries(10):
+        response = partner_client.get(DEPOSITS, {"mineral": "silver", "region": "TJ-SU"})
+    assert response.json()["count"] == 30
+
+
+# --- visibility --------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_levels(db):
+    return {
+        level: CommodityFactory(deposit=DepositFactory(name=level, visibility=level)).deposit
+        for level in ("public", "partners", "internal")
+    }
+
+
+@pytest.mark.parametrize(
+    ("client_name", "visible"),
+    [
+        ("api_client", {"public"}),
+        ("partner_client", {"public", "partners"}),
+        ("staff_api_client", {"public", "partners", "internal"}),
+        ("viewer_api_client", {"public", "partners", "internal"}),
+    ],
+)
+def test_each_caller_sees_its_levels_on_every_deposit_surface(
+    request, three_levels, client_name, visible
+):
+    client = request.getfixturevalue(client_name)
+    ReserveEstimateFactory(deposit=three_levels["internal"])
+    body = client.get(DEPOSITS).json()
+    assert {d["name"] for d in body["results"]} == visible
+    assert body["count"] == len(visible)
+    for level, deposit in three_levels.items():
+        status = client.get(f"{DEPOSITS}{deposit.public_id}/").status_code
+        assert status == (200 if level in visible else 404)
+    assert client.get("/api/v1/regions/TJ-SU/").json()["deposit_count"] == len(visible)
+    assert client.get("/api/v1/minerals/silver/").json()["deposit_count"] == len(visible)
+    silver = client.get("/api/v1/stats/minerals/silver/").json()
+    assert {d["name"] for d in silver["deposits"]} == visible
+    assert silver["deposit_count"] == len(visible)
+    reserves = client.get("/api/v1/reserves/").json()
+    assert reserves["count"] == (1 if "internal" in visible else 0)
+
+
+def test_statistics_count_only_visible_deposits_in_totals(api_client, partner_client):
+    for visibility, quantity in [("public", 100), ("partners", 50)]:
+        deposit = CommodityFactory(deposit=DepositFactory(visibility=visibility)).deposit
+        ReserveEstimateFactory(deposit=deposit, quantity=Decimal(quantity))
+    anonymous = api_client.get("/api/v1/stats/minerals/silver/").json()
+    partner = partner_client.get("/api/v1/stats/minerals/silver/").json()
+    assert anonymous["totals"] == [
+        {
+            "category": "C1",
+            "balance": True,
+            "unit": "t",
+            "quantity": "100.000000",
+            "deposit_count": 1,
+        }
+    ]
+    assert partner["totals"][0]["quantity"] == "150.000000"
+    # Shares are national facts: the public deposit holds two thirds for every caller.
+    assert anonymous["deposits"][0]["reserve_share_pct"] == "66.67"
+
+
+def test_statistics_rank_deposits_by_share(api_client, konimansur):
+    small = CommodityFactory(reported_share_pct=Decimal("5"), reported_share_source="x").deposit
+    unknown = CommodityFactory().deposit
+    ranked = api_client.get("/api/v1/stats/minerals/silver/").json()["deposits"]
+    assert [d["id"] for d in ranked] == [
+        konimansur.public_id,
+        small.public_id,
+        unknown.public_id,
+    ]
+    assert ranked[0]["share_basis"] == "reported"
+    region = api_client.get("/api/v1/stats/regions/TJ-SU/").json()
+    assert region["deposit_count"] == 3
+    silver = next(m for m in region["minerals"] if m["mineral"] == "silver")
+    assert silver["deposits"][0]["id"] == konimansur.public_id
+
+
+# --- conditional requests ----------------------------------------------------------
+
+
+def test_etag_and_304_on_detail_and_list(api_client, konimansur):
+    for url in [f"{DEPOSITS}{konimansur.public_id}/", DEPOSITS, "/api/v1/regions/"]:
+        first = api_client.get(url)
+        etag = first["ETag"]
+        assert etag.startswith('"')
+        again = api_client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again["ETag"] == etag
+        assert api_client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_etag_changes_when_the_record_changes(api_client, konimansur):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    etag = api_client.get(url)["ETag"]
+    konimansur.name = "Konimansur Kalon"
+    konimansur.save()
+    assert api_client.get(url, headers={"If-None-Match": etag}).status_code == 200
+
+
+# --- writes ------------------------------------------------------------------------
+
+
+NEW_DEPOSIT = {
+    "name": "Bolshoi Kanimansur North",
+    "aliases": ["Большой Канимансур Северный"],
+    "region": "TJ-SU",
+    "latitude": 40.5,
+    "longitude": 69.8,
+    "status": "prospect",
+    "sources": ["Field report 2024"],
+    "commodities": [
+        {"mineral": "silver", "role": "main"},
+        {"mineral": "lead", "role": "associated"},
+    ],
+}
+
+
+def test_staff_key_creates_a_deposit_with_history_attributed(staff_api_client, konimansur):
+    response = staff_api_client.post(DEPOSITS, NEW_DEPOSIT, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["id"].startswith("TJD-")
+    assert {(c["mineral"], c["role"]) for c in body["commodities"]} == {
+        ("silver", "main"),
+        ("lead", "associated"),
+    }
+    deposit = Deposit.objects.get(public_id=body["id"])
+    assert deposit.history.get().history_user.username == "editor"
+    assert {c.history.get().history_user.username for c in deposit.commodities.all()} == {"editor"}
+
+
+def test_staff_key_updates_and_deletes(staff_api_client, konimansur):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    response = staff_api_client.patch(url, {"status": "producing"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "producing"
+    assert konimansur.history.first().history_user.username == "editor"
+    # Replacing the minerals: lead and zinc go, silver stays (no history churn for it).
+    silver = konimansur.commodities.get(mineral__code="silver")
+    response = staff_api_client.patch(
+        url,
+        {
+            "commodities": [
+                {
+                    "mineral": "silver",
+                    "role": "main",
+                    "reported_share_pct": "70.000",
+                    "reported_share_source": "Ministry of Industry, 2023",
+                }
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    assert list(konimansur.commodities.values_list("mineral__code", flat=True)) == ["silver"]
+    assert silver.history.count() == 1
+    assert staff_api_client.delete(url).status_code == 204
+    assert not Deposit.objects.filter(pk=konimansur.pk).exists()
+    assert Deposit.history.filter(id=konimansur.pk, history_type="-").get().history_user
+
+
+def _snapshot():
+    return (
+        list(Deposit.objects.values()),
+        list(DepositCommodity.objects.values()),
+        list(ReserveEstimate.objects.values()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"latitude": 95}, "latitude"),
+        ({"latitude": 55}, "latitude"),
+        ({"longitude": None, "latitude": 40.1}, "longitude"),
+        ({"region": "TJ-XX"}, "region"),
+        ({"status": "dreaming"}, "status"),
+        ({"name": ""}, "name"),
+        ({"aliases": "not a list"}, "aliases"),
+        ({"visibility": "secret"}, "visibility"),
+        ({"commodities": [{"mineral": "unobtainium"}]}, "commodities"),
+        ({"commodities": [{"mineral": "silver"}, {"mineral": "silver"}]}, "commodities"),
+        (
+            {"commodities": [{"mineral": "silver", "reported_share_pct": "40"}]},
+            "commodities",
+        ),
+        (
+            {
+                "commodities": [
+                    {"mineral": "silver", "reported_share_pct": "101", "reported_share_source": "x"}
+                ]
+            },
+            "commodities",
+        ),
+    ],
+)
+def test_invalid_deposit_write_is_a_400_naming_the_field_and_changes_nothing(
+    staff_api_client, konimansur, change, field
+):
+    before = _snapshot()
+    created = staff_api_client.post(DEPOSITS, {**NEW_DEPOSIT, **change}, format="json")
+    updated = staff_api_client.patch(f"{DEPOSITS}{konimansur.public_id}/", change, format="json")
+    for response in (created, updated):
+        assert response.status_code == 400, response.content
+        assert field in response.json()
+    assert _snapshot() == before
+
+
+def test_reported_shares_past_100_percent_are_refused_like_in_the_admin(
+    staff_api_client, konimansur
+):
+    before = _snapshot()
+    response = staff_api_client.post(
+        DEPOSITS,
+        {
+            **NEW_DEPOSIT,
+            "commodities": [
+                {"mineral": "silver", "reported_share_pct": "40", "reported_share_source": "x"}
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "past 100%" in response.json()["commodities"][0]["reported_share_pct"][0]
+    assert _snapshot() == before
+
+
+def test_district_must_lie_in_the_region(staff_api_client, konimansur):
+    DistrictFactory()  # TJ-SU-10 in Sughd
+    khatlon()
+    response = staff_api_client.patch(
+        f"{DEPOSITS}{konimansur.public_id}/",
+        {"region": "TJ-KT", "district": "TJ-SU-10"},
+        format="json",
+    )
+    assert response.status_code == 400 and "district" in response.json()
+
+
+def test_malformed_json_is_a_400(staff_api_client):
+    response = staff_api_client.generic(
+        "POST", DEPOSITS, "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400 and "detail" in response.json()
+
+
+def test_reserve_estimate_writes_and_errors(staff_api_client, konimansur):
+    payload = {
+        "deposit": konimansur.public_id,
+        "mineral": "silver",
+        "category": "C1",
+        "balance": True,
+        "quantity": "1200.5",
+        "unit": "t",
+        "source": "GKZ protocol 12",
+    }
+    response = staff_api_client.post("/api/v1/reserves/", payload, format="json")
+    assert response.status_code == 201, response.content
+    estimate = ReserveEstimate.objects.get(pk=response.json()["id"])
+    assert estimate.history.get().history_user.username == "editor"
+    before = _snapshot()
+    for change, field in [
+        ({"quantity": "-5"}, "quantity"),
+        ({"unit": ""}, "unit"),
+        ({"unit": "pood"}, "unit"),
+        ({"category": "Z9"}, "category"),
+        ({"deposit": "TJD-424242"}, "deposit"),
+        ({"quantity": None, "ore_tonnage": None, "grade": None}, "quantity"),
+        ({"grade": "5", "grade_unit": ""}, "grade_unit"),
+    ]:
+        response = staff_api_client.post("/api/v1/reserves/", {**payload, **change}, format="json")
+        assert response.status_code == 400, (change, response.content)
+        assert field in response.json(), (change, response.json())
+        response = staff_api_client.patch(f"/api/v1/reserves/{estimate.pk}/", change, format="json")
+        assert response.status_code == 400 and field in response.json()
+    assert _snapshot() == before
+
+
+def test_writes_need_a_staff_key_with_the_model_permission(
+    api_client, partner_client, viewer_api_client, konimansur
+):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    before = _snapshot()
+    assert api_client.post(DEPOSITS, NEW_DEPOSIT, format="json").status_code == 401
+    assert api_client.patch(url, {"name": "x"}, format="json").status_code == 401
+    assert api_client.delete(url).status_code == 401
+    for client in (partner_client, viewer_api_client):
+        assert client.post(DEPOSITS, NEW_DEPOSIT, format="json").status_code == 403
+        assert client.patch(url, {"name": "x"}, format="json").status_code == 403
+        assert client.put(url, NEW_DEPOSIT, format="json").status_code == 403
+        assert client.delete(url).status_code == 403
+        assert client.post("/api/v1/reserves/", {}, format="json").status_code == 403
+    assert _snapshot() == before
+
+
+def test_regions_and_minerals_are_read_only(staff_api_client):
+    assert staff_api_client.post("/api/v1/regions/", {}, format="json").status_code in (403, 405)
+    assert staff_api_client.post("/api/v1/minerals/", {}, format="json").status_code in (403, 405)
+
+
+def test_stale_if_match_is_a_412_and_changes_nothing(staff_api_client, konimansur):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    etag = staff_api_client.get(url)["ETag"]
+    # Someone else edits the deposit after we read it.
+    konimansur.status = "producing"
+    konimansur.save()
+    before = _snapshot()
+    for method, data in [
+        ("patch", {"name": "Mine"}),
+        ("put", {**NEW_DEPOSIT, "name": "Mine"}),
+        ("delete", None),
+    ]:
+        response = getattr(staff_api_client, method)(
+            url, data, format="json", headers={"If-Match": etag}
+        )
+        assert response.status_code == 412, method
+        assert "detail" in response.json()
+    assert _snapshot() == before
+
+
+def test_current_if_match_lets_the_write_through(staff_api_client, konimansur):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    etag = staff_api_client.get(url)["ETag"]
+    response = staff_api_client.patch(
+        url, {"status": "producing"}, format="json", headers={"If-Match": etag}
+    )
+    assert response.status_code == 200
+    assert response["ETag"] if response.has_header("ETag") else True
+    next_etag = staff_api_client.get(url)["ETag"]
+    assert next_etag != etag
