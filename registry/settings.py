@@ -134,6 +134,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# dump_registry writes JSON that keeps timestamps to the microsecond.
+SERIALIZATION_MODULES = {"exactjson": "registry.serializers"}
+
 # The admin's deposit list shows an exact count up to this many matches and
 # "more than" beyond it, so a page load never counts a whole national table.
 ADMIN_COUNT_LIMIT = env_int("ADMIN_COUNT_LIMIT", 10_000)

@@ -1,0 +1,52 @@
+"""The registry's own backup format: every record and its history, as portable JSON.
+
+Built on Django's serialization (dumpdata/loaddata) with natural keys for users,
+groups and permissions, so a dump taken from SQLite restores into PostgreSQL and
+the other way round. Sessions, content types and permissions are rebuilt by
+migrations and are not part of it.
+"""
+
+from django.apps import apps
+from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import override_settings
+
+# What a dump holds: the registry's own apps (records, history, identifier counters,
+# API keys), and the staff accounts and groups that history and keys point to.
+DUMPED = ["auth.group", "auth.user", "registry", "deposits", "cooperation"]
+
+
+def registry_models():
+    return [
+        model
+        for label in ("registry", "deposits", "cooperation")
+        for model in apps.get_app_config(label).get_models()
+    ]
+
+
+def is_empty() -> bool:
+    return not any(model.objects.exists() for model in registry_models())
+
+
+def dump(path: str) -> None:
+    """Write the whole registry to `path` (`.json`, or compressed `.json.gz`, `.json.xz`)."""
+    call_command(
+        "dumpdata",
+        *DUMPED,
+        output=path,
+        format="exactjson",
+        natural_foreign=True,
+        natural_primary=True,
+        indent=None,
+        verbosity=0,
+    )
+
+
+def restore(path: str) -> None:
+    """Load a dump into an empty registry, in one transaction.
+
+    History is switched off while loading: the dump carries the history rows, and
+    relations set during the load must not add rows of their own.
+    """
+    with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
+        call_command("loaddata", path, verbosity=0)

@@ -1,0 +1,102 @@
+"""dump_registry and restore_registry carry every record, relation, source and history row."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+from django.core.management import CommandError, call_command
+
+from deposits.models import Deposit
+from registry import backup
+from tests.factories import UserFactory
+
+# A restore goes into an emptied database (flush), outside any test transaction;
+# serialized_rollback brings back what the migrations created for later tests.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def snapshot() -> dict[str, list]:
+    """Every dumped record, serialised with natural keys so database ids of users don't matter."""
+    models = [apps.get_model("auth", "group"), apps.get_model("auth", "user")]
+    models += backup.registry_models()
+    result = {}
+    for model in models:
+        rows = serializers.serialize(
+            "python",
+            model._default_manager.order_by("pk"),
+            use_natural_foreign_keys=True,
+            use_natural_primary_keys=True,
+        )
+        for row in rows:
+            if model._meta.model_name == "user":
+                row.pop("pk", None)
+        result[model._meta.label] = rows
+    return result
+
+
+@pytest.fixture
+def registry_with_history():
+    call_command("load_demo", stdout=StringIO())
+    clerk = UserFactory(username="clerk", groups=["Registry editors"])
+    deposit = Deposit.objects.get(name="Jilau")
+    deposit.description = "Edited by a clerk."
+    deposit._history_user = clerk
+    deposit.save()
+    Deposit.objects.get(name="Ziddy").delete()
+
+
+@pytest.mark.parametrize("suffix", [".json", ".json.gz"])
+def test_round_trip_through_an_empty_database(registry_with_history, tmp_path, suffix):
+    before = snapshot()
+    path = tmp_path / f"registry{suffix}"
+    call_command("dump_registry", str(path), stdout=StringIO())
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert backup.is_empty()
+    call_command("restore_registry", str(path), stdout=StringIO())
+
+    after = snapshot()
+    assert after.keys() == before.keys()
+    for label in before:
+        assert after[label] == before[label], label
+    jilau = Deposit.objects.get(name="Jilau")
+    assert jilau.history.latest().history_user.username == "clerk"
+    assert Deposit.history.filter(name="Ziddy", history_type="-").exists()
+    assert before["deposits.Deposit"] and before["cooperation.Memorandum"]
+
+
+def test_identifiers_continue_after_a_restore(registry_with_history, tmp_path):
+    path = tmp_path / "registry.json"
+    call_command("dump_registry", str(path), stdout=StringIO())
+    last = max(Deposit.history.values_list("public_id", flat=True))
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("restore_registry", str(path), stdout=StringIO())
+    assert Deposit.objects.create(name="New").public_id > last
+
+
+def test_restore_refuses_a_database_that_holds_records(registry_with_history, tmp_path):
+    path = tmp_path / "registry.json"
+    call_command("dump_registry", str(path), stdout=StringIO())
+    count = Deposit.objects.count()
+    with pytest.raises(CommandError, match="already holds registry records"):
+        call_command("restore_registry", str(path), stdout=StringIO())
+    assert Deposit.objects.count() == count
+
+
+def test_a_damaged_dump_writes_nothing(registry_with_history, tmp_path):
+    path = tmp_path / "registry.json"
+    call_command("dump_registry", str(path), stdout=StringIO())
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    call_command("flush", interactive=False, verbosity=0)
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("restore_registry", str(path), stdout=StringIO())
+    assert backup.is_empty()
+
+
+def test_bad_file_names_are_refused(tmp_path):
+    with pytest.raises(CommandError, match=r"must end in \.json"):
+        call_command("dump_registry", str(tmp_path / "registry.txt"))
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("restore_registry", str(tmp_path / "absent.json"))
