@@ -1,0 +1,201 @@
+"""Synthetic registries for benchmarks: clearly named, deterministic, written in bulk.
+
+Never part of the demo registry. Every deposit is named "SYN-000123" and every
+synthetic organisation, topic and event starts with "SYN", so synthetic data can
+be told apart from real records at a glance and by a query. Bulk inserts skip the
+change history: only this generator may do that.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from django.db import transaction
+
+from cooperation.models import Event, EventParticipant, EventTopic, Organisation, Topic
+from deposits import geo
+from deposits.demo import load_minerals, load_regions
+from deposits.models import (
+    LATITUDE_RANGE,
+    LONGITUDE_RANGE,
+    Deposit,
+    DepositCommodity,
+    Mineral,
+    Region,
+    ReserveEstimate,
+    normalize_search_text,
+)
+from registry.models import IdentifierSequence
+
+PREFIX = "SYN"
+BATCH = 5_000
+# Points are drawn from the centres of 0.05-degree cells that lie inside the border.
+CELL_DEGREES = Decimal("0.05")
+STATUSES = [value for value, _label in Deposit.Status.choices]
+VISIBILITIES = ["public"] * 6 + ["partners"] * 3 + ["internal"]
+GKZ = ["A", "B", "C1", "C1", "C2", "C2", "P1", "P2"]
+
+
+@dataclass
+class GeneratedCounts:
+    deposits: int
+    commodities: int
+    estimates: int
+    organisations: int
+    topics: int
+    events: int
+
+
+def holds_real_records() -> bool:
+    """True when the database holds deposits or cooperation records that are not synthetic."""
+    return (
+        Deposit.objects.exclude(name__startswith=f"{PREFIX}-").exists()
+        or Organisation.objects.exclude(name__startswith=PREFIX).exists()
+        or Event.objects.exclude(title__startswith=PREFIX).exists()
+    )
+
+
+@cache
+def land_cells() -> list[tuple[Decimal, Decimal, str | None]]:
+    """(latitude, longitude, region code) of every cell centre inside Tajikistan."""
+    cells = []
+    lat = LATITUDE_RANGE[0] + CELL_DEGREES / 2
+    while lat < LATITUDE_RANGE[1]:
+        lon = LONGITUDE_RANGE[0] + CELL_DEGREES / 2
+        while lon < LONGITUDE_RANGE[1]:
+            if geo.inside_tajikistan(float(lon), float(lat)):
+                cells.append((lat, lon, geo.region_code_at(float(lon), float(lat))))
+            lon += CELL_DEGREES
+        lat += CELL_DEGREES
+    return cells
+
+
+def reserve_identifiers(count: int) -> list[str]:
+    """Hand out `count` deposit identifiers in one step (bulk inserts skip save())."""
+    with transaction.atomic():
+        sequence, _ = IdentifierSequence.objects.select_for_update().get_or_create(
+            prefix=Deposit.ID_PREFIX
+        )
+        first = sequence.last_value + 1
+        sequence.last_value += count
+        sequence.save(update_fields=["last_value"])
+    return [f"{Deposit.ID_PREFIX}-{n:06d}" for n in range(first, first + count)]
+
+
+def generate(count: int, seed: int = 1) -> GeneratedCounts:
+    rng = random.Random(seed)
+    load_regions()
+    load_minerals()
+    regions = {r.code: r for r in Region.objects.all()}
+    minerals = list(Mineral.objects.order_by("code"))
+    cells = land_cells()
+    start = Deposit.objects.filter(name__startswith=f"{PREFIX}-").count()
+    identifiers = reserve_identifiers(count)
+    totals = GeneratedCounts(count, 0, 0, 0, 0, 0)
+    now = datetime.datetime.now(datetime.UTC)
+
+    for offset in range(0, count, BATCH):
+        size = min(BATCH, count - offset)
+        deposits = []
+        for index in range(offset, offset + size):
+            number = start + index + 1
+            lat, lon, region_code = rng.choice(cells)
+            name = f"{PREFIX}-{number:06d}"
+            aliases = [f"Synthetic {number}", f"Синтетическое {number}"][: rng.randint(0, 2)]
+            deposits.append(
+                Deposit(
+                    public_id=identifiers[index],
+                    name=name,
+                    aliases=aliases,
+                    search_text=normalize_search_text("\n".join([name, *aliases])),
+                    region=regions.get(region_code),
+                    latitude=lat,
+                    longitude=lon,
+                    status=rng.choice(STATUSES),
+                    deposit_type=rng.choice(["Hydrothermal", "Igneous", "Sedimentary", ""]),
+                    visibility=rng.choice(VISIBILITIES),
+                    sources=["synthetic benchmark data (generate_synthetic)"],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        with transaction.atomic():
+            # PostgreSQL and SQLite (3.35+) both return the new primary keys.
+            Deposit.objects.bulk_create(deposits, batch_size=BATCH)
+            commodities, estimates = [], []
+            for deposit_id in (d.pk for d in deposits):
+                chosen = rng.sample(minerals, rng.randint(1, 4))
+                for position, mineral in enumerate(chosen):
+                    commodities.append(
+                        DepositCommodity(
+                            deposit_id=deposit_id,
+                            mineral=mineral,
+                            role="main" if position == 0 else "associated",
+                        )
+                    )
+                for _ in range(rng.randint(1, 5)):
+                    mineral = rng.choice(chosen)
+                    estimates.append(
+                        ReserveEstimate(
+                            deposit_id=deposit_id,
+                            mineral=mineral,
+                            category=rng.choice(GKZ),
+                            balance=rng.random() < 0.8,
+                            quantity=Decimal(rng.randint(1, 500_000)) / 10,
+                            unit=mineral.unit,
+                            ore_tonnage=Decimal(rng.randint(10_000, 50_000_000)),
+                            grade=Decimal(rng.randint(1, 9_000)) / 100,
+                            grade_unit="g/t" if mineral.group == "precious" else "%",
+                            as_of=datetime.date(rng.randint(1975, 2025), 1, 1),
+                            as_of_precision="year",
+                            source="synthetic benchmark data (generate_synthetic)",
+                        )
+                    )
+            DepositCommodity.objects.bulk_create(commodities, batch_size=BATCH)
+            ReserveEstimate.objects.bulk_create(estimates, batch_size=BATCH)
+        totals.commodities += len(commodities)
+        totals.estimates += len(estimates)
+
+    generate_cooperation(rng, count, totals)
+    return totals
+
+
+def generate_cooperation(rng: random.Random, deposit_count: int, totals: GeneratedCounts) -> None:
+    """A few organisations, topics and events per thousand deposits, linked to them."""
+    scale = max(1, deposit_count // 1000)
+    existing = Organisation.objects.filter(name__startswith=PREFIX).count()
+    deposit_ids = list(
+        Deposit.objects.filter(name__startswith=f"{PREFIX}-").values_list("id", flat=True)
+    )
+    minerals = list(Mineral.objects.all())
+    organisations = []
+    for n in range(existing + 1, existing + 2 * scale + 1):
+        organisation = Organisation(
+            name=f"{PREFIX} organisation {n}",
+            country=rng.choice(["TJ", "KR", "FI", "RU", "CN", "KZ"]),
+            kind=rng.choice([k for k, _ in Organisation.Kind.choices]),
+            sources=["synthetic benchmark data (generate_synthetic)"],
+        )
+        organisation.save()  # few rows: the normal path, identifiers included
+        organisations.append(organisation)
+    for n in range(existing + 1, existing + scale + 1):
+        topic = Topic(name=f"{PREFIX} topic {n}", sources=["synthetic benchmark data"])
+        topic.save()
+        topic.minerals.set(rng.sample(minerals, 2))
+        topic.deposits.set(rng.sample(deposit_ids, min(5, len(deposit_ids))))
+        event = Event(
+            kind="roundtable",
+            title=f"{PREFIX} event {n}",
+            start_date=datetime.date(rng.randint(2010, 2025), rng.randint(1, 12), 1),
+            visibility=rng.choice(VISIBILITIES),
+            sources=["synthetic benchmark data (generate_synthetic)"],
+        )
+        event.save()
+        EventTopic.objects.create(event=event, topic=topic)
+        for organisation in rng.sample(organisations, 2):
+            EventParticipant.objects.create(event=event, organisation=organisation)
+        totals.topics += 1
+        totals.events += 1
+    totals.organisations = len(organisations)
