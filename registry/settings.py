@@ -85,6 +85,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Read replicas (PostgreSQL streaming replication): comma-separated URLs. Reads go
+# to a replica, writes and transactions to the primary (registry/routers.py).
+for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    DATABASES[f"replica{number}"] = {
+        **dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
