@@ -92,6 +92,14 @@ def viewer_api_client(viewer):
     return _client_with_key(issue_api_key(user=viewer))
 
 
+@pytest.fixture
+def key_client(db):
+    """`key_client(user=...)` or `key_client(organisation=...)`: a client with a new key."""
+    from tests.factories import issue_api_key
+
+    return lambda **holder: _client_with_key(issue_api_key(**holder))
+
+
 # --- cooperation (tests/test_cooperation_*.py) --------------------------------------
 
 
