@@ -152,21 +152,3 @@ def pages_settings(settings):
     }
     compile_catalogues()
     return settings
-
-
-# --- Pages (tests/test_pages*.py) ----------------------------------------------------
-
-
-@pytest.fixture
-def pages_settings(settings):
-    """Pages as a local run serves them: plain HTTP, static files without a manifest
-    (tests do not run collectstatic), translations compiled from locale/*.po."""
-    from registry.translations import compile_catalogues
-
-    settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    compile_catalogues()
-    return settings
