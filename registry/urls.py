@@ -16,6 +16,7 @@ urlpatterns = [
         name="data-quality",
     ),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
     path("api/", include("registry.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("deposits.urls")),

@@ -2,9 +2,24 @@
 
 from django.contrib.admin import site
 from django.contrib.auth.decorators import permission_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
 
 from registry import quality
+from registry.middleware import database_unavailable
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and monitors: 200 when the database answers, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return database_unavailable()
+    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 @permission_required("deposits.view_deposit", raise_exception=True)
