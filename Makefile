@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format clean
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+
+.PHONY: install run serve test lint format clean
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,17 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production-style serving: gunicorn, DEBUG off, whitenoise's compressed and hashed
+# static files. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL in the environment;
+# behind plain HTTP (no TLS proxy) also SECURE_SSL_REDIRECT=false.
+# The access log leaves out query strings, so an `api_key` parameter is never logged.
+serve: install
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn registry.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--max-requests 10000 --max-requests-jitter 1000 --graceful-timeout 20 \
+		--access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 # Tests need a SECRET_KEY only because settings refuse to start without one when DEBUG is off.
 test: install
