@@ -27,6 +27,10 @@ class ApiKeyAuthentication(BaseAuthentication):
             presented = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
+        return self.authenticate_credentials(presented)
+
+    def authenticate_credentials(self, presented: str):
+        """(user, key) for a presented key, or 401; also used by the OGC service's `api_key`."""
         api_key = ApiKey.objects.find(presented)
         if api_key is None:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))

@@ -1,0 +1,403 @@
+"""The documents of the OGC service: landing page, conformance, collections, features, queryables.
+
+Features carry flat properties (text, numbers, booleans; no nested lists) because a
+GIS attribute table shows one column per property: a deposit's minerals and reserve
+shares are joined into text columns, and its main mineral's share is a number a map
+can be styled by.
+"""
+
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.db.models import Max, Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deposits.models import (
+    LATITUDE_RANGE,
+    LONGITUDE_RANGE,
+    Deposit,
+    DepositCommodity,
+    Mineral,
+    Region,
+)
+from registry.api.exports import point
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
+HTML = "text/html"
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+]
+
+ALL_DEPOSITS = "deposits"
+MINERAL_PREFIX = "deposits-"
+
+
+class Links:
+    """Absolute links for one request.
+
+    They carry `api_key` only when the caller authenticated with it (GDAL and QGIS
+    follow `next` links as given, and must stay authenticated); a key sent in the
+    Authorization header never appears in a document.
+    """
+
+    def __init__(self, request):
+        self.request = request
+        self.carried = []
+        if getattr(request, "api_key_in_query", False):
+            self.carried = [("api_key", request.query_params["api_key"])]
+
+    def href(self, name: str, *args, query=()) -> str:
+        url = self.request.build_absolute_uri(reverse(name, args=args))
+        params = [*query, *self.carried]
+        return f"{url}?{urlencode(params)}" if params else url
+
+    def link(self, rel: str, name: str, *args, type: str, title: str, query=()) -> dict:
+        return {
+            "rel": rel,
+            "type": type,
+            "title": title,
+            "href": self.href(name, *args, query=query),
+        }
+
+
+def landing_page(links: Links) -> dict:
+    return {
+        "title": _("Tajikistan Mineral Deposit Registry"),
+        "description": _(
+            "The national registry of Tajikistan's mineral deposits as an OGC API - "
+            "Features service."
+        ),
+        "links": [
+            links.link("self", "ogc-landing", type=JSON, title=_("This document")),
+            links.link("service-desc", "ogc-openapi", type=OPENAPI, title=_("OpenAPI 3.0")),
+            links.link("service-doc", "ogc-service-doc", type=HTML, title=_("Documentation")),
+            links.link("conformance", "ogc-conformance", type=JSON, title=_("Conformance")),
+            links.link("data", "ogc-collections", type=JSON, title=_("Collections")),
+        ],
+    }
+
+
+def conformance() -> dict:
+    return {"conformsTo": CONFORMANCE}
+
+
+@dataclass(frozen=True)
+class Collection:
+    """All deposits, or the deposits of one mineral (main or associated)."""
+
+    id: str
+    title: str
+    description: str
+    mineral: Mineral | None = None
+
+    def deposits(self, levels):
+        deposits = Deposit.objects.visible_to(levels)
+        if self.mineral is not None:
+            with_mineral = DepositCommodity.objects.filter(mineral=self.mineral)
+            deposits = deposits.filter(pk__in=with_mineral.values("deposit_id"))
+        return deposits
+
+
+def all_deposits() -> Collection:
+    return Collection(
+        id=ALL_DEPOSITS,
+        title=_("Mineral deposits of Tajikistan"),
+        description=_(
+            "Deposits and occurrences with their minerals, region, status and share of "
+            "the national reserves. Deposits without coordinates have a null geometry."
+        ),
+    )
+
+
+def mineral_collection(mineral: Mineral) -> Collection:
+    return Collection(
+        id=f"{MINERAL_PREFIX}{mineral.code}",
+        title=_("%(mineral)s deposits of Tajikistan") % {"mineral": mineral.name},
+        description=_(
+            "Deposits with %(mineral)s as a main or associated mineral; share_pct is their "
+            "share of the national %(mineral)s reserves."
+        )
+        % {"mineral": mineral.name},
+        mineral=mineral,
+    )
+
+
+def find_collection(collection_id: str) -> Collection | None:
+    if collection_id == ALL_DEPOSITS:
+        return all_deposits()
+    if collection_id.startswith(MINERAL_PREFIX):
+        code = collection_id.removeprefix(MINERAL_PREFIX)
+        mineral = Mineral.objects.filter(code=code).first()
+        if mineral is not None:
+            return mineral_collection(mineral)
+    return None
+
+
+def extent_aggregates(prefix: str = "") -> dict:
+    """Aggregates of a deposit queryset (or, with prefix `deposit__`, of one related to it)."""
+    return {
+        "min_lon": Min(f"{prefix}longitude"),
+        "min_lat": Min(f"{prefix}latitude"),
+        "max_lon": Max(f"{prefix}longitude"),
+        "max_lat": Max(f"{prefix}latitude"),
+        "first_change": Min(f"{prefix}updated_at"),
+        "last_change": Max(f"{prefix}updated_at"),
+    }
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def extent(aggregate: dict) -> dict:
+    """The bounding box of the located deposits (Tajikistan's when none is located) and
+    the span of their last changes."""
+    if aggregate["min_lon"] is None:
+        bbox = [LONGITUDE_RANGE[0], LATITUDE_RANGE[0], LONGITUDE_RANGE[1], LATITUDE_RANGE[1]]
+    else:
+        bbox = [aggregate[k] for k in ("min_lon", "min_lat", "max_lon", "max_lat")]
+    return {
+        "spatial": {"bbox": [[float(v) for v in bbox]], "crs": CRS84},
+        "temporal": {
+            "interval": [[_iso(aggregate["first_change"]), _iso(aggregate["last_change"])]],
+            "trs": GREGORIAN,
+        },
+    }
+
+
+def collection_extent(collection: Collection, levels) -> dict:
+    return extent(collection.deposits(levels).aggregate(**extent_aggregates()))
+
+
+def collection_document(collection: Collection, extent_: dict, links: Links) -> dict:
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": extent_,
+        "links": [
+            links.link("self", "ogc-collection", collection.id, type=JSON, title=collection.title),
+            links.link(
+                "items",
+                "ogc-items",
+                collection.id,
+                type=GEOJSON,
+                title=_("The deposits as GeoJSON"),
+            ),
+            links.link(
+                REL_QUERYABLES,
+                "ogc-queryables",
+                collection.id,
+                type=SCHEMA,
+                title=_("Properties to filter by"),
+            ),
+        ],
+    }
+
+
+def collections_document(levels, links: Links) -> dict:
+    """All deposits, then one collection per mineral that has deposits the caller may see
+    (two aggregate queries and one for the minerals, however many minerals there are)."""
+    everything = all_deposits()
+    documents = [collection_document(everything, collection_extent(everything, levels), links)]
+    per_mineral = (
+        DepositCommodity.objects.filter(deposit__visibility__in=levels)
+        .values("mineral_id")
+        .annotate(**extent_aggregates("deposit__"))
+        .order_by()
+    )
+    extents = {row["mineral_id"]: extent(row) for row in per_mineral}
+    for mineral in Mineral.objects.filter(pk__in=extents).order_by("code"):
+        documents.append(
+            collection_document(mineral_collection(mineral), extents[mineral.pk], links)
+        )
+    return {
+        "links": [
+            links.link("self", "ogc-collections", type=JSON, title=_("This document")),
+        ],
+        "collections": documents,
+    }
+
+
+def _codes(commodities) -> str:
+    return ", ".join(c.mineral.code for c in commodities)
+
+
+def _share(share) -> tuple[float | None, str | None]:
+    return (None if share.pct is None else float(share.pct)), share.basis
+
+
+def feature(deposit: Deposit, collection: Collection, links: Links) -> dict:
+    """A deposit as a GeoJSON Feature in CRS84 (null geometry without coordinates).
+
+    Expects region, district and belt selected, commodities (with minerals) and
+    reserves prefetched, and reserve shares attached (`attach_reserve_shares`).
+    """
+    commodities = list(deposit.commodities.all())
+    main = [c for c in commodities if c.role == DepositCommodity.Role.MAIN]
+    associated = [c for c in commodities if c.role == DepositCommodity.Role.ASSOCIATED]
+    main_share, main_basis = _share(main[0].share) if main else (None, None)
+    properties = {
+        "name": deposit.name,
+        "aliases": "; ".join(deposit.aliases),
+        "region": deposit.region.code if deposit.region else None,
+        "region_name": deposit.region.name if deposit.region else None,
+        "district": deposit.district.name if deposit.district else None,
+        "status": deposit.status or None,
+        "deposit_type": deposit.deposit_type or None,
+        "belt": deposit.belt.name if deposit.belt else None,
+        "exploration_level": deposit.exploration_level or None,
+        "minerals": _codes(commodities),
+        "main_minerals": _codes(main),
+        "associated_minerals": _codes(associated),
+        "critical": any(c.mineral.is_critical for c in commodities),
+        "main_mineral": main[0].mineral.code if main else None,
+        "main_share_pct": main_share,
+        "main_share_basis": main_basis,
+        "reserve_shares": "; ".join(
+            f"{c.mineral.code} {c.share.pct}% ({c.share.basis})"
+            for c in commodities
+            if c.share.pct is not None
+        ),
+    }
+    if collection.mineral is not None:
+        own = next((c for c in commodities if c.mineral_id == collection.mineral.pk), None)
+        share_pct, share_basis = _share(own.share) if own else (None, None)
+        properties["share_pct"] = share_pct
+        properties["share_basis"] = share_basis
+    properties.update(
+        {
+            "visibility": deposit.visibility,
+            "sources": "; ".join(deposit.sources),
+            "description": deposit.description,
+            "url": links.request.build_absolute_uri(deposit.get_absolute_url()),
+            "created_at": _iso(deposit.created_at),
+            "updated_at": _iso(deposit.updated_at),
+        }
+    )
+    return {
+        "type": "Feature",
+        "id": deposit.public_id,
+        "geometry": point(deposit.longitude, deposit.latitude),
+        "properties": properties,
+    }
+
+
+def feature_document(deposit: Deposit, collection: Collection, links: Links) -> dict:
+    document = feature(deposit, collection, links)
+    document["links"] = [
+        links.link(
+            "self",
+            "ogc-item",
+            collection.id,
+            deposit.public_id,
+            type=GEOJSON,
+            title=_("This feature"),
+        ),
+        {
+            "rel": "alternate",
+            "type": HTML,
+            "title": _("The deposit's page"),
+            "href": document["properties"]["url"],
+        },
+        links.link(
+            "collection", "ogc-collection", collection.id, type=JSON, title=collection.title
+        ),
+    ]
+    return document
+
+
+def page_links(links: Links, collection: Collection, query, matched: int, returned: int) -> list:
+    """self, next and prev of an items page; next and prev keep every filter of the request."""
+    params = links.request.query_params
+    kept = [
+        (name, value)
+        for name in params
+        if name not in ("limit", "offset", "api_key")
+        for value in params.getlist(name)
+    ]
+
+    def page(rel: str, offset: int, title: str) -> dict:
+        paging = [("limit", query.limit), ("offset", offset)]
+        return links.link(
+            rel, "ogc-items", collection.id, type=GEOJSON, title=title, query=[*kept, *paging]
+        )
+
+    result = [page("self", query.offset, _("This page"))]
+    if query.offset + returned < matched:
+        result.append(page("next", query.offset + query.limit, _("Next page")))
+    if query.offset > 0:
+        result.append(page("prev", max(query.offset - query.limit, 0), _("Previous page")))
+    result.append(
+        links.link("collection", "ogc-collection", collection.id, type=JSON, title=collection.title)
+    )
+    return result
+
+
+def feature_collection(features: list, links: list, matched: int) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "links": links,
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": _iso(timezone.now()),
+    }
+
+
+def queryables(collection: Collection, links: Links) -> dict:
+    """The Part 3 queryables: each is also a query parameter of the items request."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": links.request.build_absolute_uri(reverse("ogc-queryables", args=[collection.id])),
+        "type": "object",
+        "title": collection.title,
+        "properties": {
+            "mineral": {
+                "title": _("Mineral"),
+                "description": _(
+                    "A mineral of the deposit, main or associated, by code; "
+                    "several separated by commas mean any of them."
+                ),
+                "type": "string",
+                "enum": list(Mineral.objects.order_by("code").values_list("code", flat=True)),
+            },
+            "region": {
+                "title": _("Region"),
+                "description": _("ISO 3166-2 code of the region."),
+                "type": "string",
+                "enum": list(Region.objects.order_by("code").values_list("code", flat=True)),
+            },
+            "status": {
+                "title": _("Status"),
+                "type": "string",
+                "enum": list(Deposit.Status.values),
+            },
+            "critical": {
+                "title": _("Critical mineral"),
+                "description": _("Whether the deposit has a critical mineral."),
+                "type": "boolean",
+            },
+        },
+        "additionalProperties": False,
+    }

@@ -1,0 +1,236 @@
+"""The OpenAPI 3.0 description of the OGC service (its `service-desc`).
+
+Built in code rather than generated: the OGC endpoints are not DRF viewsets, and the
+document names the parameters exactly as `deposits.ogc.query` checks them.
+"""
+
+from django.urls import reverse
+
+from deposits.models import Deposit
+from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA
+from deposits.ogc.query import LIMIT_DEFAULT, LIMIT_MAX
+
+
+def _parameter(name: str, description: str, schema: dict, **extra) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        **extra,
+    }
+
+
+def _path_parameter(name: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _ok(description: str, media_type: str) -> dict:
+    return {"description": description, "content": {media_type: {"schema": {"type": "object"}}}}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {JSON: {"schema": _ref_schema("exception")}}}
+
+
+def _ref_schema(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "429": {"$ref": "#/components/responses/TooManyRequests"},
+}
+
+
+def _get(operation_id: str, summary: str, parameters: list, responses: dict) -> dict:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": ["OGC API - Features"],
+            "parameters": [_ref("f"), _ref("api_key"), *parameters],
+            "responses": {**responses, **ERRORS},
+        }
+    }
+
+
+def openapi_document(request) -> dict:
+    base = request.build_absolute_uri(reverse("ogc-landing")).rstrip("/")
+    collection = _ref("collectionId")
+    not_found = {"404": {"$ref": "#/components/responses/NotFound"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Tajikistan Mineral Deposit Registry - OGC API - Features",
+            "version": "1.0.0",
+            "description": (
+                "The registry's deposits for GIS tools (QGIS, ArcGIS, GDAL). Coordinates in "
+                "CRS84 (longitude, latitude). Public deposits without a key; a partner key "
+                "(`Authorization: Token <key>`, or `api_key=<key>` for tools that cannot send "
+                "headers) also shows partner records."
+            ),
+        },
+        "servers": [{"url": base}],
+        "tags": [{"name": "OGC API - Features"}],
+        "paths": {
+            "/": _get("getLandingPage", "Landing page", [], {"200": _ok("Links", JSON)}),
+            "/conformance": _get(
+                "getConformance",
+                "The conformance classes met",
+                [],
+                {"200": _ok("conformsTo", JSON)},
+            ),
+            "/api": _get(
+                "getServiceDescription", "This document", [], {"200": _ok("OpenAPI", OPENAPI)}
+            ),
+            "/collections": _get(
+                "getCollections",
+                "All deposits, and the deposits of each mineral",
+                [],
+                {"200": _ok("Collections", JSON)},
+            ),
+            "/collections/{collectionId}": _get(
+                "describeCollection",
+                "One collection with its extent",
+                [collection],
+                {"200": _ok("Collection", JSON), **not_found},
+            ),
+            "/collections/{collectionId}/queryables": _get(
+                "getQueryables",
+                "The properties the items can be filtered by",
+                [collection],
+                {"200": _ok("JSON Schema", SCHEMA), **not_found},
+            ),
+            "/collections/{collectionId}/items": _get(
+                "getFeatures",
+                "The deposits as a GeoJSON FeatureCollection, a page at a time",
+                [
+                    collection,
+                    _ref("limit"),
+                    _ref("offset"),
+                    _ref("bbox"),
+                    _ref("datetime"),
+                    _ref("mineral"),
+                    _ref("region"),
+                    _ref("status"),
+                    _ref("critical"),
+                ],
+                {"200": _ok("FeatureCollection", GEOJSON), **not_found},
+            ),
+            "/collections/{collectionId}/items/{featureId}": _get(
+                "getFeature",
+                "One deposit as a GeoJSON Feature",
+                [collection, _ref("featureId")],
+                {"200": _ok("Feature", GEOJSON), **not_found},
+            ),
+        },
+        "components": {
+            "parameters": {
+                "collectionId": _path_parameter(
+                    "collectionId", "`deposits`, or `deposits-<mineral code>`."
+                ),
+                "featureId": _path_parameter(
+                    "featureId", "The deposit's stable identifier, e.g. TJD-000017."
+                ),
+                "f": _parameter(
+                    "f", "The encoding: JSON (GeoJSON for features).", _enum("json", "geojson")
+                ),
+                "api_key": _parameter(
+                    "api_key",
+                    "A partner key, for tools that cannot send `Authorization: Token <key>`. "
+                    "Prefer the header: web servers log query strings.",
+                    {"type": "string"},
+                ),
+                "limit": _parameter(
+                    "limit",
+                    f"Features per page: {LIMIT_DEFAULT} by default; larger values than "
+                    f"{LIMIT_MAX} are clamped to {LIMIT_MAX}.",
+                    {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": LIMIT_MAX,
+                        "default": LIMIT_DEFAULT,
+                    },
+                ),
+                "offset": _parameter(
+                    "offset",
+                    "Features to skip; follow the `next` link rather than counting.",
+                    {"type": "integer", "minimum": 0, "default": 0},
+                ),
+                "bbox": _parameter(
+                    "bbox",
+                    "minLon,minLat,maxLon,maxLat in CRS84 (longitude first); deposits without "
+                    "coordinates never match.",
+                    {
+                        "type": "array",
+                        "minItems": 4,
+                        "maxItems": 6,
+                        "items": {"type": "number"},
+                    },
+                    style="form",
+                    explode=False,
+                ),
+                "datetime": _parameter(
+                    "datetime",
+                    "The record's last change: an instant (2025-01-31T12:00:00Z), a date (its "
+                    "whole UTC day) or an interval start/end with `..` for an open end.",
+                    {"type": "string"},
+                ),
+                "mineral": _list_parameter("mineral", "Mineral code(s), main or associated."),
+                "region": _list_parameter("region", "ISO 3166-2 region code(s), e.g. TJ-SU."),
+                "status": _list_parameter("status", "Status(es).", _enum(*Deposit.Status.values)),
+                "critical": _parameter(
+                    "critical",
+                    "Has a critical mineral (true) or none (false).",
+                    {"type": "boolean"},
+                ),
+            },
+            "schemas": {
+                "exception": {
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "description": {"type": "string"},
+                        "parameters": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                }
+            },
+            "responses": {
+                "BadRequest": _error("An unknown parameter or a bad value (named)."),
+                "Unauthorized": _error("An invalid, revoked or expired key."),
+                "NotFound": _error("No such collection or feature, or one hidden from the caller."),
+                "TooManyRequests": _error("Too many requests for this key or address."),
+            },
+        },
+    }
+
+
+def _enum(*values: str) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def _list_parameter(name: str, description: str, items: dict | None = None) -> dict:
+    return _parameter(
+        name,
+        f"{description} Several, separated by commas or repeated, mean any of them.",
+        {"type": "array", "items": items or {"type": "string"}},
+        style="form",
+        explode=False,
+    )

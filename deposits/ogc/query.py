@@ -1,0 +1,155 @@
+"""The query parameters of the OGC service: parsed, checked, and applied to deposits.
+
+Unlike the REST API, OGC API - Features requires an unknown parameter to be an error
+(a client that sends `sortby` or `filter` must learn that nothing was sorted or
+filtered). The queryables are `DepositFilterSet`'s own filters, so `mineral=silver`
+selects here exactly what it selects in the API, the pages and the exports.
+"""
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.http import QueryDict
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from deposits.filters import DepositFilterSet
+
+LIMIT_DEFAULT = 100
+LIMIT_MAX = 10_000
+
+# Accepted by every endpoint: the encoding (JSON is the only one) and the key for
+# GIS tools that cannot send an Authorization header.
+COMMON_PARAMETERS = frozenset({"f", "api_key"})
+FORMATS = frozenset({"json", "geojson"})
+QUERYABLES = ("mineral", "region", "status", "critical")
+ITEMS_PARAMETERS = COMMON_PARAMETERS | {"limit", "offset", "bbox", "datetime", *QUERYABLES}
+# Parameters of the items request that may be repeated (OR, as in DepositFilterSet).
+REPEATABLE = frozenset({"mineral", "region", "status"})
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OPEN = ("", "..")
+
+
+def check_parameters(params: QueryDict, allowed: Iterable[str]) -> None:
+    """A 400 naming every parameter the endpoint does not know or that is given twice."""
+    allowed = frozenset(allowed)
+    errors = {}
+    for name in params:
+        if name not in allowed:
+            errors[name] = [
+                _("Unknown parameter; this endpoint accepts: %s.") % ", ".join(sorted(allowed))
+            ]
+        elif name not in REPEATABLE and len(params.getlist(name)) > 1:
+            errors[name] = [_("Give this parameter once.")]
+    if "f" in params and "f" not in errors and params["f"] not in FORMATS:
+        errors["f"] = [_("Unknown format; the service speaks json (GeoJSON for features).")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _whole_number(params: QueryDict, name: str, default: int, minimum: int) -> int:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [_("Give a whole number, not %r.") % raw]}) from None
+    if value < minimum:
+        raise ValidationError({name: [_("Give a number of %d or more.") % minimum]})
+    return value
+
+
+def _instant(text: str, name: str, upper: bool) -> datetime.datetime:
+    """One end of a datetime interval. A date stands for its whole UTC day, so as an
+    upper bound it is the last microsecond of that day."""
+    if _DATE.match(text):
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError({name: [_("%s is not a date.") % text]}) from None
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+        return start + datetime.timedelta(days=1, microseconds=-1) if upper else start
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValidationError(
+            {name: [_("%s is not an RFC 3339 date-time (2025-01-31T12:00:00Z) or date.") % text]}
+        )
+    if value.tzinfo is None:
+        raise ValidationError({name: [_("Give the time zone of %s (Z or +05:00).") % text]})
+    return value
+
+
+def datetime_lookups(raw: str) -> dict:
+    """`datetime` (an instant, a date or an interval `start/end`, `..` or nothing for an
+    open end) as lookups on the record's last change, `updated_at`."""
+    if "/" not in raw:
+        if _DATE.match(raw):
+            return {
+                "updated_at__gte": _instant(raw, "datetime", upper=False),
+                "updated_at__lte": _instant(raw, "datetime", upper=True),
+            }
+        return {"updated_at": _instant(raw, "datetime", upper=False)}
+    start_text, end_text = raw.split("/", 1)
+    if "/" in end_text:
+        raise ValidationError({"datetime": [_("Give an instant or one interval start/end.")]})
+    lookups = {}
+    if start_text not in OPEN:
+        lookups["updated_at__gte"] = _instant(start_text, "datetime", upper=False)
+    if end_text not in OPEN:
+        lookups["updated_at__lte"] = _instant(end_text, "datetime", upper=True)
+    if len(lookups) == 2 and lookups["updated_at__gte"] > lookups["updated_at__lte"]:
+        raise ValidationError({"datetime": [_("The interval ends before it starts.")]})
+    return lookups
+
+
+def _bbox(raw: str) -> str:
+    """Four numbers as DepositFilterSet's bbox takes them; of six (3D), the heights are dropped."""
+    parts = raw.split(",")
+    if len(parts) == 6:
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    limit: int
+    offset: int
+    filterset: DepositFilterSet
+    datetime: dict
+
+    def deposits(self):
+        """The matching deposits (the filterset's queryset, narrowed by `datetime`)."""
+        return self.filterset.qs.filter(**self.datetime)
+
+
+def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
+    """The items request's paging and filters, or a 400 naming each bad parameter."""
+    check_parameters(params, ITEMS_PARAMETERS)
+    limit = min(_whole_number(params, "limit", LIMIT_DEFAULT, minimum=1), LIMIT_MAX)
+    offset = _whole_number(params, "offset", 0, minimum=0)
+    lookups = datetime_lookups(params["datetime"]) if params.get("datetime") else {}
+
+    data = QueryDict(mutable=True)
+    for name in REPEATABLE:
+        # Repeated (`mineral=silver&mineral=gold`) or comma-separated, as OGC clients send lists.
+        values = [v.strip() for raw in params.getlist(name) for v in raw.split(",")]
+        data.setlist(name, [v for v in values if v])
+    if params.get("critical"):
+        critical = params["critical"].lower()
+        if critical not in ("true", "false"):
+            raise ValidationError({"critical": [_("Give true or false.")]})
+        data["critical"] = critical
+    if params.get("bbox"):
+        data["bbox"] = _bbox(params["bbox"])
+    filterset = DepositFilterSet(data, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+    return ItemsQuery(limit=limit, offset=offset, filterset=filterset, datetime=lookups)
