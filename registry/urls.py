@@ -19,5 +19,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/", include("registry.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("ogc/", include("deposits.ogc.urls")),
     path("", include("deposits.urls")),
 ]
