@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cooperation.services import cooperation_for_deposit, cooperation_for_mineral
+from cooperation.views import prefetched
 from deposits import exports
 from deposits.filters import DepositFilterSet
 from deposits.models import Deposit, DepositCommodity, Mineral, Region, ReserveEstimate
@@ -352,6 +354,7 @@ def deposit_detail(request, public_id: str):
         "commodities": deposit.commodities.all(),
         "reserves": sorted_reserves(deposit.reserves.all()),
         "map_config": map_config(points=point),
+        "cooperation": prefetched(cooperation_for_deposit(deposit).visible_to(levels)),
     }
     if user.is_staff:
         context["history"] = change_history(deposit, settings.PAGES_HISTORY_LENGTH)
@@ -422,6 +425,7 @@ def mineral_detail(request, code: str):
             "ranking": ranking,
             "regions": with_bars(regions, lambda r: r.deposit_count),
             "deposit_count": deposit_count,
+            "cooperation": prefetched(cooperation_for_mineral(mineral).visible_to(levels)),
         },
     )
 

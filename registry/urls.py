@@ -21,4 +21,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("ogc/", include("deposits.ogc.urls")),
     path("", include("deposits.urls")),
+    path("", include("cooperation.urls")),
 ]

@@ -152,3 +152,10 @@ def pages_settings(settings):
     }
     compile_catalogues()
     return settings
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last: their live server's database is flushed after each of them,
+    which would take the staff groups made by migrations away from the tests after."""
+    items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))

@@ -1,0 +1,185 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, on the demo registry.
+
+Chromium is the machine's (/usr/bin/chromium, installed by .ci/run from Debian's
+packages), never a downloaded build. Without it the tests skip locally and fail
+in CI (CI=true). Screenshots of the main pages go to test-artifacts/.
+"""
+
+import csv
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test.utils import override_settings
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by
+# fixtures and the live server are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
+    reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+# serialized_rollback: the staff groups made by migrations survive for the tests that follow.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright's launch arguments: the machine's Chromium, headless, offline-quiet."""
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """pytest-django's live server, started with the pages' test settings.
+
+    Its middleware reads SECURE_SSL_REDIRECT once, when the server starts, so the
+    function-scoped `pages_settings` come too late for it.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    plain = override_settings(
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    with plain:
+        server = LiveServer("localhost")
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def demo(pages_settings, live_server):
+    """The demo registry (deposits and cooperation) in the live server's database."""
+    call_command("load_demo", stdout=io.StringIO())
+    return live_server.url
+
+
+@pytest.fixture
+def page(page):
+    """Every page of these tests fails on a request that leaves the app."""
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith(
+                ("http://localhost", "http://127.0.0.1", "data:", "blob:")
+            )
+            else None
+        ),
+    )
+    yield page
+    assert outside == [], f"requests to the internet: {outside}"
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def test_filter_silver_in_sughd_then_open_konimansur(demo, page):
+    page.goto(f"{demo}/deposits/")
+    page.locator("#id_mineral").select_option("silver")
+    page.locator("#id_region").select_option("TJ-SU")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(re.compile(r"mineral=silver.*region=TJ-SU"))
+    assert page.get_by_role("link", name="Konimansuri Kalon").is_visible()
+    screenshot(page, "deposit-list-silver-sughd")
+
+    page.get_by_role("link", name="Konimansuri Kalon").click()
+    page.wait_for_url(re.compile(r"/deposits/TJD-\d+/$"))
+    minerals = page.get_by_role("table").first
+    assert "70%" in minerals.inner_text()
+    cooperation = page.locator("section[aria-labelledby=cooperation]")
+    assert "roundtable" in cooperation.inner_text().lower()
+    assert "2024" in cooperation.inner_text()
+    screenshot(page, "deposit-konimansur")
+
+
+def test_switch_to_russian(demo, page):
+    page.goto(f"{demo}/deposits/?mineral=silver&region=TJ-SU")
+    page.get_by_role("link", name="Konimansuri Kalon").click()
+    page.get_by_label("Language").select_option("ru")
+    page.get_by_role("button", name="Switch language").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "ru"
+    body = page.locator("main").inner_text()
+    assert "Доля в запасах страны" in body
+    assert "Серебро" in body
+    screenshot(page, "deposit-konimansur-ru")
+
+
+def test_the_map_draws_its_markers(demo, page):
+    page.goto(f"{demo}/deposits/")
+    page.wait_for_selector("#deposit-map[data-markers]")
+    drawn = int(page.locator("#deposit-map").get_attribute("data-markers"))
+    assert drawn > 0
+    assert page.locator("path.deposit-marker").count() == drawn
+    page.locator("path.deposit-marker").first.click(force=True)
+    popup_link = page.locator(".leaflet-popup-content a")
+    assert re.search(r"/deposits/TJD-\d+/$", popup_link.get_attribute("href"))
+    assert page.locator("path.leaflet-interactive").count() >= drawn  # borders drawn too
+    screenshot(page, "deposit-list-map")
+
+
+def test_csv_export_matches_the_count_on_screen(demo, page):
+    page.goto(f"{demo}/deposits/?mineral=gold")
+    count_text = page.locator("#result-count").inner_text()
+    on_screen = int(re.search(r"\d+", count_text.replace(",", "")).group())
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV").click()
+    path = download_info.value.path()
+    rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
+    assert on_screen > 0
+    assert len(rows) - 1 == on_screen
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("home", "/"),
+        ("mineral-silver", "/minerals/silver/"),
+        ("region-sughd", "/regions/TJ-SU/"),
+        ("cooperation", "/cooperation/"),
+    ],
+)
+def test_main_pages_render_for_the_screenshots(demo, page, name, path):
+    page.goto(f"{demo}{path}")
+    assert page.locator("h1").is_visible()
+    screenshot(page, name)
+
+
+def test_the_list_is_usable_on_a_phone(demo, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{demo}/deposits/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the page scrolls sideways on a phone"
+    screenshot(page, "deposit-list-phone")
