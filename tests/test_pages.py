@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -398,3 +399,82 @@ def test_numbers_follow_the_locale(client, konimansur):
     assert "12.5%" in client.get(konimansur.get_absolute_url()).content.decode()
     html = client.get(konimansur.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "12,5%" in html
+
+
+# --- cooperation pages -------------------------------------------------------
+
+
+@pytest.fixture
+def roundtable(konimansur):
+    """The Dec 2024 roundtable with Konimansur in focus, a party memorandum, an initiative."""
+    from tests.factories import (
+        EventParticipantFactory,
+        EventTopicFactory,
+        InitiativeFactory,
+        MemorandumFactory,
+        MemorandumPartyFactory,
+        TopicFactory,
+    )
+
+    topic = TopicFactory(name="Konimansur silver")
+    topic.deposits.add(konimansur)
+    event = EventTopicFactory(
+        topic=topic,
+        role="in-focus",
+        event__title="Tajikistan - Korea roundtable",
+        event__start_date=date(2024, 12, 9),
+    ).event
+    participant = EventParticipantFactory(event=event, organisation__name="KIGAM")
+    memorandum = MemorandumFactory(title="GGD - KIGAM memorandum")
+    memorandum.topics.add(topic)
+    MemorandumPartyFactory(memorandum=memorandum, organisation=participant.organisation)
+    InitiativeFactory(title="Geodata laboratory", memorandum=memorandum)
+    return event
+
+
+def test_cooperation_pages_render(client, roundtable):
+    index = client.get(reverse("cooperation-index")).content.decode()
+    assert "Tajikistan - Korea roundtable" in index and "GGD - KIGAM memorandum" in index
+    assert "Geodata laboratory" in index
+    organisation = roundtable.participants.get().organisation
+    memorandum = roundtable.topics.get().memoranda.get()
+    for url in (
+        reverse("event-detail", args=[roundtable.public_id]),
+        reverse("memorandum-detail", args=[memorandum.public_id]),
+        reverse("organisation-detail", args=[organisation.public_id]),
+    ):
+        html = client.get(url).content.decode()
+        assert "Tajikistan - Korea roundtable" in html or "GGD - KIGAM" in html, url
+
+
+def test_deposit_and_mineral_pages_show_their_cooperation(client, konimansur, roundtable):
+    html = client.get(konimansur.get_absolute_url()).content.decode()
+    assert "Tajikistan - Korea roundtable" in html and "GGD - KIGAM memorandum" in html
+    assert "Dec. 9, 2024" in html
+
+
+def test_hidden_cooperation_is_hidden(client, viewer, konimansur, roundtable):
+    roundtable.visibility = Visibility.INTERNAL
+    roundtable.save()
+    assert client.get(reverse("event-detail", args=[roundtable.public_id])).status_code == 404
+    assert (
+        "Tajikistan - Korea roundtable"
+        not in client.get(konimansur.get_absolute_url()).content.decode()
+    )
+    assert (
+        "Tajikistan - Korea roundtable"
+        not in client.get(reverse("cooperation-index")).content.decode()
+    )
+    client.force_login(viewer)
+    assert client.get(reverse("event-detail", args=[roundtable.public_id])).status_code == 200
+
+
+def test_cooperation_query_counts_do_not_grow_with_rows(client, konimansur, roundtable):
+    from tests.factories import EventTopicFactory
+
+    topic = roundtable.topic_links.get().topic
+    urls = (reverse("cooperation-index"), konimansur.get_absolute_url())
+    few = [count_queries(client, url) for url in urls]
+    for _ in range(5):
+        EventTopicFactory(topic=topic, event__visibility="public")
+    assert [count_queries(client, url) for url in urls] == few
