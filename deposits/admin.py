@@ -13,7 +13,9 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
+from deposits.resources import DepositResource, ReserveEstimateResource
 from registry.admin import BoundedCountPaginator, RegistryAdmin
+from registry.spreadsheets import RegistryImportExportMixin
 
 
 class DistrictInline(admin.TabularInline):
@@ -117,7 +119,8 @@ class CriticalListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Deposit)
-class DepositAdmin(RegistryAdmin):
+class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
+    resource_classes = [DepositResource]
     list_display = [
         "name",
         "public_id",
@@ -136,7 +139,7 @@ class DepositAdmin(RegistryAdmin):
         "visibility",
         CriticalListFilter,
     ]
-    list_select_related = ["region"]
+    list_select_related = ["region", "district", "belt"]
     search_fields = ["name"]  # widened to aliases, Cyrillic included, in get_search_results
     search_help_text = _("Name or alias, Latin or Cyrillic, or the identifier (TJD-000001).")
     ordering = ["name"]
@@ -182,7 +185,8 @@ class DepositAdmin(RegistryAdmin):
 
 
 @admin.register(ReserveEstimate)
-class ReserveEstimateAdmin(RegistryAdmin):
+class ReserveEstimateAdmin(RegistryImportExportMixin, RegistryAdmin):
+    resource_classes = [ReserveEstimateResource]
     list_display = [
         "deposit",
         "mineral",

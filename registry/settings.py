@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "import_export",
     "registry",
     "deposits",
     "cooperation",
@@ -143,6 +144,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Spreadsheet import/export in the admin (registry/spreadsheets.py, which also
+# escapes exported formulas): each import is one transaction, importing needs the
+# "add" permission and exporting the "view" permission of the model.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # dump_registry writes JSON that keeps timestamps to the microsecond.
 SERIALIZATION_MODULES = {"exactjson": "registry.serializers"}

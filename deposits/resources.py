@@ -1,0 +1,228 @@
+"""Spreadsheet columns of deposits and reserve estimates (import and export alike)."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from import_export import fields, widgets
+
+from deposits.minmod import name_key
+from deposits.models import (
+    Deposit,
+    DepositCommodity,
+    District,
+    MetallogenicBelt,
+    Mineral,
+    Region,
+    ReserveEstimate,
+)
+from registry.spreadsheets import CodeWidget, ListWidget, RegistryResource
+
+COMMODITY_COLUMNS = ["main_minerals", "associated_minerals", "reported_shares"]
+
+
+def parse_shares(text: str) -> dict[str, Decimal]:
+    """ "silver: 70; gold: 2.5" -> {"silver": Decimal("70"), "gold": Decimal("2.5")}"""
+    shares = {}
+    for item in ListWidget().clean(text):
+        code, _, number = item.partition(":")
+        try:
+            shares[code.strip()] = Decimal(number.strip().rstrip("%"))
+        except InvalidOperation:
+            raise ValidationError(
+                {"reported_shares": f"{item!r} is not 'mineral: percent' (e.g. 'silver: 70')"}
+            ) from None
+    return shares
+
+
+class DepositResource(RegistryResource):
+    """One row per deposit, its minerals and reported shares in columns of their own.
+
+    Rows match existing deposits by identifier (`id`), else by name or alias in the
+    same region; a row without a match creates a deposit.
+    """
+
+    id = fields.Field(attribute="public_id", column_name="id", readonly=True)
+    aliases = fields.Field(attribute="aliases", column_name="aliases", widget=ListWidget())
+    region = fields.Field(attribute="region", column_name="region", widget=CodeWidget(Region))
+    district = fields.Field(
+        attribute="district", column_name="district", widget=CodeWidget(District)
+    )
+    belt = fields.Field(attribute="belt", column_name="belt", widget=CodeWidget(MetallogenicBelt))
+    main_minerals = fields.Field(column_name="main_minerals")
+    associated_minerals = fields.Field(column_name="associated_minerals")
+    reported_shares = fields.Field(column_name="reported_shares")
+    reported_share_source = fields.Field(column_name="reported_share_source")
+    sources = fields.Field(
+        attribute="sources", column_name="sources", widget=ListWidget(separator=" | ")
+    )
+
+    class Meta(RegistryResource.Meta):
+        model = Deposit
+        import_id_fields = ["id"]
+        fields = [
+            "id",
+            "name",
+            "aliases",
+            "region",
+            "district",
+            "latitude",
+            "longitude",
+            "status",
+            "deposit_type",
+            "belt",
+            "exploration_level",
+            "visibility",
+            "main_minerals",
+            "associated_minerals",
+            "reported_shares",
+            "reported_share_source",
+            "description",
+            "sources",
+        ]
+        export_order = fields
+
+    # --- export ---------------------------------------------------------------------
+    def _codes(self, deposit, role):
+        return "; ".join(c.mineral.code for c in deposit.commodities.all() if c.role == role)
+
+    def dehydrate_main_minerals(self, deposit):
+        return self._codes(deposit, DepositCommodity.Role.MAIN)
+
+    def dehydrate_associated_minerals(self, deposit):
+        return self._codes(deposit, DepositCommodity.Role.ASSOCIATED)
+
+    def dehydrate_reported_shares(self, deposit):
+        return "; ".join(
+            f"{c.mineral.code}: {c.reported_share_pct.normalize():f}"
+            for c in deposit.commodities.all()
+            if c.reported_share_pct is not None
+        )
+
+    def dehydrate_reported_share_source(self, deposit):
+        sources = {c.reported_share_source for c in deposit.commodities.all()}
+        return " | ".join(sorted(s for s in sources if s))
+
+    # --- import ---------------------------------------------------------------------
+    def get_instance(self, instance_loader, row):
+        public_id = (row.get("id") or "").strip()
+        if public_id:
+            deposit = Deposit.objects.filter(public_id=public_id).first()
+            if deposit is None:
+                raise ValidationError(
+                    {"id": f"unknown identifier {public_id!r}; leave it empty to add a deposit"}
+                )
+            return deposit
+        name = (row.get("name") or "").strip()
+        if not name:
+            return None
+        keys = {name_key(name)}
+        candidates = Deposit.objects.search(name).filter(region__code=row.get("region") or "")
+        for deposit in candidates:
+            if keys & {name_key(n) for n in deposit.all_names}:
+                return deposit
+        return None
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance.imported_commodities = self.parse_commodities(row)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def parse_commodities(self, row) -> dict[str, dict]:
+        minerals = {m.code: m for m in Mineral.objects.all()}
+        wanted = {}
+        for column, role in [
+            ("main_minerals", DepositCommodity.Role.MAIN),
+            ("associated_minerals", DepositCommodity.Role.ASSOCIATED),
+        ]:
+            for code in ListWidget().clean(row.get(column)):
+                if code not in minerals:
+                    raise ValidationError({column: f"unknown mineral {code!r}"})
+                wanted[code] = {"mineral": minerals[code], "role": role}
+        source = (row.get("reported_share_source") or "").strip()
+        for code, pct in parse_shares(row.get("reported_shares") or "").items():
+            if code not in wanted:
+                raise ValidationError(
+                    {"reported_shares": f"{code!r} has a share but is not one of the minerals"}
+                )
+            wanted[code].update(reported_share_pct=pct, reported_share_source=source)
+        return wanted
+
+    def commodities_changed(self, instance) -> bool:
+        current = (
+            {
+                c.mineral.code: (c.role, c.reported_share_pct, c.reported_share_source)
+                for c in instance.commodities.select_related("mineral")
+            }
+            if instance.pk
+            else {}
+        )
+        wanted = {
+            code: (
+                values["role"],
+                values.get("reported_share_pct"),
+                values.get("reported_share_source", ""),
+            )
+            for code, values in instance.imported_commodities.items()
+        }
+        return current != wanted
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if not import_validation_errors and self.commodities_changed(instance):
+            return False
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        """Make the deposit's minerals what the row says, each checked like an admin inline."""
+        wanted = instance.imported_commodities
+        instance.commodities.exclude(mineral__code__in=wanted).delete()
+        for values in wanted.values():
+            commodity = instance.commodities.filter(
+                mineral=values["mineral"]
+            ).first() or DepositCommodity(deposit=instance, mineral=values["mineral"])
+            commodity.role = values["role"]
+            commodity.reported_share_pct = values.get("reported_share_pct")
+            commodity.reported_share_source = values.get("reported_share_source", "")
+            commodity.full_clean()
+            commodity.save()
+
+
+class ReserveEstimateResource(RegistryResource):
+    """One row per estimate; rows match by deposit, mineral, category, balance, date, protocol."""
+
+    deposit = fields.Field(
+        attribute="deposit", column_name="deposit", widget=CodeWidget(Deposit, "public_id")
+    )
+    mineral = fields.Field(attribute="mineral", column_name="mineral", widget=CodeWidget(Mineral))
+    balance = fields.Field(
+        attribute="balance", column_name="balance", widget=widgets.BooleanWidget()
+    )
+
+    class Meta(RegistryResource.Meta):
+        model = ReserveEstimate
+        import_id_fields = ["deposit", "mineral", "category", "balance", "as_of", "protocol"]
+        fields = [
+            "deposit",
+            "mineral",
+            "category",
+            "balance",
+            "quantity",
+            "unit",
+            "ore_tonnage",
+            "grade",
+            "grade_unit",
+            "as_of",
+            "as_of_precision",
+            "approved_by",
+            "protocol",
+            "source",
+            "note",
+        ]
+        export_order = fields

@@ -1,0 +1,270 @@
+"""Spreadsheet import and export for the admin, shared by both apps.
+
+Built on django-import-export: a dry-run preview row by row, refused rows listed
+with their number, column and reason (the model's own validation, the same as the
+admin form's), all or nothing unless the clerk ticks "import only the valid rows",
+each row written in its own savepoint so a refused row leaves nothing behind, and
+history recorded under the importing user. Files that are not what they claim are
+refused before anything is read into the registry.
+"""
+
+import csv
+import io
+import zipfile
+
+import openpyxl
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from import_export import resources, widgets
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.results import RowResult
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# A cell starting with one of these is a formula to a spreadsheet program.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value):
+    """Text a spreadsheet would evaluate, made inert with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def check_upload(data: bytes, format_name: str) -> None:
+    """Refuse a file that is empty, too large, mislabelled, badly encoded or holds formulas."""
+    if not data.strip():
+        raise ValidationError(_("The file is empty."))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _("The file is %(size)s; files up to %(limit)s can be imported.")
+            % {"size": filesizeformat(len(data)), "limit": filesizeformat(MAX_UPLOAD_BYTES)}
+        )
+    if format_name == "xlsx":
+        check_xlsx(data)
+    else:
+        check_csv(data)
+
+
+def check_xlsx(data: bytes) -> None:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ValidationError(
+            _("This file is not an XLSX workbook (it looks like text, perhaps CSV). "
+              "Choose the CSV format, or save the file as .xlsx.")
+        )  # fmt: skip
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise ValidationError(_("The workbook cannot be read: %(error)s") % {"error": exc}) from exc
+    sheet = workbook.worksheets[0]
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" or (
+                isinstance(cell.value, str) and cell.value.startswith("=")
+            ):
+                raise ValidationError(
+                    _("Cell %(cell)s holds a formula (%(value)s). Paste values only, then "
+                      "import again.") % {"cell": cell.coordinate, "value": cell.value}
+                )  # fmt: skip
+
+
+def check_csv(data: bytes) -> None:
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        raise ValidationError(
+            _("This file is a workbook (XLSX), not CSV text. Choose the XLSX format.")
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            _("The file is not UTF-8 text (byte %(position)s). Save it as 'CSV UTF-8' and "
+              "import again.") % {"position": exc.start}
+        ) from exc  # fmt: skip
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    for number, row in enumerate(reader, start=2):
+        for column, value in zip(header, row, strict=False):
+            if value.startswith("="):
+                raise ValidationError(
+                    _("Row %(row)s, column %(column)s holds a formula (%(value)s). "
+                      "Paste values only, then import again.")
+                    % {"row": number, "column": column, "value": value}
+                )  # fmt: skip
+
+
+class ListWidget(widgets.Widget):
+    """A list of strings in one cell, e.g. aliases separated by "; "."""
+
+    def __init__(self, separator: str = "; ", **kwargs):
+        self.separator = separator
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None:
+            return []
+        return [item.strip() for item in str(value).split(self.separator.strip()) if item.strip()]
+
+    def render(self, value, obj=None, **kwargs):
+        return self.separator.join(value or [])
+
+
+class CodeWidget(widgets.ForeignKeyWidget):
+    """A related record named by its code; an unknown code is a clear row error."""
+
+    def __init__(self, model, field="code", **kwargs):
+        super().__init__(model, field=field, **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row=row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(
+                _("unknown %(model)s %(value)s")
+                % {"model": self.model._meta.verbose_name, "value": repr(value)}
+            ) from None
+
+
+class RegistryResource(resources.ModelResource):
+    """Every row is validated by the model and written in a savepoint of its own."""
+
+    class Meta:
+        abstract = True
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+        use_transactions = True
+
+    def export_field(self, field, instance, **kwargs):
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+    def get_instance(self, instance_loader, row):
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError as exc:  # a bad value in a column that identifies the record
+            raise ValidationError(str(exc)) from exc
+
+    def before_import_row(self, row, **kwargs):
+        # Empty XLSX cells arrive as None; text columns want "", the other widgets
+        # read "" as empty too.
+        for column, value in row.items():
+            if value is None:
+                row[column] = ""
+
+    def import_row(self, row, instance_loader, **kwargs):
+        # A savepoint per row: a refused row, even one refused by the database,
+        # leaves nothing behind and does not spoil the rows after it.
+        with transaction.atomic():
+            result = super().import_row(row, instance_loader, **kwargs)
+            if result.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
+                transaction.set_rollback(True)
+        return result
+
+
+class RegistryImportForm(ImportForm):
+    import_valid_rows_only = forms.BooleanField(
+        label=_("Import only the valid rows"),
+        required=False,
+        help_text=_(
+            "Without this, a file with any refused row imports nothing. With it, the "
+            "refused rows are left out and the others are imported."
+        ),
+    )
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.formats = formats
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("import_file")
+        format_index = data.get("format")
+        if upload is None or format_index in (None, ""):
+            return data
+        if upload.size > MAX_UPLOAD_BYTES:
+            self.add_error(
+                "import_file",
+                _("The file is %(size)s; files up to %(limit)s can be imported.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)},
+            )
+            return data
+        format_class = self.formats[int(format_index)]
+        content = upload.read()
+        upload.seek(0)
+        try:
+            check_upload(content, "xlsx" if format_class is XLSX else "csv")
+        except ValidationError as error:
+            self.add_error("import_file", error)
+        return data
+
+
+class RegistryConfirmImportForm(ConfirmImportForm):
+    import_valid_rows_only = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class RegistryImportExportMixin(ImportExportMixin):
+    """Admin import/export in CSV and XLSX with the registry's checks and choices."""
+
+    formats = [CSV, XLSX]
+    import_form_class = RegistryImportForm
+    confirm_form_class = RegistryConfirmImportForm
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["import_valid_rows_only"] = import_form.cleaned_data.get(
+                "import_valid_rows_only", False
+            )
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        form = kwargs.get("form")
+        valid_only = bool(form and form.cleaned_data.get("import_valid_rows_only"))
+        data_kwargs["rollback_on_validation_errors"] = not valid_only
+        return data_kwargs
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result, form = context.get("result"), context.get("form")
+        if (
+            result is not None
+            and form is not None
+            and form.is_valid()
+            and form.cleaned_data.get("import_valid_rows_only")
+            and not result.has_errors()
+            and result.has_validation_errors()
+            and "confirm_form" not in context
+        ):
+            context["confirm_form"] = self.create_confirm_form(request, import_form=form)
+        return response
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        result = super().process_dataset(dataset, form, request, **kwargs)
+        valid_only = bool(form.cleaned_data.get("import_valid_rows_only"))
+        # import_data rolls the whole file back on these conditions
+        result.rolled_back = result.has_errors() or (
+            not valid_only and result.has_validation_errors()
+        )
+        return result
+
+    def process_result(self, result, request):
+        if getattr(result, "rolled_back", False):
+            refused = len(result.invalid_rows) or len(result.row_errors())
+            self.message_user(
+                request,
+                _("Nothing was imported: %(count)s row(s) were refused. Preview the file "
+                  "again to see why.") % {"count": refused},
+                level=messages.ERROR,
+            )  # fmt: skip
+            app_label, model_name = self.get_model_info()
+            return HttpResponseRedirect(reverse(f"admin:{app_label}_{model_name}_changelist"))
+        return super().process_result(result, request)
