@@ -1,0 +1,238 @@
+"""The OGC service read by the real clients GIS users have: GDAL (ogrinfo, ogr2ogr, the
+engine under QGIS) and OWSLib, against a live server holding the demo registry.
+
+GDAL comes from Debian's gdal-bin (installed by .ci/run), OWSLib from the dev extra.
+Without ogrinfo the GDAL tests skip locally and fail in CI (CI=true).
+"""
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test.utils import override_settings
+from owslib.ogcapi.features import Features
+
+from deposits.models import Deposit
+from registry.models import Visibility
+from tests.factories import PartnerOrganisationFactory, issue_api_key
+
+# serialized_rollback: the staff groups made by migrations survive for the tests that follow.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+# A page size well below the demo registry's size, so copies must follow `next` links.
+PAGE_SIZE = 7
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """pytest-django's live server, started over plain HTTP (its middleware reads
+    SECURE_SSL_REDIRECT once, when the server starts)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    plain = override_settings(
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    with plain:
+        server = LiveServer("127.0.0.1")
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def server(live_server, monkeypatch):
+    """The live server's address, reached directly even where a proxy is configured."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    return live_server.url
+
+
+@pytest.fixture
+def demo(server):
+    """The demo registry in the live server's database; returns the server's address."""
+    call_command("load_demo", stdout=io.StringIO())
+    return server
+
+
+@pytest.fixture
+def ogr():
+    """The path of ogrinfo and ogr2ogr; a missing GDAL fails in CI and skips locally."""
+    tools = {name: shutil.which(name) for name in ("ogrinfo", "ogr2ogr")}
+    if not all(tools.values()):
+        reason = "GDAL's ogrinfo/ogr2ogr are missing: install Debian's gdal-bin package"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return tools
+
+
+def run(*command: str) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def feature_count(ogrinfo_output: str) -> int:
+    [count] = re.findall(r"^Feature Count: (\d+)$", ogrinfo_output, re.MULTILINE)
+    return int(count)
+
+
+def get_json(url: str, **headers) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def rest_ids(server: str, key: str | None = None, **filters) -> list[str]:
+    """The deposit identifiers the REST API lists for the same filters and caller."""
+    headers = {"Authorization": f"Token {key}"} if key else {}
+    query = urlencode({**filters, "page_size": 1000}, doseq=True)
+    status, document = get_json(f"{server}/api/v1/deposits/?{query}", **headers)
+    assert status == 200, document
+    assert document["next"] is None
+    return [deposit["id"] for deposit in document["results"]]
+
+
+def test_ogrinfo_reports_as_many_features_as_the_rest_api(demo, ogr):
+    output = run(ogr["ogrinfo"], "-ro", "-so", f"OAPIF:{demo}/ogc", "deposits")
+    public = len(rest_ids(demo))
+    assert public == Deposit.objects.filter(visibility=Visibility.PUBLIC).count() > 0
+    assert feature_count(output) == public
+    assert "Geometry: Point" in output
+    assert "main_minerals: String" in output
+
+
+def test_ogr2ogr_copies_every_feature_to_a_geopackage_page_by_page(demo, ogr, tmp_path):
+    # The service pages as asked: a copy of more than PAGE_SIZE features followed `next`.
+    _status, page = get_json(f"{demo}/ogc/collections/deposits/items?limit={PAGE_SIZE}")
+    assert page["numberReturned"] == PAGE_SIZE < page["numberMatched"]
+
+    copy = tmp_path / "deposits.gpkg"
+    run(
+        ogr["ogr2ogr"],
+        "-f",
+        "GPKG",
+        str(copy),
+        f"OAPIF:{demo}/ogc",
+        "deposits",
+        "-oo",
+        f"PAGE_SIZE={PAGE_SIZE}",
+    )
+    output = run(ogr["ogrinfo"], "-ro", "-so", str(copy), "deposits")
+    assert feature_count(output) == page["numberMatched"] == len(rest_ids(demo))
+
+
+def test_gdal_reads_partner_records_with_the_key_in_the_address_or_a_header(demo, ogr):
+    partner_only = Deposit.objects.order_by("pk")[:3]
+    Deposit.objects.filter(pk__in=[d.pk for d in partner_only]).update(
+        visibility=Visibility.PARTNERS
+    )
+    key = issue_api_key(organisation=PartnerOrganisationFactory())
+    public, partner = len(rest_ids(demo)), len(rest_ids(demo, key))
+    assert partner == public + 3
+
+    anonymous = run(ogr["ogrinfo"], "-ro", "-so", f"OAPIF:{demo}/ogc", "deposits")
+    assert feature_count(anonymous) == public
+    in_address = run(ogr["ogrinfo"], "-ro", "-so", f"OAPIF:{demo}/ogc?api_key={key}", "deposits")
+    assert feature_count(in_address) == partner
+    in_header = run(
+        ogr["ogrinfo"],
+        "--config",
+        "GDAL_HTTP_HEADERS",
+        f"Authorization: Token {key}",
+        "-ro",
+        "-so",
+        f"OAPIF:{demo}/ogc",
+        "deposits",
+    )
+    assert feature_count(in_header) == partner
+
+
+def test_ogr2ogr_with_api_key_follows_pages_and_stays_authenticated(demo, ogr, tmp_path):
+    Deposit.objects.filter(pk=Deposit.objects.order_by("pk")[0].pk).update(
+        visibility=Visibility.PARTNERS
+    )
+    key = issue_api_key(organisation=PartnerOrganisationFactory())
+    copy = tmp_path / "partner.gpkg"
+    run(
+        ogr["ogr2ogr"],
+        "-f",
+        "GPKG",
+        str(copy),
+        f"OAPIF:{demo}/ogc?api_key={key}",
+        "deposits",
+        "-oo",
+        f"PAGE_SIZE={PAGE_SIZE}",
+    )
+    output = run(ogr["ogrinfo"], "-ro", "-so", str(copy), "deposits")
+    assert feature_count(output) == len(rest_ids(demo, key))
+
+
+def test_owslib_lists_the_collection_and_reads_what_the_rest_api_lists(demo):
+    service = Features(f"{demo}/ogc/")
+    assert "deposits" in service.feature_collections()
+    assert "deposits-silver" in service.feature_collections()
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+        in service.conformance()["conformsTo"]
+    )
+    assert service.api()["openapi"].startswith("3.0")
+    queryables = service.collection_queryables("deposits")
+    assert set(queryables["properties"]) == {"mineral", "region", "status", "critical"}
+
+    north = [67.3, 38.9, 71.0, 41.1]  # Sughd and the north of the RRS
+    items = service.collection_items("deposits", bbox=north, mineral="gold", limit=1000)
+    ids = sorted(feature["id"] for feature in items["features"])
+    expected = sorted(rest_ids(demo, bbox=",".join(map(str, north)), mineral="gold"))
+    assert ids == expected
+    assert len(ids) > 1
+    assert items["numberMatched"] == len(expected)
+    for feature in items["features"]:
+        longitude, latitude = feature["geometry"]["coordinates"]
+        assert 67.3 <= longitude <= 71.0 and 38.9 <= latitude <= 41.1
+        assert "gold" in feature["properties"]["minerals"].split(", ")
+
+    everything = service.collection_items("deposits", limit=1000)
+    assert everything["numberReturned"] == len(rest_ids(demo))
+    one = service.collection_item("deposits", ids[0])
+    assert one["id"] == ids[0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=many",
+        "offset=-1",
+        "bbox=67,38,71",
+        "bbox=71,38,67,41",
+        "datetime=soon",
+        "datetime=2025-02-01/2025-01-01",
+        "mineral=unobtainium",
+        "region=TJ-XX",
+        "status=abandoned",
+        "critical=perhaps",
+        "sortby=name",
+        "f=html",
+    ],
+)
+def test_every_bad_parameter_answers_400_with_a_json_error(server, query):
+    status, error = get_json(f"{server}/ogc/collections/deposits/items?{query}")
+    assert status == 400
+    assert error["code"] == "InvalidParameterValue"
+    assert query.split("=")[0] in error["parameters"]
