@@ -99,3 +99,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>`: a partner organisation's key or a staff key.",
         }
+
+
+def api_v1_endpoints_only(endpoints):
+    """The OpenAPI document describes API v1; other DRF views (OGC API) document themselves."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
