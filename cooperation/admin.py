@@ -26,7 +26,9 @@ from cooperation.models import (
     Person,
     Topic,
 )
+from cooperation.resources import MemorandumResource, OrganisationResource
 from registry.admin import BoundedCountPaginator, RegistryAdmin
+from registry.spreadsheets import RegistryImportExportMixin
 
 RECORD_FIELDS = ["public_id", "created_at", "updated_at"]
 
@@ -87,7 +89,8 @@ class PersonInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(RegistryAdmin):
+class OrganisationAdmin(RegistryImportExportMixin, RegistryAdmin):
+    resource_classes = [OrganisationResource]
     list_display = ["name", "acronym", "country", "kind", "parent", "public_id"]
     list_display_links = ["name", "acronym"]
     list_filter = ["country", "kind"]
@@ -243,7 +246,8 @@ class MemorandumTransitionInline(admin.TabularInline):
 
 
 @admin.register(Memorandum)
-class MemorandumAdmin(RegistryAdmin):
+class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
+    resource_classes = [MemorandumResource]
     list_display = ["title", "kind", "status", "signed_on", "parties_list", "visibility"]
     list_filter = ["kind", "status", PartyCountryFilter, SigningYearFilter, "visibility"]
     search_fields = [

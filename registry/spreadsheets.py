@@ -132,6 +132,29 @@ class CodeWidget(widgets.ForeignKeyWidget):
             ) from None
 
 
+class CodesWidget(widgets.ManyToManyWidget):
+    """Several related records named by their codes ("gold; silver"); unknown codes refused."""
+
+    def __init__(self, model, field="code", **kwargs):
+        super().__init__(model, field=field, separator=";", **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        wanted = ListWidget().clean(value)
+        found = super().clean("; ".join(wanted), row=row, **kwargs) if wanted else []
+        unknown = set(wanted) - {getattr(record, self.field) for record in found}
+        if unknown:
+            raise ValueError(
+                _("unknown %(model)s %(values)s")
+                % {"model": self.model._meta.verbose_name, "values": ", ".join(sorted(unknown))}
+            )
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return "; ".join(str(getattr(record, self.field)) for record in value.all())
+
+
 class RegistryResource(resources.ModelResource):
     """Every row is validated by the model and written in a savepoint of its own."""
 
@@ -150,6 +173,23 @@ class RegistryResource(resources.ModelResource):
             return super().get_instance(instance_loader, row)
         except ValueError as exc:  # a bad value in a column that identifies the record
             raise ValidationError(str(exc)) from exc
+
+    def import_instance(self, instance, row, **kwargs):
+        # Many-to-many cells are read only after the record is saved; check them first
+        # so an unknown code is a refusal of that column, like any other bad value.
+        errors = {}
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    field.clean(row)
+                except ValueError as exc:
+                    errors[field.column_name] = [str(exc)]
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def before_import_row(self, row, **kwargs):
         # Empty XLSX cells arrive as None; text columns want "", the other widgets
