@@ -20,9 +20,6 @@ from django.test.utils import override_settings
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by
-# fixtures and the live server are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
     reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
@@ -32,6 +29,16 @@ if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
 
 # serialized_rollback: the staff groups made by migrations survive for the tests that follow.
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread until the session ends;
+    the ORM calls of the fixtures and of the test database's teardown stay synchronous
+    and safe. Set from the first browser test on, never before: browser tests run last
+    (tests/conftest.py), after the tests that run `check --deploy`, which rightly
+    refuses the variable."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(scope="session")
