@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from django.utils import translation
 
 from tests.factories import UserFactory
 
@@ -123,6 +124,14 @@ def cooperation_editor_client(client, cooperation_editor):
 def cooperation_viewer_client(client, cooperation_viewer):
     client.force_login(cooperation_viewer)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in English: a request in Russian leaves its language active."""
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture(autouse=True)
