@@ -6,44 +6,14 @@ parties are shown for reading: the status changes only through dated transitions
 and the parties with their signatories, both recorded in the memorandum's form.
 """
 
-from django.core.exceptions import ValidationError
 from import_export import fields
 
 from cooperation.models import Event, Memorandum, Organisation, Topic
 from deposits.models import Deposit, Mineral
-from registry.spreadsheets import CodesWidget, CodeWidget, ListWidget, RegistryResource
-
-
-class IdentifiedResource(RegistryResource):
-    """Matches a row by `id` (public identifier) or, without one, by NATURAL_KEY columns."""
-
-    NATURAL_KEY: tuple[str, ...] = ()
-
-    id = fields.Field(attribute="public_id", column_name="id", readonly=True)
-
-    class Meta(RegistryResource.Meta):
-        abstract = True
-        import_id_fields = ["id"]
-
-    def get_instance(self, instance_loader, row):
-        model = self._meta.model
-        public_id = (row.get("id") or "").strip()
-        if public_id:
-            record = model.objects.filter(public_id=public_id).first()
-            if record is None:
-                raise ValidationError(
-                    {"id": f"unknown identifier {public_id!r}; leave it empty to add a record"}
-                )
-            return record
-        lookup = {key: (row.get(key) or "").strip() for key in self.NATURAL_KEY}
-        if not all(lookup.values()):
-            return None
-        return model.objects.filter(**lookup).first()
+from registry.spreadsheets import CodesWidget, CodeWidget, IdentifiedResource, ListWidget
 
 
 class OrganisationResource(IdentifiedResource):
-    NATURAL_KEY = ("name", "country")
-
     parent = fields.Field(
         attribute="parent", column_name="parent", widget=CodeWidget(Organisation, "public_id")
     )
@@ -53,6 +23,7 @@ class OrganisationResource(IdentifiedResource):
 
     class Meta(IdentifiedResource.Meta):
         model = Organisation
+        import_id_fields = ["name", "country"]
         fields = [
             "id",
             "name",
@@ -71,8 +42,6 @@ class OrganisationResource(IdentifiedResource):
 
 
 class MemorandumResource(IdentifiedResource):
-    NATURAL_KEY = ("title",)
-
     status = fields.Field(attribute="status", column_name="status", readonly=True)
     parties = fields.Field(column_name="parties", readonly=True)
     topics = fields.Field(
@@ -93,6 +62,7 @@ class MemorandumResource(IdentifiedResource):
 
     class Meta(IdentifiedResource.Meta):
         model = Memorandum
+        import_id_fields = ["title"]
         fields = [
             "id",
             "title",

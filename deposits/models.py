@@ -343,7 +343,7 @@ class DepositCommodity(models.Model):
             )
 
 
-class ReserveEstimate(models.Model):
+class ReserveEstimate(PublicRecord):
     """A reserve or resource figure for one mineral of one deposit.
 
     National figures use the GKZ categories; figures published under a CRIRSCO
@@ -366,6 +366,7 @@ class ReserveEstimate(models.Model):
         PROBABLE = "probable", _("Probable (CRIRSCO)")
         UNCLASSIFIED = "unclassified", _("category not published")
 
+    ID_PREFIX = "RES"
     GKZ_CATEGORIES = ("A", "B", "C1", "C2", "P1", "P2", "P3")
     # A deposit's share of national reserves counts explored balance reserves only.
     SHARE_CATEGORIES = ("A", "B", "C1")

@@ -15,7 +15,7 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from registry.spreadsheets import CodeWidget, ListWidget, RegistryResource
+from registry.spreadsheets import CodeWidget, IdentifiedResource, ListWidget
 
 COMMODITY_COLUMNS = ["main_minerals", "associated_minerals", "reported_shares"]
 
@@ -34,14 +34,13 @@ def parse_shares(text: str) -> dict[str, Decimal]:
     return shares
 
 
-class DepositResource(RegistryResource):
+class DepositResource(IdentifiedResource):
     """One row per deposit, its minerals and reported shares in columns of their own.
 
     Rows match existing deposits by identifier (`id`), else by name or alias in the
     same region; a row without a match creates a deposit.
     """
 
-    id = fields.Field(attribute="public_id", column_name="id", readonly=True)
     aliases = fields.Field(attribute="aliases", column_name="aliases", widget=ListWidget())
     region = fields.Field(attribute="region", column_name="region", widget=CodeWidget(Region))
     district = fields.Field(
@@ -56,9 +55,9 @@ class DepositResource(RegistryResource):
         attribute="sources", column_name="sources", widget=ListWidget(separator=" | ")
     )
 
-    class Meta(RegistryResource.Meta):
+    class Meta(IdentifiedResource.Meta):
         model = Deposit
-        import_id_fields = ["id"]
+        import_id_fields = ["name", "region"]
         fields = [
             "id",
             "name",
@@ -103,15 +102,8 @@ class DepositResource(RegistryResource):
         return " | ".join(sorted(s for s in sources if s))
 
     # --- import ---------------------------------------------------------------------
-    def get_instance(self, instance_loader, row):
-        public_id = (row.get("id") or "").strip()
-        if public_id:
-            deposit = Deposit.objects.filter(public_id=public_id).first()
-            if deposit is None:
-                raise ValidationError(
-                    {"id": f"unknown identifier {public_id!r}; leave it empty to add a deposit"}
-                )
-            return deposit
+    def find_without_id(self, instance_loader, row):
+        """The deposit of the same region that has this name or alias."""
         name = (row.get("name") or "").strip()
         if not name:
             return None
@@ -194,8 +186,9 @@ class DepositResource(RegistryResource):
             commodity.save()
 
 
-class ReserveEstimateResource(RegistryResource):
-    """One row per estimate; rows match by deposit, mineral, category, balance, date, protocol."""
+class ReserveEstimateResource(IdentifiedResource):
+    """One row per estimate: by identifier, else by deposit, mineral, category, balance,
+    date and protocol."""
 
     deposit = fields.Field(
         attribute="deposit", column_name="deposit", widget=CodeWidget(Deposit, "public_id")
@@ -205,10 +198,11 @@ class ReserveEstimateResource(RegistryResource):
         attribute="balance", column_name="balance", widget=widgets.BooleanWidget()
     )
 
-    class Meta(RegistryResource.Meta):
+    class Meta(IdentifiedResource.Meta):
         model = ReserveEstimate
         import_id_fields = ["deposit", "mineral", "category", "balance", "as_of", "protocol"]
         fields = [
+            "id",
             "deposit",
             "mineral",
             "category",

@@ -72,16 +72,14 @@ def land_cells() -> list[tuple[Decimal, Decimal, str | None]]:
     return cells
 
 
-def reserve_identifiers(count: int) -> list[str]:
-    """Hand out `count` deposit identifiers in one step (bulk inserts skip save())."""
+def reserve_identifiers(prefix: str, count: int) -> list[str]:
+    """Hand out `count` public identifiers in one step (bulk inserts skip save())."""
     with transaction.atomic():
-        sequence, _ = IdentifierSequence.objects.select_for_update().get_or_create(
-            prefix=Deposit.ID_PREFIX
-        )
+        sequence, _ = IdentifierSequence.objects.select_for_update().get_or_create(prefix=prefix)
         first = sequence.last_value + 1
         sequence.last_value += count
         sequence.save(update_fields=["last_value"])
-    return [f"{Deposit.ID_PREFIX}-{n:06d}" for n in range(first, first + count)]
+    return [f"{prefix}-{n:06d}" for n in range(first, first + count)]
 
 
 def generate(count: int, seed: int = 1) -> GeneratedCounts:
@@ -92,7 +90,7 @@ def generate(count: int, seed: int = 1) -> GeneratedCounts:
     minerals = list(Mineral.objects.order_by("code"))
     cells = land_cells()
     start = Deposit.objects.filter(name__startswith=f"{PREFIX}-").count()
-    identifiers = reserve_identifiers(count)
+    identifiers = reserve_identifiers(Deposit.ID_PREFIX, count)
     totals = GeneratedCounts(count, 0, 0, 0, 0, 0)
     now = datetime.datetime.now(datetime.UTC)
 
@@ -153,6 +151,12 @@ def generate(count: int, seed: int = 1) -> GeneratedCounts:
                             source="synthetic benchmark data (generate_synthetic)",
                         )
                     )
+            for estimate, public_id in zip(
+                estimates,
+                reserve_identifiers(ReserveEstimate.ID_PREFIX, len(estimates)),
+                strict=True,
+            ):
+                estimate.public_id = public_id
             DepositCommodity.objects.bulk_create(commodities, batch_size=BATCH)
             ReserveEstimate.objects.bulk_create(estimates, batch_size=BATCH)
         totals.commodities += len(commodities)

@@ -21,7 +21,7 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from import_export import resources, widgets
+from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
@@ -206,6 +206,33 @@ class RegistryResource(resources.ModelResource):
             if result.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
                 transaction.set_rollback(True)
         return result
+
+
+class IdentifiedResource(RegistryResource):
+    """Rows name records by their public identifier (`id`); without one, by a natural key.
+
+    The natural key is `import_id_fields` (e.g. an organisation's name and country);
+    a subclass may match otherwise by overriding `find_without_id`.
+    """
+
+    id = fields.Field(attribute="public_id", column_name="id", readonly=True)
+
+    class Meta(RegistryResource.Meta):
+        abstract = True
+
+    def get_instance(self, instance_loader, row):
+        public_id = (row.get("id") or "").strip()
+        if not public_id:
+            return self.find_without_id(instance_loader, row)
+        record = self._meta.model.objects.filter(public_id=public_id).first()
+        if record is None:
+            raise ValidationError(
+                {"id": f"unknown identifier {public_id!r}; leave it empty to add a record"}
+            )
+        return record
+
+    def find_without_id(self, instance_loader, row):
+        return super().get_instance(instance_loader, row)
 
 
 class RegistryImportForm(ImportForm):

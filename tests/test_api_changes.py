@@ -30,7 +30,7 @@ def test_creates_updates_and_deletes_oldest_first(api_client, since):
     estimate = ReserveEstimateFactory(deposit=deposit)
     deposit.status = "producing"
     deposit.save()
-    public_id, estimate_id = deposit.public_id, str(estimate.pk)
+    public_id, estimate_id = deposit.public_id, estimate.public_id
     estimate.delete()
     deposit.delete()
 

@@ -278,12 +278,12 @@ def test_reserves_filters(api_client, konimansur):
     )
     mine = ReserveEstimateFactory(deposit=konimansur)
     listed = lambda **params: ids(api_client.get("/api/v1/reserves/", params))  # noqa: E731
-    assert listed(mineral="silver") == [mine.pk]
-    assert listed(category="C2") == [other.pk]
-    assert listed(region="TJ-SU") == [mine.pk]
-    assert listed(deposit=konimansur.public_id) == [mine.pk]
-    assert sorted(listed(category=["C1", "C2"])) == sorted([mine.pk, other.pk])
-    body = api_client.get(f"/api/v1/reserves/{mine.pk}/").json()
+    assert listed(mineral="silver") == [mine.public_id]
+    assert listed(category="C2") == [other.public_id]
+    assert listed(region="TJ-SU") == [mine.public_id]
+    assert listed(deposit=konimansur.public_id) == [mine.public_id]
+    assert sorted(listed(category=["C1", "C2"])) == sorted([mine.public_id, other.public_id])
+    body = api_client.get(f"/api/v1/reserves/{mine.public_id}/").json()
     assert body["deposit"] == konimansur.public_id and body["mineral"] == "silver"
 
 
@@ -664,7 +664,7 @@ def test_reserve_estimate_writes_and_errors(staff_api_client, konimansur):
     }
     response = staff_api_client.post("/api/v1/reserves/", payload, format="json")
     assert response.status_code == 201, response.content
-    estimate = ReserveEstimate.objects.get(pk=response.json()["id"])
+    estimate = ReserveEstimate.objects.get(public_id=response.json()["id"])
     assert estimate.history.get().history_user.username == "editor"
     before = _snapshot()
     for change, field in [
@@ -679,7 +679,9 @@ def test_reserve_estimate_writes_and_errors(staff_api_client, konimansur):
         response = staff_api_client.post("/api/v1/reserves/", {**payload, **change}, format="json")
         assert response.status_code == 400, (change, response.content)
         assert field in response.json(), (change, response.json())
-        response = staff_api_client.patch(f"/api/v1/reserves/{estimate.pk}/", change, format="json")
+        response = staff_api_client.patch(
+            f"/api/v1/reserves/{estimate.public_id}/", change, format="json"
+        )
         assert response.status_code == 400 and field in response.json()
     assert _snapshot() == before
 

@@ -88,6 +88,7 @@ RESERVE_FIGURES = [
 class DepositReserveSerializer(serializers.ModelSerializer):
     """A reserve estimate as listed inside its deposit (read-only; write via reserves/)."""
 
+    id = serializers.CharField(source="public_id", read_only=True)
     mineral = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -99,6 +100,7 @@ class DepositReserveSerializer(serializers.ModelSerializer):
 class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
     """A reserve estimate of reserves/; `deposit` is the deposit's public id."""
 
+    id = serializers.CharField(source="public_id", read_only=True)
     deposit = serializers.SlugRelatedField(slug_field="public_id", queryset=Deposit.objects.all())
     mineral = code_field(Mineral)
 

@@ -161,6 +161,9 @@ class ReserveEstimateViewSet(RegistryModelViewSet):
 
     serializer_class = ReserveEstimateSerializer
     filterset_class = ReserveEstimateFilterSet
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         queryset = (

@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -128,7 +128,7 @@ def _reserve_changes(since, levels):
         .filter(deposit_visibility__in=levels)
         .annotate(
             c_model=Value("reserve", output_field=CharField()),
-            c_id=Cast("id", output_field=CharField()),
+            c_id=F("public_id"),
             c_action=SQLCase(
                 When(history_type="+", then=Value(CREATED)),
                 When(history_type="-", then=Value(DELETED)),
