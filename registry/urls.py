@@ -23,3 +23,5 @@ urlpatterns = [
     path("", include("deposits.urls")),
     path("", include("cooperation.urls")),
 ]
+
+handler404 = "registry.views.not_found"

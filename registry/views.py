@@ -6,9 +6,17 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 
 from registry import quality
 from registry.middleware import database_unavailable
+
+
+def not_found(request, exception):
+    """Machines reading /api/ and /ogc get a JSON 404, people the page."""
+    if request.path.startswith(("/api/", "/ogc")):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 @never_cache

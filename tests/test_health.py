@@ -30,3 +30,18 @@ def test_other_errors_are_not_disguised():
     middleware = DatabaseUnavailableMiddleware(lambda request: None)
     request = RequestFactory().get("/")
     assert middleware.process_exception(request, ValueError("bug")) is None
+
+
+def test_unknown_api_paths_answer_json_404(client):
+    response = client.get("/api/v1/no-such-resource/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    response = client.get("/ogc/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NotFound"
+
+
+def test_unknown_pages_answer_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
