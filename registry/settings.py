@@ -152,6 +152,16 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
+# A shared cache (API throttling counts, cached aggregates) when REDIS_URL is set,
+# e.g. redis://127.0.0.1:6379/0; otherwise each process keeps its own.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if (REDIS_URL := os.environ.get("REDIS_URL"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # dump_registry writes JSON that keeps timestamps to the microsecond.
 SERIALIZATION_MODULES = {"exactjson": "registry.serializers"}
 

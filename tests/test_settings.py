@@ -47,3 +47,17 @@ def test_malformed_boolean_is_refused():
     result = run_manage("check", DEBUG="perhaps")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_redis_url_gives_a_cache_shared_between_processes():
+    """Throttle counts and cached aggregates must be shared by all app servers."""
+    url = "redis://127.0.0.1:6379/15"
+    write = "from django.core.cache import cache; cache.set('registry-probe', 'shared', 30)"
+    read = (
+        "from django.core.cache import cache; from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'], cache.get('registry-probe'))"
+    )
+    assert run_manage("shell", "-c", write, REDIS_URL=url, DEBUG="1").returncode == 0
+    result = run_manage("shell", "-v0", "-c", read, REDIS_URL=url, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "shared"]
