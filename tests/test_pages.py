@@ -478,3 +478,28 @@ def test_cooperation_query_counts_do_not_grow_with_rows(client, konimansur, roun
     for _ in range(5):
         EventTopicFactory(topic=topic, event__visibility="public")
     assert [count_queries(client, url) for url in urls] == few
+
+
+@pytest.mark.parametrize("language", ["ru", "tg"])
+def test_every_page_text_is_translated(language):
+    """Each {% translate "..." %} of the page templates has a Russian and a Tajik text."""
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    with (root / "locale" / language / "LC_MESSAGES" / "django.po").open("rb") as po:
+        catalog = read_po(po)
+    used = set()
+    for folder in ("templates/deposits", "templates/cooperation", "templates"):
+        for template in (root / folder).glob("*.html"):
+            used |= set(re.findall(r'{% translate "([^"]+)"', template.read_text()))
+
+    def translation(text: str) -> str:
+        message = catalog.get(text.replace("%", "%%")) or catalog.get(text)
+        return message.string if message else ""
+
+    missing = sorted(text for text in used if not translation(text))
+    assert missing == []
