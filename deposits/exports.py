@@ -1,9 +1,8 @@
-"""Deposit lists as CSV and XLSX files, streamed row by row.
+"""Deposit lists of the pages as CSV and XLSX files, streamed row by row.
 
-A cell that a spreadsheet would read as a formula (text starting with =, +, -,
-@ or a control character) is written as text: in CSV with a leading apostrophe
-(OWASP's advice), in XLSX as a string cell, so an exported record can never run
-in an analyst's spreadsheet.
+A cell that a spreadsheet would read as a formula is written as text: in CSV
+through the registry's one `escape_formula` (registry/spreadsheets.py), in XLSX
+as a string cell, so an exported record can never run in an analyst's spreadsheet.
 """
 
 import csv
@@ -19,8 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 
 from deposits.models import Deposit, DepositCommodity
 from deposits.services import attach_reserve_shares, share_estimates
+from registry.spreadsheets import escape_formula
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK_SIZE = 2000
 
 HEADER = [
@@ -39,13 +38,6 @@ HEADER = [
     "updated_at",
     "url",
 ]
-
-
-def escape_formula(value):
-    """Text that a spreadsheet would evaluate, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def describe_minerals(deposit: Deposit) -> str:
