@@ -24,6 +24,7 @@ from cooperation.models import (
     Topic,
 )
 from cooperation.services import record_transition
+from deposits.demo import upsert
 from deposits.models import Deposit, Mineral
 
 ROUNDTABLE_2024 = (
@@ -447,24 +448,6 @@ ROSNEDRA_TITLE = (
     "Programme of cooperation between the Main Geology Directorate and Rosnedra "
     "in the geological study of the subsoil"
 )
-
-
-def assign(record, **values) -> bool:
-    """Set the values that differ; True if any did."""
-    changed = False
-    for name, value in values.items():
-        if getattr(record, name, None) != value:
-            setattr(record, name, value)
-            changed = True
-    return changed
-
-
-def upsert(model, lookup: dict, values: dict):
-    record = model.objects.filter(**lookup).first() or model(**lookup)
-    if assign(record, **values) or record.pk is None:
-        record.full_clean()
-        record.save()
-    return record
 
 
 def set_links(manager, objects) -> None:
