@@ -21,6 +21,7 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compiletranslations
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production-style serving: gunicorn, DEBUG off, whitenoise's compressed and hashed
@@ -28,6 +29,7 @@ run: install
 # behind plain HTTP (no TLS proxy) also SECURE_SSL_REDIRECT=false.
 # The access log leaves out query strings, so an `api_key` parameter is never logged.
 serve: install
+	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/gunicorn registry.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
