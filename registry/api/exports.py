@@ -14,9 +14,9 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from registry.spreadsheets import escape_formula
+
 CHUNK_SIZE = 500
-# A spreadsheet treats cells starting with these as formulas (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CSVRenderer(BaseRenderer):
@@ -52,10 +52,7 @@ def safe_cell(value) -> str | int | float:
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return value
-    text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    return escape_formula(str(value))
 
 
 def batches(queryset, prepare: Callable[[list], None] | None = None) -> Iterator[list]:
