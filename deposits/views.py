@@ -285,11 +285,10 @@ def deposit_export(request, file_format: str):
             for error in errors
         ]
         return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
-    staff = len(visibility_levels(request)) > 1
     queryset = ordered(filterset).select_related("region", "district", "belt")
     if file_format == "xlsx":
-        return exports.xlsx_response(queryset, request, include_visibility=staff)
-    return exports.csv_response(queryset, request, include_visibility=staff)
+        return exports.xlsx_response(queryset)
+    return exports.csv_response(queryset)
 
 
 def sorted_reserves(reserves):

@@ -40,7 +40,7 @@ def _shares(deposit) -> str:
     )
 
 
-def _csv_row(deposit) -> list:
+def csv_row(deposit) -> list:
     return [
         deposit.public_id,
         deposit.name,
@@ -93,14 +93,15 @@ def _feature(deposit) -> dict:
     }
 
 
-def _records(queryset):
+def records(queryset):
+    """The deposits of the queryset, streamed in batches, each with its reserve shares."""
     for batch in batches(queryset, prepare=attach_reserve_shares):
         yield from batch
 
 
 def deposits_csv(queryset):
-    return stream_csv(CSV_HEADER, (_csv_row(d) for d in _records(queryset)), "deposits")
+    return stream_csv(CSV_HEADER, (csv_row(d) for d in records(queryset)), "deposits")
 
 
 def deposits_geojson(queryset):
-    return stream_geojson((_feature(d) for d in _records(queryset)), "deposits")
+    return stream_geojson((_feature(d) for d in records(queryset)), "deposits")
