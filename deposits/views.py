@@ -364,13 +364,13 @@ def deposit_detail(request, public_id: str):
     return render(request, "deposits/deposit_detail.html", context)
 
 
-def mineral_totals(mineral: Mineral):
-    """National contained quantities of a mineral per category and balance, in its unit.
-
-    A national fact like the shares' denominators: it counts every deposit.
-    """
+def mineral_totals(mineral: Mineral, levels):
+    """Contained quantities of a mineral per category and balance, in its unit, over the
+    deposits the caller may see (like every statistic; only shares are national facts)."""
     rows = (
-        ReserveEstimate.objects.filter(mineral=mineral, quantity__isnull=False)
+        ReserveEstimate.objects.filter(
+            mineral=mineral, quantity__isnull=False, deposit__visibility__in=levels
+        )
         .exclude(unit="")
         .values("category", "balance", "unit")
         .annotate(total=Sum("quantity"), deposits=Count("deposit", distinct=True))
@@ -420,7 +420,7 @@ def mineral_detail(request, code: str):
         "deposits/mineral_detail.html",
         {
             "mineral": mineral,
-            "totals": mineral_totals(mineral),
+            "totals": mineral_totals(mineral, levels),
             "ranking": ranking,
             "regions": with_bars(regions, lambda r: r.deposit_count),
             "deposit_count": deposit_count,

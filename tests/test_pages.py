@@ -144,6 +144,22 @@ def test_mineral_page_ranks_deposits_and_totals_categories(client, konimansur):
     assert totals == {"B": Decimal(15), "C1": Decimal(5)}
 
 
+def test_mineral_totals_count_only_deposits_the_visitor_may_see(client, editor, konimansur):
+    silver = konimansur.commodities.get(role="main").mineral
+    ReserveEstimateFactory(deposit=konimansur, mineral=silver, category="C1", quantity=Decimal("5"))
+    hidden = DepositFactory(name="Secret Ridge", visibility=Visibility.INTERNAL)
+    CommodityFactory(deposit=hidden, mineral=silver)
+    ReserveEstimateFactory(deposit=hidden, mineral=silver, category="C1", quantity=Decimal("20"))
+
+    def c1_total():
+        totals = client.get(silver.get_absolute_url()).context["totals"]
+        return {row["category"]: row["quantity"] for row in totals}["C1"]
+
+    assert c1_total() == Decimal(5)
+    client.force_login(editor)
+    assert c1_total() == Decimal(25)
+
+
 def test_unknown_records_answer_404(client):
     assert client.get(reverse("deposit-detail", args=["TJD-999999"])).status_code == 404
     assert client.get(reverse("mineral-detail", args=["unobtainium"])).status_code == 404
