@@ -7,7 +7,7 @@ PORT ?= 8000
 
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
-.PHONY: install run serve test lint format clean
+.PHONY: install run serve test lint format clean bench bench-serve
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ serve: install
 # Tests need a SECRET_KEY only because settings refuse to start without one when DEBUG is off.
 test: install
 	SECRET_KEY=$${SECRET_KEY:-insecure-key-for-tests-only} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Speed at 10,000 and 100,000 synthetic deposits against the database's own time
+# (docs/performance.md). PostgreSQL: DATABASE_URL, or the local registry_bench (created).
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
+bench-serve: install
+	$(BIN)/python -m bench.serve
 
 lint: install
 	$(BIN)/ruff check .

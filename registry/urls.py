@@ -1,5 +1,7 @@
 """Top-level URLs: the admin for ministry staff; the pages and the API join here."""
 
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 
@@ -23,5 +25,10 @@ urlpatterns = [
     path("", include("deposits.urls")),
     path("", include("cooperation.urls")),
 ]
+
+if os.environ.get("BENCH_FLOOR") == "1":  # make bench-serve only: the framework's floor
+    from bench.floor import floor
+
+    urlpatterns.insert(0, path("bench/floor", floor))
 
 handler404 = "registry.views.not_found"

@@ -1,0 +1,203 @@
+"""The operations measured by `make bench`: each is a request to the app (Django's test
+Client, in this process) and, where it has one, the same work as bare SQL.
+
+The caller is anonymous, so everything runs on the `public` deposits; the SQL
+equivalents filter the same way.
+"""
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test import Client
+from tablib import Dataset
+
+from bench import sql
+from deposits.models import Deposit, Mineral
+
+MINERAL = "silver"
+SEARCH = "etic 12"  # "Synthetic 12…" aliases: a handful of matches at every size
+PAGE_SIZE = 100
+IMPORT_HEADER = [
+    "name",
+    "aliases",
+    "region",
+    "latitude",
+    "longitude",
+    "status",
+    "main_minerals",
+    "associated_minerals",
+    "visibility",
+    "sources",
+]
+
+
+@dataclass
+class Operation:
+    name: str
+    app: Callable[[], object]
+    database: Callable[[], object] | None
+    target: str  # how the figure is judged, printed beside it
+    paged: bool = False  # must not grow with the table
+    exports: bool = False  # fewer repetitions: they read every deposit
+
+
+def _get(client: Client, url: str, params=None) -> int:
+    """Fetch a URL and read the whole body (streamed responses included)."""
+    response = client.get(url, params or {})
+    assert response.status_code == 200, (url, params, response.status_code)
+    if response.streaming:
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def admin_client() -> Client:
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def operations() -> list[Operation]:
+    client = Client()
+    pg = on_postgresql()
+    public = Deposit.objects.filter(visibility="public")
+    # A public deposit with several minerals, the same one at every size.
+    sample = (
+        public.filter(name__startswith="SYN-").order_by("pk").values_list("public_id", flat=True)
+    )[:1].get()
+    mineral = {"mineral": MINERAL}
+    listed = sql.PUBLIC + " AND " + sql.MINERAL
+    searched = sql.PUBLIC + " AND " + sql.SEARCH
+    search_params = {"pattern": f"%{SEARCH}%", "needle": SEARCH}
+    api = "/api/v1/deposits/"
+
+    def when_pg(work):
+        return work if pg else None
+
+    return [
+        Operation(
+            "API list, mineral, page_size=100",
+            lambda: _get(client, api, {**mineral, "page_size": PAGE_SIZE}),
+            when_pg(lambda: sql.page(listed, mineral, PAGE_SIZE)),
+            "3",
+            paged=True,
+        ),
+        Operation(
+            "API detail",
+            lambda: _get(client, f"{api}{sample}/"),
+            when_pg(lambda: sql.detail(sample)),
+            "3",
+            paged=True,
+        ),
+        Operation(
+            "API q= search, page_size=100",
+            lambda: _get(client, api, {"q": SEARCH, "page_size": PAGE_SIZE}),
+            when_pg(lambda: sql.page(searched, search_params, PAGE_SIZE)),
+            "3",
+            paged=True,
+        ),
+        Operation(
+            "OGC items, limit=100",
+            lambda: _get(client, "/ogc/collections/deposits/items", {"limit": PAGE_SIZE}),
+            when_pg(lambda: sql.page(sql.PUBLIC, {}, PAGE_SIZE, document=sql.FEATURE)),
+            "3",
+            paged=True,
+        ),
+        Operation(
+            "/deposits/ page, mineral",
+            lambda: _get(client, "/deposits/", mineral),
+            None,  # judged against the API list of the same filter and page size
+            "1.5 api",
+            paged=True,
+        ),
+        Operation(
+            "  API list, same filter and page size",
+            lambda: _get(client, api, {**mineral, "page_size": settings.PAGES_PAGE_SIZE}),
+            when_pg(lambda: sql.page(listed, mineral, settings.PAGES_PAGE_SIZE)),
+            "3",
+            paged=True,
+        ),
+        Operation(
+            "admin deposit list",
+            lambda: _get(admin_client_cached(), "/admin/deposits/deposit/"),
+            None,
+            "queries",
+            paged=True,
+        ),
+        Operation(
+            "CSV export, all",
+            lambda: _get(client, api, {"format": "csv"}),
+            when_pg(lambda: sql.copy_csv(sql.PUBLIC)),
+            "1.5",
+            exports=True,
+        ),
+        Operation(
+            "GeoJSON export, all",
+            lambda: _get(client, api, {"format": "geojson"}),
+            when_pg(lambda: sql.feature_collection(sql.PUBLIC, {})),
+            "2",
+            exports=True,
+        ),
+    ]
+
+
+_admin = None
+
+
+def admin_client_cached() -> Client:
+    global _admin
+    if _admin is None:
+        _admin = admin_client()
+    return _admin
+
+
+def import_rows(count: int) -> bytes:
+    """A spreadsheet (CSV) of `count` new deposits, as staff would upload it."""
+    minerals = list(Mineral.objects.order_by("code").values_list("code", flat=True))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(IMPORT_HEADER)
+    for n in range(count):
+        writer.writerow(
+            [
+                f"SYN-IMPORT-{n:06d}",
+                f"Imported {n}; Импорт {n}",
+                ["TJ-SU", "TJ-KT", "TJ-GB", "TJ-RA"][n % 4],
+                "39.100000",
+                "69.500000",
+                "explored",
+                minerals[n % len(minerals)],
+                minerals[(n + 7) % len(minerals)],
+                "public",
+                "bench import",
+            ]
+        )
+    return out.getvalue().encode()
+
+
+def spreadsheet_import(count: int) -> tuple[int, int]:
+    """Import `count` rows through the admin's resource (validation, history, savepoints),
+    then roll everything back so the benchmark database keeps its size.
+    Returns (rows imported, history records written)."""
+    from deposits.resources import DepositResource
+
+    dataset = Dataset().load(import_rows(count).decode(), format="csv")
+    with transaction.atomic():
+        history_before = Deposit.history.count()
+        result = DepositResource().import_data(dataset, dry_run=False, raise_errors=True)
+        assert not result.has_validation_errors(), result.invalid_rows[:3]
+        imported = result.totals["new"]
+        history = Deposit.history.count() - history_before
+        transaction.set_rollback(True)
+    return imported, history

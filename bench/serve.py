@@ -1,0 +1,113 @@
+"""`make bench-serve`: throughput of `make serve`'s gunicorn, measured with wrk over
+loopback, against the framework's floor (bench/floor.py) answering the same number of
+bytes. Uses the largest `make bench` database (registry_bench_100k) unless
+DATABASE_URL is set."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bench.run import DEFAULT_DATABASE_URL
+
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8020"))
+DURATION = os.environ.get("BENCH_WRK_DURATION", "20s")
+BASE = f"http://{HOST}:{PORT}"
+TARGETS = [
+    ("API detail", "/api/v1/deposits/{sample}/"),
+    ("API list, mineral, page_size=100", "/api/v1/deposits/?mineral=silver&page_size=100"),
+]
+
+
+def _seconds(value: str, unit: str) -> float:
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def wrk(url: str) -> dict:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{DURATION}", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+
+    def ms(text):
+        value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+        return _seconds(value, unit) * 1000
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms(latency["50"]),
+        "p99": ms(latency["99"]),
+    }
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("bench-serve needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 1
+    workers = 2 * (os.cpu_count() or 1) + 1
+    env = {
+        **os.environ,
+        "BENCH_FLOOR": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
+        "SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_ANON": "1000000000/minute",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL + "_100k"),
+    }
+    server = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "registry.wsgi",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{BASE}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        listing = urllib.request.urlopen(f"{BASE}/api/v1/deposits/?page_size=1").read()
+        sample = re.search(rb'"id":"([^"]+)"', listing).group(1).decode()
+        print(f"\nmake bench-serve — gunicorn, {workers} sync workers, wrk -t2 -c8 -d{DURATION} ")
+        print(f"over loopback on the same {os.cpu_count()}-CPU machine; {env['DATABASE_URL']}\n")
+        header = (
+            f"{'endpoint':34} {'bytes':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
+            f"{'floor req/s':>11} {'floor p50':>9} {'ratio':>6}  target ≥0.5"
+        )
+        print(header)
+        print("-" * len(header))
+        for name, path in TARGETS:
+            url = BASE + path.format(sample=sample)
+            size = len(urllib.request.urlopen(url).read())
+            app = wrk(url)
+            floor = wrk(f"{BASE}/bench/floor?bytes={size}")
+            ratio = app["rps"] / floor["rps"]
+            print(
+                f"{name:34} {size:>7} {app['rps']:>8.1f} {app['p50']:>8.1f} {app['p99']:>8.1f}  "
+                f"{floor['rps']:>11.1f} {floor['p50']:>9.1f} {ratio:>6.2f}  "
+                f"{'PASS' if ratio >= 0.5 else 'FAIL'}"
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

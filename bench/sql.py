@@ -1,0 +1,149 @@
+"""The database's own time for each operation: one PostgreSQL statement that returns the
+same document (JSON built with json_build_object/json_agg, CSV with COPY).
+
+Each statement does the work the app does: the same filter, order and page, the
+related region, district, belt, minerals and estimates, and the reserve shares
+(own balance A+B+C1 over the national total, units normalised to kilograms).
+"""
+
+from django.db import connection
+
+from deposits.models import ReserveEstimate
+from deposits.units import KILOGRAMS_PER_UNIT
+
+SHARE_CATEGORIES = ", ".join(f"'{c}'" for c in ReserveEstimate.SHARE_CATEGORIES)
+KILOGRAMS = (
+    "CASE {u} "
+    + " ".join(f"WHEN '{unit}' THEN {factor}" for unit, factor in KILOGRAMS_PER_UNIT.items())
+    + " END"
+)
+SHARE_ESTIMATE = f"balance AND category IN ({SHARE_CATEGORIES}) AND quantity IS NOT NULL"
+
+TOTALS = f"""totals AS MATERIALIZED (
+    SELECT mineral_id, sum(quantity * {KILOGRAMS.format(u="unit")}) AS total
+    FROM deposits_reserveestimate WHERE {SHARE_ESTIMATE} GROUP BY mineral_id
+)"""
+
+# A commodity `c` of deposit `d`, its mineral `m` and national total `t`.
+OWN_KG = f"""(SELECT sum(e2.quantity * {KILOGRAMS.format(u="e2.unit")})
+    FROM deposits_reserveestimate e2
+    WHERE e2.deposit_id = d.id AND e2.mineral_id = c.mineral_id
+      AND e2.balance AND e2.category IN ({SHARE_CATEGORIES}) AND e2.quantity IS NOT NULL)"""
+SHARE = f"""CASE WHEN t.total > 0 THEN round(coalesce({OWN_KG}, 0) * 100 / t.total, 2)
+    ELSE c.reported_share_pct END"""
+BASIS = """CASE WHEN t.total > 0 THEN 'computed'
+    WHEN c.reported_share_pct IS NOT NULL THEN 'reported' END"""
+COMMODITY_FROM = """FROM deposits_depositcommodity c
+    JOIN deposits_mineral m ON m.id = c.mineral_id
+    LEFT JOIN totals t ON t.mineral_id = c.mineral_id
+    WHERE c.deposit_id = d.id"""
+RELATED = """LEFT JOIN deposits_region r ON r.id = d.region_id
+    LEFT JOIN deposits_district di ON di.id = d.district_id
+    LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id"""
+
+DEPOSIT = f"""json_build_object(
+    'id', d.public_id, 'name', d.name, 'aliases', d.aliases, 'region', r.code,
+    'district', di.code, 'latitude', d.latitude, 'longitude', d.longitude,
+    'status', d.status, 'deposit_type', d.deposit_type, 'belt', b.code,
+    'exploration_level', d.exploration_level, 'description', d.description,
+    'visibility', d.visibility,
+    'commodities', coalesce((SELECT json_agg(json_build_object(
+            'mineral', m.code, 'role', c.role, 'reserve_share_pct', ({SHARE})::text,
+            'share_basis', {BASIS}, 'reported_share_pct', c.reported_share_pct::text,
+            'reported_share_source', c.reported_share_source) ORDER BY c.role, m.name)
+        {COMMODITY_FROM}), '[]'),
+    'reserves', coalesce((SELECT json_agg(json_build_object(
+            'id', e.public_id, 'mineral', em.code, 'category', e.category,
+            'balance', e.balance, 'quantity', e.quantity::text, 'unit', e.unit,
+            'ore_tonnage', e.ore_tonnage::text, 'grade', e.grade::text,
+            'grade_unit', e.grade_unit, 'as_of', e.as_of,
+            'as_of_precision', e.as_of_precision, 'approved_by', e.approved_by,
+            'protocol', e.protocol, 'source', e.source)
+            ORDER BY em.name, e.category, e.as_of DESC)
+        FROM deposits_reserveestimate e JOIN deposits_mineral em ON em.id = e.mineral_id
+        WHERE e.deposit_id = d.id), '[]'),
+    'sources', d.sources, 'created_at', d.created_at, 'updated_at', d.updated_at)"""
+
+FEATURE = f"""json_build_object(
+    'type', 'Feature', 'id', d.public_id,
+    'geometry', CASE WHEN d.longitude IS NULL OR d.latitude IS NULL THEN NULL
+        ELSE json_build_object('type', 'Point', 'coordinates',
+            json_build_array(d.longitude::float8, d.latitude::float8)) END,
+    'properties', json_build_object(
+        'id', d.public_id, 'name', d.name, 'aliases', d.aliases, 'region', r.code,
+        'district', di.code, 'status', nullif(d.status, ''),
+        'deposit_type', nullif(d.deposit_type, ''), 'belt', b.code,
+        'exploration_level', nullif(d.exploration_level, ''), 'visibility', d.visibility,
+        'commodities', coalesce((SELECT json_agg(json_build_object(
+                'mineral', m.code, 'role', c.role, 'reserve_share_pct', ({SHARE})::text,
+                'share_basis', {BASIS}) ORDER BY c.role DESC, m.name)
+            {COMMODITY_FROM}), '[]'),
+        'updated_at', d.updated_at))"""
+
+# The visibility of an anonymous caller, and the filters the benchmark uses.
+PUBLIC = "d.visibility = 'public'"
+MINERAL = """d.id IN (SELECT c.deposit_id FROM deposits_depositcommodity c
+    JOIN deposits_mineral m ON m.id = c.mineral_id WHERE m.code = %(mineral)s)"""
+SEARCH = "(d.search_text LIKE %(pattern)s OR upper(d.public_id) = upper(%(needle)s))"
+
+
+def _fetch_text(sql: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return len(cursor.fetchone()[0] or "")
+
+
+def page(where: str, params: dict, limit: int, document: str = DEPOSIT) -> int:
+    """A page of deposits with the count of all matches, as the API's JSON."""
+    sql = f"""WITH {TOTALS},
+    page AS (SELECT * FROM deposits_deposit d WHERE {where}
+             ORDER BY d.name, d.id LIMIT {int(limit)})
+    SELECT json_build_object(
+        'count', (SELECT count(*) FROM deposits_deposit d WHERE {where}),
+        'results', coalesce((SELECT json_agg({document} ORDER BY d.name, d.id)
+                             FROM page d {RELATED}), '[]'))::text"""
+    return _fetch_text(sql, params)
+
+
+def detail(public_id: str) -> int:
+    sql = f"""WITH {TOTALS}
+    SELECT {DEPOSIT}::text FROM deposits_deposit d {RELATED}
+    WHERE d.public_id = %(id)s AND {PUBLIC}"""
+    return _fetch_text(sql, {"id": public_id})
+
+
+def feature_collection(where: str, params: dict) -> int:
+    """Every matching deposit as one GeoJSON FeatureCollection."""
+    sql = f"""WITH {TOTALS}
+    SELECT json_build_object('type', 'FeatureCollection',
+        'features', coalesce(json_agg({FEATURE} ORDER BY d.name, d.id), '[]'))::text
+    FROM deposits_deposit d {RELATED} WHERE {where}"""
+    return _fetch_text(sql, params)
+
+
+CSV_COLUMNS = """d.public_id, d.name, array_to_string(ARRAY(
+        SELECT jsonb_array_elements_text(d.aliases::jsonb)), '; '),
+    r.code, r.name, di.name, d.latitude, d.longitude, d.status, d.deposit_type, b.name,
+    d.exploration_level, mc.main, mc.associated, mc.shares, d.visibility,
+    array_to_string(ARRAY(SELECT jsonb_array_elements_text(d.sources::jsonb)), '; '),
+    to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"""
+# The minerals of deposit `d` as the export's three columns, aggregated once.
+CSV_MINERALS = f"""LEFT JOIN LATERAL (SELECT
+        string_agg(m.name, ', ' ORDER BY m.name) FILTER (WHERE c.role = 'main') AS main,
+        string_agg(m.name, ', ' ORDER BY m.name) FILTER (WHERE c.role = 'associated')
+            AS associated,
+        string_agg(m.name || ' ' || ({SHARE})::text || '% (' || {BASIS} || ')', '; '
+            ORDER BY c.role DESC, m.name) AS shares
+    {COMMODITY_FROM}) mc ON true"""
+
+
+def copy_csv(where: str) -> int:
+    """`COPY (SELECT …) TO STDOUT WITH CSV` of the export's columns; the bytes received."""
+    sql = f"""COPY (WITH {TOTALS} SELECT {CSV_COLUMNS}
+        FROM deposits_deposit d {RELATED} {CSV_MINERALS} WHERE {where}
+        ORDER BY d.name, d.id) TO STDOUT WITH CSV HEADER"""
+    received = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for data in copy:
+            received += len(data)
+    return received
