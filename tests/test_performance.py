@@ -1,0 +1,73 @@
+"""Performance guards that are not timings: lists take a fixed number of queries
+whatever their page size, and `make bench` still runs end to end.
+
+Query counts pinned elsewhere (not repeated here): the API deposit list
+(tests/test_api_deposits.py), the OGC items page (tests/test_ogc.py), the
+/deposits/ page by rows (tests/test_pages.py) and the admin deposit changelist
+(tests/test_deposits_admin.py).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import CommodityFactory, DepositFactory, ReserveEstimateFactory
+
+RESERVES = "/api/v1/reserves/"
+
+
+def count_queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_reserve_list_query_count_does_not_grow_with_page_size(api_client):
+    for n in range(12):
+        commodity = CommodityFactory(deposit=DepositFactory(name=f"Deposit {n}"))
+        for category in ("A", "B", "C1"):
+            ReserveEstimateFactory(
+                deposit=commodity.deposit, mineral=commodity.mineral, category=category
+            )
+    # count, the page with its deposit and mineral joined
+    assert count_queries(api_client, RESERVES, {"page_size": 2}) == 2
+    assert count_queries(api_client, RESERVES, {"page_size": 36}) == 2
+    assert count_queries(api_client, RESERVES, {"page_size": 36, "mineral": "silver"}) == 3
+
+
+@pytest.mark.django_db
+def test_deposit_page_query_count_does_not_grow_with_page_size(client, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    for n in range(30):
+        ReserveEstimateFactory(deposit=CommodityFactory(deposit=DepositFactory()).deposit)
+    settings.PAGES_PAGE_SIZE = 3
+    few = count_queries(client, reverse("deposit-list"))
+    settings.PAGES_PAGE_SIZE = 30
+    assert count_queries(client, reverse("deposit-list")) == few
+
+
+@pytest.mark.django_db
+def test_bench_runs_end_to_end_on_a_tiny_registry(settings):
+    """The benchmark code cannot rot: every operation runs, the table has every row."""
+    from bench import run
+
+    settings.SECURE_SSL_REDIRECT = False
+    report = run.run([30, 40], repeat=1, budget=1, import_rows=5, log=lambda m: None, prepare=False)
+    text = run.table(report)
+    names = {row.name.strip() for row in report.rows}
+    assert {
+        "API list, mineral, page_size=100",
+        "API detail",
+        "API q= search, page_size=100",
+        "OGC items, limit=100",
+        "/deposits/ page, mineral",
+        "admin deposit list",
+        "CSV export, all",
+        "GeoJSON export, all",
+        "spreadsheet import, 5 rows",
+    } <= names
+    assert all(row.verdict for row in report.rows)
+    assert "time ×" in text and "5 created, 5 history records" in text
