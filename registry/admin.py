@@ -2,12 +2,14 @@
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.paginator import Paginator
 from django.db.models import JSONField
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from registry import concurrency
 from registry.forms import LinesField
 from registry.models import ApiKey
 
@@ -26,10 +28,34 @@ class BoundedCountPaginator(Paginator):
 
 
 class RegistryAdmin(SimpleHistoryAdmin):
-    """History with revert, list-valued JSON fields as one-per-line text areas."""
+    """History with revert, list-valued JSON fields as one-per-line text areas, and no
+    lost edits: the change form of a PublicRecord carries the version it showed and a
+    save over someone else's refuses with what they changed (registry/concurrency.py).
+    """
 
     formfield_overrides = {JSONField: {"form_class": LinesField}}
     save_on_top = True
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and concurrency.is_versioned(self.model):
+            kwargs["form"] = concurrency.versioned_form(kwargs.get("form", self.form))
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not concurrency.is_versioned(self.model):
+            return fieldsets
+        if concurrency.VERSION_FIELD in flatten_fieldsets(fieldsets):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        fields = [*options.get("fields", ()), concurrency.VERSION_FIELD]
+        return [(name, {**options, "fields": fields}), *rest]
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert is a save like any other: one transaction, so the version check's
+        # row lock holds until the reverted record is written.
+        with concurrency.atomic_for(self.model):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 # --- REST API keys ------------------------------------------------------------------

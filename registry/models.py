@@ -1,7 +1,7 @@
 """Shared building blocks of the registry's records."""
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,9 +51,44 @@ class PublicRecord(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    # Optimistic concurrency: 1 when created, one more on every save. The admin's change
+    # form carries the version it showed and refuses a save if the record moved on
+    # meanwhile (registry.admin.RegistryAdmin); history rows keep the version they saved.
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_("Goes up by one with every save; guards against lost edits."),
+    )
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = IdentifierSequence.next_identifier(self.ID_PREFIX)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            self.version = self._next_version(using)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+            super().save(*args, **kwargs)
+
+    def _next_version(self, using: str) -> int:
+        """One more than the stored version, read under a row lock so that two saves of the
+        same record never hand out the same number (the in-memory value may be stale: a
+        revert from history, or a process that read the record before another saved it)."""
+        if self._state.adding or self.pk is None:
+            return 1
+        stored = (
+            type(self)
+            ._base_manager.using(using)
+            .select_for_update()
+            .filter(pk=self.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        return 1 if stored is None else stored + 1
 
     def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
         # A new record gets its identifier on save; until then there is nothing to check.
@@ -61,19 +96,12 @@ class PublicRecord(models.Model):
             exclude = {*(exclude or ()), "public_id"}
         super().full_clean(exclude, validate_unique, validate_constraints)
 
-    def save(self, *args, **kwargs):
-        if not self.public_id:
-            self.public_id = IdentifierSequence.next_identifier(self.ID_PREFIX)
-        super().save(*args, **kwargs)
-
 
 class ApiKeyQuerySet(models.QuerySet):
     def find(self, presented: str) -> "ApiKey | None":
         """The key matching a presented secret, whatever its state (None if unknown)."""
         return (
-            self.select_related("user", "organisation")
-            .filter(key_hash=hash_key(presented))
-            .first()
+            self.select_related("user", "organisation").filter(key_hash=hash_key(presented)).first()
         )
 
 

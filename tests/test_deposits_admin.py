@@ -18,7 +18,8 @@ def change_url(deposit):
 
 
 def form_data(deposit, **overrides):
-    """The POST body of the deposit change form, with empty inlines."""
+    """The POST body of the deposit change form, with empty inlines, carrying the version
+    of the record the form shows (registry/concurrency.py refuses a form without it)."""
     data = {
         "name": deposit.name,
         "aliases": "\n".join(deposit.aliases),
@@ -43,6 +44,8 @@ def form_data(deposit, **overrides):
                 f"{prefix}-MAX_NUM_FORMS": "1000",
             }
         )
+    if deposit.pk is not None:
+        data["loaded_version"] = Deposit.objects.get(pk=deposit.pk).version
     data.update(overrides)
     return data
 
