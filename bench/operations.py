@@ -70,6 +70,7 @@ def admin_client() -> Client:
 
 def operations() -> list[Operation]:
     client = Client()
+    admin = admin_client()  # per database: each size has its own users and sessions
     pg = on_postgresql()
     public = Deposit.objects.filter(visibility="public")
     # A public deposit with several minerals, the same one at every size.
@@ -130,7 +131,7 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "admin deposit list",
-            lambda: _get(admin_client_cached(), "/admin/deposits/deposit/"),
+            lambda: _get(admin, "/admin/deposits/deposit/"),
             None,
             "queries",
             paged=True,
@@ -150,16 +151,6 @@ def operations() -> list[Operation]:
             exports=True,
         ),
     ]
-
-
-_admin = None
-
-
-def admin_client_cached() -> Client:
-    global _admin
-    if _admin is None:
-        _admin = admin_client()
-    return _admin
 
 
 def import_rows(count: int) -> bytes:
