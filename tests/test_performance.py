@@ -41,7 +41,7 @@ def test_reserve_list_query_count_does_not_grow_with_page_size(api_client):
 @pytest.mark.django_db
 def test_deposit_page_query_count_does_not_grow_with_page_size(client, settings):
     settings.SECURE_SSL_REDIRECT = False
-    for n in range(30):
+    for _ in range(30):
         ReserveEstimateFactory(deposit=CommodityFactory(deposit=DepositFactory()).deposit)
     settings.PAGES_PAGE_SIZE = 3
     few = count_queries(client, reverse("deposit-list"))
