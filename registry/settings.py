@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "axes",  # Trust: admin login lockout
+    "csp",  # Trust: Content-Security-Policy
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -47,7 +49,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "registry.security.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "registry.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -205,9 +210,7 @@ REST_FRAMEWORK = {
         # Staff signed in to the admin can browse the API and the docs in the browser.
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "registry.api.permissions.ReadAnyWriteStaffWithModelPermission"
-    ],
+    "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.ReadAnyWriteStaffWithModelPermission"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -250,3 +253,70 @@ SPECTACULAR_SETTINGS = {
         "DatePrecisionEnum": "cooperation.models.DatePrecision",
     },
 }
+
+# Trust
+# What the registry promises the ministry and how each promise is tested:
+# docs/reliability.md. The code is in registry/security.py and registry/concurrency.py.
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+# Admin login lockout (django-axes), for the admin's password login only: API keys are
+# not passwords. After AXES_FAILURE_LIMIT failures from one address, or for one user
+# name, logins are refused (429) for AXES_COOLOFF_MINUTES; `manage.py axes_reset`
+# (or axes_reset_username NAME) lifts a lockout early. The address is the one the API
+# throttles use (API_NUM_PROXIES), so a proxy in front does not lock everyone out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "registry.security.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# Content-Security-Policy: everything from the registry itself, no inline script, no
+# plugins, no framing. An optional online tile server (PAGES_MAP_TILE_URL) is allowed
+# for map images. Swagger UI at /api/docs/ adds inline styles (registry.security.api_docs).
+_MAP_TILE_ORIGINS = ["/".join(PAGES_MAP_TILES["url"].split("/")[:3])] if PAGES_MAP_TILES else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *_MAP_TILE_ORIGINS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Request sizes: a JSON or form body up to DATA_UPLOAD_MAX_MEMORY_SIZE, a request with
+# files up to REQUEST_MAX_UPLOAD_BYTES; larger requests get 413 with a clear message
+# before they are read. The cap is well above the per-file limits (10 MB spreadsheet,
+# 20 MB signed memorandum), so a file merely too large for its field gets that
+# field's form error; Django spools uploads past FILE_UPLOAD_MAX_MEMORY_SIZE to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 10_000)
+REQUEST_MAX_UPLOAD_BYTES = env_int("REQUEST_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger files go to a temporary file, not memory
+
+# Cookies: the session cookie is not readable by scripts and not sent cross-site; the
+# CSRF cookie must stay readable for the admin's own JavaScript (Django's default).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Keys never reach the logs: requests are logged by path (no query string, no headers;
+# `make serve`'s access log likewise), and the handler blanks anything shaped like a key.
+LOGGING["filters"] = {"redact_keys": {"()": "registry.logfilters.RedactKeys"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_keys"]
