@@ -464,6 +464,23 @@ class ReserveEstimate(PublicRecord):
             raise ValidationError(errors)
 
 
+class NationalReserveTotal(models.Model):
+    """Derived: a mineral's national balance A+B+C1 quantity in kilograms, the denominator
+    of every reserve share. Kept by deposits.services on each estimate write, so a page
+    of deposits reads a few small rows instead of summing the whole national table."""
+
+    mineral = models.OneToOneField(
+        Mineral, on_delete=models.CASCADE, primary_key=True, related_name="national_total"
+    )
+    kilograms = models.DecimalField(max_digits=40, decimal_places=12)
+
+    class Meta:
+        verbose_name = _("national reserve total")
+
+    def __str__(self) -> str:
+        return f"{self.mineral}: {self.kilograms} kg"
+
+
 CRIRSCO_GUIDANCE = {
     "A": "Measured",
     "B": "Measured",

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 
-from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from deposits.models import Deposit, DepositCommodity, NationalReserveTotal, ReserveEstimate
 from deposits.units import KILOGRAMS_PER_UNIT, to_kilograms
 
 COMPUTED = "computed"
@@ -53,7 +53,15 @@ def kilograms_expression():
 
 
 def national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
-    """National balance A+B+C1 totals in kilograms, per mineral id (one query)."""
+    """National balance A+B+C1 totals in kilograms, per mineral id (one small query)."""
+    totals = NationalReserveTotal.objects.all()
+    if mineral_ids is not None:
+        totals = totals.filter(mineral_id__in=list(mineral_ids))
+    return dict(totals.values_list("mineral_id", "kilograms"))
+
+
+def summed_national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """The national totals summed from the estimates themselves (what the table keeps)."""
     estimates = share_estimates()
     if mineral_ids is not None:
         estimates = estimates.filter(mineral_id__in=list(mineral_ids))
@@ -62,6 +70,24 @@ def national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decim
     for row in rows:
         totals[row["mineral_id"]] += to_kilograms(row["total"], row["unit"])
     return {mineral_id: total for mineral_id, total in totals.items() if total > 0}
+
+
+def refresh_national_totals(mineral_ids: Iterable[int] | None = None) -> None:
+    """Recompute the kept totals of these minerals (all when None) from their estimates.
+
+    Called on every estimate write (deposits.signals) and after bulk loads, which
+    bypass signals (synthetic data, restores).
+    """
+    mineral_ids = None if mineral_ids is None else {m for m in mineral_ids if m is not None}
+    summed = summed_national_totals(mineral_ids)
+    stale = NationalReserveTotal.objects.exclude(mineral_id__in=list(summed))
+    if mineral_ids is not None:
+        stale = stale.filter(mineral_id__in=mineral_ids)
+    stale.delete()
+    for mineral_id, kilograms in summed.items():
+        NationalReserveTotal.objects.update_or_create(
+            mineral_id=mineral_id, defaults={"kilograms": kilograms}
+        )
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:

@@ -27,6 +27,7 @@ from deposits.models import (
     ReserveEstimate,
     normalize_search_text,
 )
+from deposits.services import refresh_national_totals
 from registry.models import IdentifierSequence
 
 PREFIX = "SYN"
@@ -163,6 +164,7 @@ def generate(count: int, seed: int = 1) -> GeneratedCounts:
         totals.estimates += len(estimates)
 
     generate_cooperation(rng, count, totals)
+    refresh_national_totals()  # bulk inserts bypass the signals that keep them
     return totals
 
 

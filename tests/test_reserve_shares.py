@@ -8,7 +8,12 @@ from django.http import QueryDict
 
 from deposits.filters import DepositFilterSet
 from deposits.models import Deposit
-from deposits.services import attach_reserve_shares, national_totals
+from deposits.services import (
+    attach_reserve_shares,
+    national_totals,
+    refresh_national_totals,
+    summed_national_totals,
+)
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -125,3 +130,32 @@ def test_min_share_without_mineral_is_a_filter_error():
     filterset = DepositFilterSet({"min_share": "10"}, queryset=Deposit.objects.all())
     assert not filterset.is_valid()
     assert "needs a mineral" in str(filterset.errors["min_share"])
+
+
+def test_kept_national_totals_follow_every_estimate_write(gold):
+    silver = MineralFactory()
+    deposit = gold_deposit(gold, ("C1", "10", "t", True))
+    estimate = deposit.reserves.get()
+    assert national_totals() == {gold.pk: Decimal("10000")}
+
+    estimate.unit = "kg"
+    estimate.save()
+    assert national_totals() == {gold.pk: Decimal("10")}
+
+    estimate.mineral = silver
+    estimate.save()
+    assert national_totals() == {silver.pk: Decimal("10")}
+
+    estimate.delete()
+    assert national_totals() == {}
+
+    gold_deposit(gold, ("B", "2", "t", True)).delete()  # cascades to its estimates
+    assert national_totals() == {}
+
+
+def test_refresh_rebuilds_what_bulk_writes_bypassed(gold):
+    deposit = gold_deposit(gold, ("C1", "10", "t", True))
+    deposit.reserves.update(quantity=Decimal("30"))  # no signals for QuerySet.update
+    assert national_totals() == {gold.pk: Decimal("10000")}
+    refresh_national_totals()
+    assert national_totals() == summed_national_totals() == {gold.pk: Decimal("30000")}
