@@ -61,6 +61,21 @@ class CodeFilter(filters.ModelMultipleChoiceFilter):
     """Records named by their stable code (`mineral=silver`); repeat the parameter for OR."""
 
 
+class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
+    """Several values of free text: there is no fixed list to check them against."""
+
+    def valid_value(self, value):
+        return True
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class FreeTextMultipleFilter(filters.MultipleChoiceFilter):
+    """Exact matches of a free-text field, OR over repeats; builds no list of all values
+    (AllValuesMultipleFilter would scan the whole table on every request)."""
+
+    field_class = AnyValueMultipleChoiceField
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class BBoxFilter(filters.Filter):
     field_class = BBoxField
@@ -100,7 +115,7 @@ class DepositFilterSet(filters.FilterSet):
         field_name="region__code",
     )
     status = filters.MultipleChoiceFilter(label=_("Status"), choices=Deposit.Status.choices)
-    deposit_type = filters.AllValuesMultipleFilter(label=_("Deposit type"))
+    deposit_type = FreeTextMultipleFilter(label=_("Deposit type"))
     belt = CodeFilter(
         label=_("Belt"),
         queryset=MetallogenicBelt.objects.all(),

@@ -581,9 +581,8 @@ def test_the_api_key_never_reaches_the_logs(client, registry, partner_key, caplo
 def test_an_items_page_takes_a_fixed_number_of_queries(
     client, registry, limit, django_assert_num_queries
 ):
-    # DepositFilterSet's deposit types (its form lists them), then count, page, minerals
-    # of the page, their share estimates, national totals
-    with django_assert_num_queries(6):
+    # count, page, minerals of the page, their share estimates, national totals
+    with django_assert_num_queries(5):
         response = client.get(ITEMS, {"limit": limit})
     assert response.json()["numberReturned"] == min(limit, 3)
 
@@ -600,8 +599,8 @@ def test_queries_with_a_partner_key_and_every_filter(
         "bbox": "67,36,76,42",
         "datetime": "2025-01-01/..",
     }
-    # the key and its first-use stamp; the deposit types, mineral and region codes of the
-    # filter form; then the five of any page
-    with django_assert_num_queries(10):
+    # the key and its first-use stamp; the mineral and region codes of the filter form;
+    # then the five of any page
+    with django_assert_num_queries(9):
         response = client.get(ITEMS, params)
     assert names(response) == ["Pakrut"]
