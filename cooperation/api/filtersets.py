@@ -57,7 +57,13 @@ class PersonFilterSet(filters.FilterSet):
 
 class EventFilterSet(filters.FilterSet):
     country = CountryFilter(method="filter_country")
-    year = filters.NumberFilter(field_name="start_date", lookup_expr="year", min_value=1900)
+    year = filters.NumberFilter(
+        field_name="start_date",
+        lookup_expr="year",
+        min_value=1900,
+        max_value=9999,
+        decimal_places=0,
+    )
     organisation = organisation_ids(
         filters.ModelMultipleChoiceFilter(
             label=_("Participating organisation"),
@@ -97,7 +103,12 @@ class MemorandumFilterSet(filters.FilterSet):
     )
     country = CountryFilter(method="filter_country")
     year = filters.NumberFilter(
-        label=_("Year signed"), field_name="signed_on", lookup_expr="year", min_value=1900
+        label=_("Year signed"),
+        field_name="signed_on",
+        lookup_expr="year",
+        min_value=1900,
+        max_value=9999,
+        decimal_places=0,
     )
     kind = filters.MultipleChoiceFilter(choices=Memorandum.Kind.choices)
 

@@ -68,9 +68,15 @@ def parse_since(raw: str | None) -> datetime.datetime:
                 ]
             }
         )
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        # Within a day of year 1 or 9999, the shift to UTC leaves the calendar: the
+        # caller asked for everything (or nothing), so give the calendar's end.
+        edge = datetime.datetime.min if value.year < 5000 else datetime.datetime.max
+        return edge.replace(tzinfo=datetime.UTC)
 
 
 def _latest(history, id_field: str, column: str, *, before: bool):

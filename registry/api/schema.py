@@ -1,9 +1,11 @@
 """OpenAPI: every operation documents the status codes the API really answers."""
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -12,7 +14,14 @@ ERROR_SCHEMA = {
         'field with a list of reasons, e.g. `{"bbox": ["Give four numbers ..."]}`.'
     ),
     "properties": {"detail": {"type": "string"}},
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    # A field's reasons; for a nested record or list (commodities, sources) the errors
+    # by field or by position, e.g. `{"sources": {"2": ["This field may not be blank."]}}`.
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object"},
+        ]
+    },
 }
 
 ERROR_DESCRIPTIONS = {
@@ -26,7 +35,56 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def _model_field(field):
+    """The model field behind a ModelSerializer's field, if it maps to one directly."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source or field.source == "*":
+        return None
+    try:
+        return model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+
+
+# What `?format=csv` and `?format=geojson` of a list stream (registry/api/exports.py):
+# the whole filtered list, not the paged JSON.
+EXPORT_SCHEMAS = {
+    "text/csv": {"type": "string", "description": "The filtered list as CSV, one row a record."},
+    "application/geo+json": {
+        "type": "object",
+        "description": "The filtered list as a GeoJSON FeatureCollection.",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+
 class RegistryAutoSchema(AutoSchema):
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if str(status_code).startswith("2"):
+            for media_type, content in response.get("content", {}).items():
+                if media_type in EXPORT_SCHEMAS:
+                    content["schema"] = EXPORT_SCHEMAS[media_type]
+        return response
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # DRF drops allow_blank/allow_null from read-only fields, so the schema would
+        # promise a value where the API answers "" (a memorandum without status, a reserve
+        # without unit) or null (a participant without a named person).
+        model_field = _model_field(field) if field.read_only else None
+        if model_field is not None:
+            if isinstance(field, serializers.ChoiceField) and model_field.blank:
+                field.allow_blank = True
+            if model_field.null:
+                field.allow_null = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         if self.method == "GET":
