@@ -320,3 +320,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # `make serve`'s access log likewise), and the handler blanks anything shaped like a key.
 LOGGING["filters"] = {"redact_keys": {"()": "registry.logfilters.RedactKeys"}}
 LOGGING["handlers"]["console"]["filters"] = ["redact_keys"]
+
+# Collected static files elsewhere when STATIC_ROOT is set (the multi-process tests
+# serve a throwaway copy, leaving the working tree's staticfiles/ alone).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", STATIC_ROOT))
