@@ -149,7 +149,7 @@ import json
 from django.contrib.auth.models import Group, User
 from registry.models import ApiKey
 user, _ = User.objects.get_or_create(username="trust-editor", defaults={"is_staff": True})
-user.groups.add(Group.objects.get(name="Registry editors"))
+user.groups.add(*Group.objects.filter(name__in=["Registry editors", "Cooperation editors"]))
 print(json.dumps({"key": ApiKey.issue(user=user)[1]}))
 """
 
