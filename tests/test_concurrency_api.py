@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.live_registry import LiveRegistry, connect, manage, needs_postgres
 
 pytestmark = [needs_postgres]
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 WRITERS = 4
 WRITES_EACH = 15
 
@@ -87,6 +89,16 @@ def test_concurrent_patches_are_applied_or_refused_and_history_accounts_for_each
     applied = {token for token, _if_match, status, _ in results if status == 200}
     refused = {token for token, _if_match, status, _ in results if status == 412}
     assert all(if_match for token, if_match, status, _ in results if status == 412)
+    summary = {
+        "writers": WRITERS,
+        "writes": len(results),
+        "with_if_match": sum(1 for r in results if r[1]),
+        "applied": len(applied),
+        "refused_412": len(refused),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "concurrency.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print("\nconcurrency:", json.dumps(summary))
     assert refused, "no write was refused: the writers did not overlap, the test proved nothing"
     assert all(token in applied for token, if_match, _s, _ in results if not if_match)
 
