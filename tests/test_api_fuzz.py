@@ -21,9 +21,11 @@ from io import StringIO
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -80,7 +82,13 @@ def api_app(db, settings):
         KNOWN_IDS[prefix] = sorted(values)[:20]
     KNOWN_IDS["stats/minerals"] = KNOWN_IDS["minerals"]
     KNOWN_IDS["stats/regions"] = KNOWN_IDS["regions"]
-    return WSGIHandler()
+    # As Django's test client does: the requests run inside the test's transaction, so
+    # the connection must not be recycled between them (on PostgreSQL it would be closed).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield WSGIHandler()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
