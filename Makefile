@@ -7,7 +7,7 @@ PORT ?= 8000
 
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
-.PHONY: install run serve test lint format clean bench bench-serve
+.PHONY: install run serve test reliability lint format clean bench bench-serve
 
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: install
 # Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
 bench-serve: install
 	$(BIN)/python -m bench.serve
+
+# The load test through a PostgreSQL restart, alone (it restarts the local cluster).
+reliability: install
+	SECRET_KEY=$${SECRET_KEY:-insecure-key-for-tests-only} $(BIN)/python -m pytest tests/test_reliability.py -s
 
 lint: install
 	$(BIN)/ruff check .

@@ -137,6 +137,6 @@ def test_export_formats_are_for_the_list_only(api_client, silver_in_sughd):
 def test_export_query_count_is_fixed_per_chunk(api_client, django_assert_num_queries):
     for i in range(30):
         CommodityFactory(deposit=DepositFactory(name=f"D{i}"))
-    # deposit types for the filter form, deposits, commodities, reserves, national totals
-    with django_assert_num_queries(5):
+    # deposits, commodities, reserves, national totals
+    with django_assert_num_queries(4):
         body(api_client.get(DEPOSITS, {"format": "csv"}))
