@@ -367,6 +367,22 @@ class ReserveEstimate(PublicRecord):
         UNCLASSIFIED = "unclassified", _("category not published")
 
     ID_PREFIX = "RES"
+    # What an estimate says, in the order the API and spreadsheets show it.
+    FIGURES = (
+        "mineral",
+        "category",
+        "balance",
+        "quantity",
+        "unit",
+        "ore_tonnage",
+        "grade",
+        "grade_unit",
+        "as_of",
+        "as_of_precision",
+        "approved_by",
+        "protocol",
+        "source",
+    )
     GKZ_CATEGORIES = ("A", "B", "C1", "C2", "P1", "P2", "P3")
     # A deposit's share of national reserves counts explored balance reserves only.
     SHARE_CATEGORIES = ("A", "B", "C1")

@@ -201,22 +201,5 @@ class ReserveEstimateResource(IdentifiedResource):
     class Meta(IdentifiedResource.Meta):
         model = ReserveEstimate
         import_id_fields = ["deposit", "mineral", "category", "balance", "as_of", "protocol"]
-        fields = [
-            "id",
-            "deposit",
-            "mineral",
-            "category",
-            "balance",
-            "quantity",
-            "unit",
-            "ore_tonnage",
-            "grade",
-            "grade_unit",
-            "as_of",
-            "as_of_precision",
-            "approved_by",
-            "protocol",
-            "source",
-            "note",
-        ]
+        fields = ["id", "deposit", *ReserveEstimate.FIGURES, "note"]
         export_order = fields

@@ -68,21 +68,7 @@ class BeltSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "name_ru", "name_tg", "description", "sources", "deposit_count"]
 
 
-RESERVE_FIGURES = [
-    "mineral",
-    "category",
-    "balance",
-    "quantity",
-    "unit",
-    "ore_tonnage",
-    "grade",
-    "grade_unit",
-    "as_of",
-    "as_of_precision",
-    "approved_by",
-    "protocol",
-    "source",
-]
+RESERVE_FIGURES = list(ReserveEstimate.FIGURES)
 
 
 class DepositReserveSerializer(serializers.ModelSerializer):
