@@ -171,11 +171,13 @@ class Report:
     started: float = field(default_factory=time.perf_counter)
 
 
-def measure_size(size: int, repeat: int, budget: float, report: Report, log) -> None:
+def measure_size(size: int, repeat: int, budget: float, report: Report, log, only="") -> None:
     from bench import operations
     from bench.measure import time_runs
 
     for op in operations.operations():
+        if only.casefold() not in op.name.casefold():
+            continue
         times = repeat if not op.exports else max(1, min(repeat, 3))
         log(f"  {size:,}: {op.name.strip()}")
         warm = not op.exports
@@ -300,7 +302,7 @@ def machine() -> str:
     )
 
 
-def run(sizes, repeat, budget, import_rows, log, prepare=True) -> Report:
+def run(sizes, repeat, budget, import_rows, log, prepare=True, only="") -> Report:
     """Measure every size; with `prepare` (PostgreSQL), each size in its own database."""
     from django.db import connection
 
@@ -312,7 +314,7 @@ def run(sizes, repeat, budget, import_rows, log, prepare=True) -> Report:
             use_database(name)
         else:
             top_up(size, log)
-        measure_size(size, repeat, budget, report, log)
+        measure_size(size, repeat, budget, report, log, only)
     if import_rows:
         measure_import(sizes[-1], import_rows, report, log)
     judge(report)
@@ -325,6 +327,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per operation")
     parser.add_argument("--budget", type=float, default=30, help="seconds per operation, at most")
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--only", default="", help="operations whose name contains this")
     parser.add_argument("--database-url", help=f"default: DATABASE_URL or {DEFAULT_DATABASE_URL}")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -337,7 +340,7 @@ def main(argv=None) -> int:
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    report = run(sizes, args.repeat, args.budget, args.import_rows, log)
+    report = run(sizes, args.repeat, args.budget, args.import_rows, log, only=args.only)
     print(f"\nmake bench — {machine()}; Django test Client in-process, anonymous caller\n")
     print(table(report))
     return 0

@@ -3,29 +3,24 @@ same document (JSON built with json_build_object/json_agg, CSV with COPY).
 
 Each statement does the work the app does: the same filter, order and page, the
 related region, district, belt, minerals and estimates, and the reserve shares
-(own balance A+B+C1 over the national total, units normalised to kilograms).
+(own balance A+B+C1 in kilograms over the national total, which the app keeps in
+a derived table and so does the statement here).
 """
 
 from django.db import connection
 
 from deposits.models import ReserveEstimate
-from deposits.units import KILOGRAMS_PER_UNIT
+from deposits.services import KILOGRAMS_SQL as KILOGRAMS
 
 SHARE_CATEGORIES = ", ".join(f"'{c}'" for c in ReserveEstimate.SHARE_CATEGORIES)
-KILOGRAMS = (
-    "CASE {u} "
-    + " ".join(f"WHEN '{unit}' THEN {factor}" for unit, factor in KILOGRAMS_PER_UNIT.items())
-    + " END"
-)
-SHARE_ESTIMATE = f"balance AND category IN ({SHARE_CATEGORIES}) AND quantity IS NOT NULL"
 
-TOTALS = f"""totals AS MATERIALIZED (
-    SELECT mineral_id, sum(quantity * {KILOGRAMS.format(u="unit")}) AS total
-    FROM deposits_reserveestimate WHERE {SHARE_ESTIMATE} GROUP BY mineral_id
+# The national totals the app reads: the derived table kept on every estimate write.
+TOTALS = """totals AS MATERIALIZED (
+    SELECT mineral_id, kilograms AS total FROM deposits_nationalreservetotal
 )"""
 
 # A commodity `c` of deposit `d`, its mineral `m` and national total `t`.
-OWN_KG = f"""(SELECT sum(e2.quantity * {KILOGRAMS.format(u="e2.unit")})
+OWN_KG = f"""(SELECT sum(e2.quantity * {KILOGRAMS.format(unit="e2.unit")})
     FROM deposits_reserveestimate e2
     WHERE e2.deposit_id = d.id AND e2.mineral_id = c.mineral_id
       AND e2.balance AND e2.category IN ({SHARE_CATEGORIES}) AND e2.quantity IS NOT NULL)"""

@@ -1,34 +1,18 @@
-"""The deposit list of the pages as CSV and XLSX: the API's export columns, streamed.
+"""The deposit list of the pages as XLSX: the API's export columns.
 
-Both files have the rows of the REST API's `?format=csv`, so an analyst's export
-and a partner's are the same table. A cell a spreadsheet would read as a formula
-is written as text: in CSV by the registry's one `escape_formula`, in XLSX as a
-string cell.
+The pages' CSV is the REST API's `?format=csv` itself (`deposits.api.exports`), and
+the workbook has the same rows, so an analyst's export and a partner's are the same
+table. A cell a spreadsheet would read as a formula is written as a string cell.
 """
 
 import tempfile
 
-from django.db.models import Prefetch
 from django.http import FileResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from deposits.api.exports import CSV_HEADER, csv_row, deposits_csv, records
-from deposits.models import DepositCommodity
-from deposits.services import share_estimates
-
-
-def with_shares(deposits):
-    """Prefetch what the rows show: minerals, and the estimates that make the shares."""
-    return deposits.prefetch_related(
-        Prefetch("commodities", queryset=DepositCommodity.objects.select_related("mineral")),
-        Prefetch("reserves", queryset=share_estimates()),
-    )
-
-
-def csv_response(deposits):
-    return deposits_csv(with_shares(deposits))
+from deposits.api.exports import CSV_HEADER, csv_row, records
 
 
 def xlsx_response(deposits) -> FileResponse:
@@ -36,7 +20,7 @@ def xlsx_response(deposits) -> FileResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("deposits")
     sheet.append(CSV_HEADER)
-    for deposit in records(with_shares(deposits)):
+    for deposit in records(deposits):
         cells = []
         for value in csv_row(deposit):
             cell = WriteOnlyCell(sheet, value=value)

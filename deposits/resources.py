@@ -1,6 +1,7 @@
 """Spreadsheet columns of deposits and reserve estimates (import and export alike)."""
 
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from import_export import fields, widgets
@@ -127,8 +128,13 @@ class DepositResource(IdentifiedResource):
         if errors:
             raise ValidationError(errors)
 
+    @cached_property
+    def minerals(self) -> dict[str, Mineral]:
+        """The minerals by code, read once per import."""
+        return {m.code: m for m in Mineral.objects.all()}
+
     def parse_commodities(self, row) -> dict[str, dict]:
-        minerals = {m.code: m for m in Mineral.objects.all()}
+        minerals = self.minerals
         wanted = {}
         for column, role in [
             ("main_minerals", DepositCommodity.Role.MAIN),
@@ -172,17 +178,24 @@ class DepositResource(IdentifiedResource):
         return super().skip_row(instance, original, row, import_validation_errors)
 
     def after_save_instance(self, instance, row, **kwargs):
-        """Make the deposit's minerals what the row says, each checked like an admin inline."""
+        """Make the deposit's minerals what the row says, each checked like an admin inline.
+
+        The deposit and the minerals are in hand and one commodity is kept per mineral,
+        so the checks that they exist and are unique are left to the database's keys.
+        """
         wanted = instance.imported_commodities
-        instance.commodities.exclude(mineral__code__in=wanted).delete()
-        for values in wanted.values():
-            commodity = instance.commodities.filter(
-                mineral=values["mineral"]
-            ).first() or DepositCommodity(deposit=instance, mineral=values["mineral"])
+        current = {c.mineral.code: c for c in instance.commodities.select_related("mineral")}
+        for code, commodity in current.items():
+            if code not in wanted:
+                commodity.delete()
+        for code, values in wanted.items():
+            commodity = current.get(code) or DepositCommodity(
+                deposit=instance, mineral=values["mineral"]
+            )
             commodity.role = values["role"]
             commodity.reported_share_pct = values.get("reported_share_pct")
             commodity.reported_share_source = values.get("reported_share_source", "")
-            commodity.full_clean()
+            commodity.full_clean(exclude=["deposit", "mineral"], validate_unique=False)
             commodity.save()
 
 

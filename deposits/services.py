@@ -161,3 +161,22 @@ def deposits_with_min_share(queryset, minerals, min_share: Decimal):
             )
         condition |= Q(pk__in=ids)
     return queryset.filter(condition)
+
+
+# The same rule in SQL, for the exports PostgreSQL writes itself (deposits.api.exports):
+# expressions over a commodity row `c` LEFT JOINed to its kept national total `t`.
+_SHARE_CATEGORIES_SQL = ", ".join(f"'{c}'" for c in ReserveEstimate.SHARE_CATEGORIES)
+KILOGRAMS_SQL = (
+    "CASE {unit} "
+    + " ".join(f"WHEN '{unit}' THEN {factor}" for unit, factor in KILOGRAMS_PER_UNIT.items())
+    + " END"
+)
+_OWN_KILOGRAMS_SQL = f"""(SELECT sum(e.quantity * {KILOGRAMS_SQL.format(unit="e.unit")})
+    FROM deposits_reserveestimate e
+    WHERE e.deposit_id = c.deposit_id AND e.mineral_id = c.mineral_id AND e.balance
+      AND e.category IN ({_SHARE_CATEGORIES_SQL}) AND e.quantity IS NOT NULL)"""
+SHARE_PCT_SQL = f"""CASE WHEN t.kilograms > 0
+    THEN round(coalesce({_OWN_KILOGRAMS_SQL}, 0) * 100 / t.kilograms, 2)
+    ELSE c.reported_share_pct END"""
+SHARE_BASIS_SQL = f"""CASE WHEN t.kilograms > 0 THEN '{COMPUTED}'
+    WHEN c.reported_share_pct IS NOT NULL THEN '{REPORTED}' END"""

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from cooperation.services import cooperation_for_deposit, cooperation_for_mineral
 from cooperation.views import prefetched
 from deposits import exports
+from deposits.api.exports import deposits_csv
 from deposits.filters import DepositFilterSet
 from deposits.models import Deposit, DepositCommodity, Mineral, Region, ReserveEstimate
 from deposits.services import (
@@ -285,10 +286,10 @@ def deposit_export(request, file_format: str):
             for error in errors
         ]
         return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
-    queryset = ordered(filterset).select_related("region", "district", "belt")
+    queryset = ordered(filterset)
     if file_format == "xlsx":
         return exports.xlsx_response(queryset)
-    return exports.csv_response(queryset)
+    return deposits_csv(queryset)
 
 
 def sorted_reserves(reserves):

@@ -311,3 +311,31 @@ def test_reserve_estimates_refusals(editor_client, reference):
 def test_viewers_cannot_import(viewer_client, reference):
     response = viewer_client.get(reverse("admin:deposits_deposit_import"))
     assert response.status_code == 403
+
+
+def test_import_costs_a_fixed_number_of_queries_per_row(reference):
+    """Minerals are read once per import; each row costs the same few queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from tablib import Dataset
+
+    from deposits.resources import DepositResource
+
+    names = (f"Deposit {n}" for n in range(100))
+
+    def queries_to_import(count):
+        rows = [deposit_row(name=next(names), reported_shares="") for _ in range(count)]
+        dataset = Dataset(headers=HEADER)
+        for row in rows:
+            dataset.append([row[column] for column in HEADER])
+        with CaptureQueriesContext(connection) as queries:
+            result = DepositResource().import_data(dataset, raise_errors=True)
+        assert result.totals["new"] == count
+        return len(queries)
+
+    queries_to_import(1)  # warms the process's caches (content types, ...)
+    one, three = queries_to_import(1), queries_to_import(3)
+    # A row with three minerals: the match search, region and district, the region's
+    # check, the identifier (read and move), the deposit and its history, its current
+    # minerals, each mineral and its history, and three savepoints (set and released).
+    assert three - one == 2 * 22
