@@ -1,8 +1,11 @@
 """`make bench-serve`: throughput of `make serve`'s gunicorn, measured with wrk over
 loopback, against the framework's floor (bench/floor.py) answering the same number of
 bytes. Uses the largest `make bench` database (registry_bench_100k) unless
-DATABASE_URL is set."""
+DATABASE_URL is set, and Redis (REDIS_URL, default the local server) as production
+does, so API reads are answered from the shared cache (registry/api/caching.py); each
+endpoint is measured again with that cache off (API_CACHE_SECONDS=0)."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -47,20 +50,8 @@ def wrk(url: str) -> dict:
     }
 
 
-def main() -> int:
-    if shutil.which("wrk") is None:
-        print("bench-serve needs wrk: apt-get install -y wrk", file=sys.stderr)
-        return 1
-    workers = 2 * (os.cpu_count() or 1) + 1
-    env = {
-        **os.environ,
-        "BENCH_FLOOR": "1",
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
-        "SECURE_SSL_REDIRECT": "false",
-        "API_THROTTLE_ANON": "1000000000/minute",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL + "_100k"),
-    }
+@contextlib.contextmanager
+def gunicorn(workers: int, env: dict):
     server = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"),
@@ -82,30 +73,59 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        listing = urllib.request.urlopen(f"{BASE}/api/v1/deposits/?page_size=1").read()
-        sample = re.search(rb'"id":"([^"]+)"', listing).group(1).decode()
-        print(f"\nmake bench-serve — gunicorn, {workers} sync workers, wrk -t2 -c8 -d{DURATION} ")
-        print(f"over loopback on the same {os.cpu_count()}-CPU machine; {env['DATABASE_URL']}\n")
-        header = (
-            f"{'endpoint':34} {'bytes':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
-            f"{'floor req/s':>11} {'floor p50':>9} {'ratio':>6}  target ≥0.5"
-        )
-        print(header)
-        print("-" * len(header))
-        for name, path in TARGETS:
-            url = BASE + path.format(sample=sample)
-            size = len(urllib.request.urlopen(url).read())
-            app = wrk(url)
-            floor = wrk(f"{BASE}/bench/floor?bytes={size}")
-            ratio = app["rps"] / floor["rps"]
-            print(
-                f"{name:34} {size:>7} {app['rps']:>8.1f} {app['p50']:>8.1f} {app['p99']:>8.1f}  "
-                f"{floor['rps']:>11.1f} {floor['p50']:>9.1f} {ratio:>6.2f}  "
-                f"{'PASS' if ratio >= 0.5 else 'FAIL'}"
-            )
+        yield
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("bench-serve needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 1
+    workers = 2 * (os.cpu_count() or 1) + 1
+    env = {
+        **os.environ,
+        "BENCH_FLOOR": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
+        "SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_ANON": "1000000000/minute",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL + "_100k"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
+    }
+    with gunicorn(workers, env):
+        listing = urllib.request.urlopen(f"{BASE}/api/v1/deposits/?page_size=1").read()
+    sample = re.search(rb'"id":"([^"]+)"', listing).group(1).decode()
+    targets = [(name, BASE + path.format(sample=sample)) for name, path in TARGETS]
+    results = {}
+    for mode, cache_seconds in (("cached", "300"), ("uncached", "0")):
+        with gunicorn(workers, {**env, "API_CACHE_SECONDS": cache_seconds}):
+            for name, url in targets:
+                size = len(urllib.request.urlopen(url).read())
+                results[name, mode] = size, wrk(url)
+                if mode == "cached":
+                    results[name, "floor"] = size, wrk(f"{BASE}/bench/floor?bytes={size}")
+
+    print(f"\nmake bench-serve — gunicorn, {workers} sync workers, wrk -t2 -c8 -d{DURATION} ")
+    print(f"over loopback on the same {os.cpu_count()}-CPU machine; {env['DATABASE_URL']}, ")
+    print(f"cache {env['REDIS_URL']}\n")
+    header = (
+        f"{'endpoint':34} {'API cache':9} {'bytes':>7} {'req/s':>8} {'p50 ms':>8} "
+        f"{'p99 ms':>8}  {'floor req/s':>11} {'floor p50':>9} {'ratio':>6}  target ≥0.5"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, _ in targets:
+        _, floor = results[name, "floor"]
+        for mode in ("cached", "uncached"):
+            size, app = results[name, mode]
+            ratio = app["rps"] / floor["rps"]
+            print(
+                f"{name:34} {mode:9} {size:>7} {app['rps']:>8.1f} {app['p50']:>8.1f} "
+                f"{app['p99']:>8.1f}  {floor['rps']:>11.1f} {floor['p50']:>9.1f} "
+                f"{ratio:>6.2f}  {'PASS' if ratio >= 0.5 else 'FAIL'}"
+            )
     return 0
 
 

@@ -28,6 +28,7 @@ from deposits.models import (
     normalize_search_text,
 )
 from deposits.services import refresh_national_totals
+from registry.api.caching import registry_changed
 from registry.models import IdentifierSequence
 
 PREFIX = "SYN"
@@ -164,7 +165,9 @@ def generate(count: int, seed: int = 1) -> GeneratedCounts:
         totals.estimates += len(estimates)
 
     generate_cooperation(rng, count, totals)
-    refresh_national_totals()  # bulk inserts bypass the signals that keep them
+    # Bulk inserts bypass the signals that keep the totals and move the API cache on.
+    refresh_national_totals()
+    registry_changed()
     return totals
 
 

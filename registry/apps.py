@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry"
+
+    # The apps whose records the API shows; any write to them moves the API cache on.
+    RECORD_APPS = ("deposits", "cooperation")
+
+    def ready(self):
+        from django.apps import apps
+        from django.db.models import signals
+
+        from registry.api.caching import registry_changed
+
+        for label in self.RECORD_APPS:
+            for model in apps.get_app_config(label).get_models(include_auto_created=True):
+                for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
+                    signal.connect(registry_changed, sender=model, dispatch_uid="api-cache")

@@ -204,6 +204,9 @@ PAGES_MAP_TILES = (
 # ("60/minute", "10000/day") per API key or staff session, and per anonymous IP.
 API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/minute")
 API_THROTTLE_KEY = os.environ.get("API_THROTTLE_KEY", "1200/minute")
+# JSON reads answered from the cache until the registry changes (registry/api/caching.py),
+# on by default only where the cache is shared by every server process (Redis).
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.api.authentication.ApiKeyAuthentication",

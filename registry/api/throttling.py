@@ -2,6 +2,12 @@
 
 Rates come from settings at request time, so they can be changed from the
 environment (API_THROTTLE_ANON, API_THROTTLE_KEY) and overridden in tests.
+
+Requests are counted in fixed windows (a minute for "120/minute"), one atomic
+increment of a counter in the shared cache per request. DRF's own throttle keeps the time of
+every request in the window, a list as long as the rate, read and written back
+whole on each request; a counter costs the same at any rate. The price: a client
+may spend one window's allowance at its end and the next at the start of the next.
 """
 
 from rest_framework.settings import api_settings
@@ -13,6 +19,25 @@ from registry.models import ApiKey
 class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        window = int(self.timer() // self.duration)
+        counter = f"{self.key}:{window}"
+        try:
+            count = self.cache.incr(counter)
+        except ValueError:  # the window's first request
+            self.cache.add(counter, 0, self.duration)
+            count = self.cache.incr(counter)
+        self.window_ends = (window + 1) * self.duration
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(0.0, self.window_ends - self.timer())
 
 
 class ApiKeyRateThrottle(_SettingsRateThrottle):

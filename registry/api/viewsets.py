@@ -7,6 +7,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 
+from registry.api.caching import CachedReadsMixin
 from registry.api.conditional import ConditionalRequestMixin
 from registry.api.exports import EXPORT_FORMATS
 from registry.visibility import ALL_LEVELS, visibility_levels
@@ -88,11 +89,13 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
         return queryset
 
 
-class RegistryReadOnlyViewSet(RegistryViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class RegistryReadOnlyViewSet(
+    RegistryViewSetMixin, CachedReadsMixin, viewsets.ReadOnlyModelViewSet
+):
     pass
 
 
-class RegistryModelViewSet(RegistryViewSetMixin, viewsets.ModelViewSet):
+class RegistryModelViewSet(RegistryViewSetMixin, CachedReadsMixin, viewsets.ModelViewSet):
     """Read and write; each write is one transaction (the record and its history rows)."""
 
     def create(self, request, *args, **kwargs):

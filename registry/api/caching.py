@@ -1,0 +1,101 @@
+"""Answers to API reads kept in the shared cache until the registry next changes.
+
+Partners pull the same lists and records again and again; between two edits the
+answer to a GET is the same bytes. A read is cached under its full URL, the
+caller's visibility levels and the language, together with the *generation* of
+the registry it was read at: a number every committed write of a registry record
+moves on (signals connected in `RegistryConfig.ready`; bulk paths call
+`registry_changed` themselves). An entry of an older generation is never served;
+the generation and the entry come back in one round trip to the cache.
+
+Only with a cache all server processes share (REDIS_URL): a process-local
+cache would keep serving a record another process has changed. The setting
+`API_CACHE_SECONDS` (0 turns it off) bounds how long an entry lives anyway.
+"""
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.http import parse_etags
+from django.utils.translation import get_language
+from rest_framework.renderers import JSONRenderer
+
+GENERATION_KEY = "registry:generation"
+KEPT_HEADERS = ("Content-Type", "ETag", "Vary", "Allow")
+
+
+def registry_generation() -> int:
+    # A lost counter restarts from the clock, never from a number already used.
+    return cache.get_or_set(GENERATION_KEY, time.time_ns, timeout=None)
+
+
+def registry_changed(**kwargs) -> None:
+    """Move the generation on once the current transaction commits (at once outside one),
+    so a read never caches data of a write that is not yet visible to it."""
+    transaction.on_commit(_next_generation)
+
+
+def _next_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # no counter yet (or evicted): any new value will do
+        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
+def _cache_key(view, request) -> str:
+    levels = ",".join(sorted(view.levels))
+    identity = f"{request.build_absolute_uri()}\n{levels}\n{get_language()}"
+    return "api:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _not_modified(request, etag: str | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    return bool(etag and if_none_match) and (
+        etag in parse_etags(if_none_match) or if_none_match == "*"
+    )
+
+
+def cached_read(view, handler, request, *args, **kwargs):
+    """`handler`'s answer to a JSON GET, from the cache when the registry has not changed."""
+    seconds = settings.API_CACHE_SECONDS
+    renderer = getattr(request, "accepted_renderer", None)
+    if not seconds or request.method != "GET" or not isinstance(renderer, JSONRenderer):
+        return handler(request, *args, **kwargs)
+    key = _cache_key(view, request)
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY) or registry_generation()
+    hit = found.get(key)
+    if hit is not None and hit[0] == generation:
+        _, content, headers = hit
+        if _not_modified(request, headers.get("ETag")):
+            response = HttpResponseNotModified()
+            headers = {name: headers[name] for name in ("ETag", "Vary") if name in headers}
+        else:
+            response = HttpResponse(content)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+    def keep(rendered):
+        if rendered.status_code == 200:
+            headers = {name: rendered[name] for name in KEPT_HEADERS if rendered.has_header(name)}
+            cache.set(key, (generation, rendered.content, headers), seconds)
+
+    response = handler(request, *args, **kwargs)
+    if response.status_code == 200:
+        response.add_post_render_callback(keep)
+    return response
+
+
+class CachedReadsMixin:
+    """For viewsets with `list` and `retrieve`: both answered through `cached_read`."""
+
+    def list(self, request, *args, **kwargs):
+        return cached_read(self, super().list, request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return cached_read(self, super().retrieve, request, *args, **kwargs)
