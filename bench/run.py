@@ -340,6 +340,10 @@ def main(argv=None) -> int:
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
+    from django.core.management import call_command
+
+    # DEBUG is off: pages name their static files through the manifest, as `make serve`.
+    call_command("collectstatic", interactive=False, verbosity=0)
     report = run(sizes, args.repeat, args.budget, args.import_rows, log, only=args.only)
     print(f"\nmake bench — {machine()}; Django test Client in-process, anonymous caller\n")
     print(table(report))
