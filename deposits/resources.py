@@ -130,11 +130,11 @@ class DepositResource(IdentifiedResource):
 
     @cached_property
     def minerals(self) -> dict[str, Mineral]:
-        """The minerals by code, read once per import."""
+        """The minerals by code (a resource serves one import)."""
         return {m.code: m for m in Mineral.objects.all()}
 
     def parse_commodities(self, row) -> dict[str, dict]:
-        minerals = self.minerals
+        minerals = self.minerals  # read once per import
         wanted = {}
         for column, role in [
             ("main_minerals", DepositCommodity.Role.MAIN),

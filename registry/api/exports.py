@@ -6,7 +6,7 @@ or features (GeoJSON) for a batch of records; this module does the framing,
 the formula-injection guard and the HTTP response.
 
 On PostgreSQL the database can write the body itself: `stream_copy_csv` streams
-`COPY (SELECT ...) TO STDOUT WITH CSV` of a queryset whose every column is text made
+`COPY (SELECT ...) TO STDOUT WITH CSV` of a statement whose every column is text made
 formula-safe in SQL (`formula_safe_sql`, the rule of `escape_formula`), and
 `stream_geojson` also takes features the database has already serialised.
 """

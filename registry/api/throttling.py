@@ -3,11 +3,12 @@
 Rates come from settings at request time, so they can be changed from the
 environment (API_THROTTLE_ANON, API_THROTTLE_KEY) and overridden in tests.
 
-Requests are counted in fixed windows (a minute for "120/minute"), one atomic
-increment of a counter in the shared cache per request. DRF's own throttle keeps the time of
-every request in the window, a list as long as the rate, read and written back
-whole on each request; a counter costs the same at any rate. The price: a client
-may spend one window's allowance at its end and the next at the start of the next.
+Requests are counted in fixed windows (a minute for "120/minute"): one atomic
+increment of a counter in the shared cache per request. DRF's own throttle keeps
+the time of every request in the window, a list as long as the rate, read and
+written back whole on each request; a counter costs the same at any rate. The
+price: a client may spend one window's allowance at its end and the next one's
+at the start of the next.
 """
 
 from rest_framework.settings import api_settings
