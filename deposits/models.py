@@ -305,7 +305,7 @@ class DepositCommodity(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-role", "mineral__name"]  # "main" before "associated"
+        ordering = ["-role", "mineral__name", "mineral__code"]  # "main" before "associated"
         verbose_name = _("deposit mineral")
         verbose_name_plural = _("deposit minerals")
         constraints = [
@@ -447,7 +447,7 @@ class ReserveEstimate(PublicRecord):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["mineral__name", "category", "-as_of"]
+        ordering = ["mineral__name", "category", "-as_of", "id"]  # total: ETags are stable
         verbose_name = _("reserve estimate")
         indexes = [models.Index(fields=["mineral", "category", "balance"])]
 

@@ -1,6 +1,11 @@
 """Fixtures shared by the whole suite."""
 
+import datetime
+import io
+from decimal import Decimal
+
 import pytest
+from django.core.management import call_command
 from django.utils import translation
 
 from tests.factories import UserFactory
@@ -168,3 +173,46 @@ def pytest_collection_modifyitems(items):
     """Browser tests last: their live server's database is flushed after each of them,
     which would take the staff groups made by migrations away from the tests after."""
     items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
+
+
+# --- the two read paths of PostgreSQL (tests/test_api_exports.py, test_api_documents.py)
+
+
+@pytest.fixture
+def awkward_registry(db):
+    """The demo registry, and deposits that test every corner of a CSV cell, a share and
+    an order: the documents the database builds are held to Python's on these."""
+    from deposits.models import Deposit
+    from tests import factories
+
+    call_command("load_demo", stdout=io.StringIO())
+    gold = factories.MineralFactory(code="test-gold", name="Test gold, native")
+    lead = factories.MineralFactory(code="test-lead", name="Test lead")  # reported shares only
+    galena = factories.MineralFactory(code="test-galena", name="Test lead")  # the same name
+    for n, name in enumerate(['=cmd|"/c calc"', "-minus", "\ttab", 'Quote "and", comma']):
+        deposit = factories.DepositFactory(
+            name=name,
+            aliases=["+plus", "new\nline", "Ёлка"] if n % 2 else [],
+            sources=["@at", "line\r\nbreak"],
+            region=None if n == 3 else factories.RegionFactory(code=f"TJ-X{n}"),
+            status="",
+            latitude=None if n == 2 else Decimal("38.123400"),
+            longitude=None if n == 2 else Decimal("68.000001"),
+        )
+        factories.CommodityFactory(
+            deposit=deposit, mineral=gold, role="main" if n % 2 else "associated"
+        )
+        # 12.345, 12.355, ...: two decimals rounded half to even, as DRF does
+        share = Decimal("12.345") + n * Decimal("0.01")
+        factories.CommodityFactory(
+            deposit=deposit, mineral=lead, reported_share_pct=share, reported_share_source="test"
+        )
+        factories.CommodityFactory(deposit=deposit, mineral=galena, role="associated")
+        for quantity in (Decimal(n + 1) / 3, Decimal(7)):  # two estimates alike but for id
+            factories.ReserveEstimateFactory(
+                deposit=deposit, mineral=gold, quantity=quantity, unit="oz t"
+            )
+        factories.ReserveEstimateFactory(
+            deposit=deposit, mineral=gold, as_of=datetime.date(2024, 1, 1), quantity=None
+        )
+    Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")

@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 from deposits.api.exports import CSV_HEADER, _feature, csv_row, csv_statement, records
@@ -17,7 +16,6 @@ from tests.factories import (
     DepositFactory,
     MineralFactory,
     RegionFactory,
-    ReserveEstimateFactory,
 )
 from tests.live_registry import needs_postgres
 
@@ -156,28 +154,6 @@ def test_export_query_count_is_fixed(api_client, django_assert_num_queries, sett
         body(api_client.get(DEPOSITS, {"format": "csv"}))
     with django_assert_num_queries(1 if postgresql else 4):
         body(api_client.get(DEPOSITS, {"format": "geojson"}))
-
-
-@pytest.fixture
-def awkward_registry(db):
-    """The demo registry, and deposits that test every corner of a CSV cell and a share."""
-    call_command("load_demo", stdout=io.StringIO())
-    gold = MineralFactory(code="test-gold", name="Test gold, native")
-    for n, name in enumerate(['=cmd|"/c calc"', "-minus", "\ttab", 'Quote "and", comma']):
-        deposit = DepositFactory(
-            name=name,
-            aliases=["+plus", "new\nline", "Ёлка"] if n % 2 else [],
-            sources=["@at", "line\r\nbreak"],
-            region=None if n == 3 else RegionFactory(code=f"TJ-X{n}"),
-            status="",
-            latitude=None if n == 2 else Decimal("38.123400"),
-            longitude=None if n == 2 else Decimal("68.000001"),
-        )
-        CommodityFactory(deposit=deposit, mineral=gold, role="main" if n % 2 else "associated")
-        ReserveEstimateFactory(
-            deposit=deposit, mineral=gold, quantity=Decimal(n + 1) / 3, unit="oz t"
-        )
-    Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")
 
 
 @needs_postgres

@@ -8,11 +8,11 @@ from the deposits in chunks. Tests hold the two paths to the same output.
 
 import datetime
 
-from django.db import connections
 from django.db.models import Prefetch, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
+from deposits.api.documents import built_by_database
 from deposits.models import Deposit, DepositCommodity
 from deposits.services import (
     SHARE_BASIS_SQL,
@@ -127,19 +127,15 @@ def records(queryset):
         yield from batch
 
 
-def written_by_database(queryset) -> bool:
-    return connections[queryset.db].vendor == "postgresql"
-
-
 def deposits_csv(queryset):
-    statement = csv_statement(queryset) if written_by_database(queryset) else None
+    statement = csv_statement(queryset) if built_by_database(queryset) else None
     if statement is not None:
         return stream_copy_csv(CSV_HEADER, *statement, "deposits", using=queryset.db)
     return stream_csv(CSV_HEADER, (csv_row(d) for d in records(queryset)), "deposits")
 
 
 def deposits_geojson(queryset):
-    if written_by_database(queryset):
+    if built_by_database(queryset):
         features = feature_texts(queryset).iterator(chunk_size=2000)
     else:
         features = (_feature(d) for d in records(queryset))
@@ -154,7 +150,7 @@ _COMMODITIES = """FROM deposits_depositcommodity c
     JOIN deposits_mineral m ON m.id = c.mineral_id
     LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
     WHERE c.deposit_id = deposits_deposit.id"""
-_ORDER = "ORDER BY c.role DESC, m.name"
+_ORDER = "ORDER BY c.role DESC, m.name, m.code"
 
 
 # The order of the exported rows, as the list's filters may ask for it (OrderingFilter of

@@ -1,6 +1,7 @@
 """Viewsets of the deposits resources: regions, minerals, belts, deposits, reserves, statistics."""
 
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions
@@ -8,6 +9,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from deposits.api import exports, stats
+from deposits.api.documents import built_by_database, deposit_documents
 from deposits.api.serializers import (
     BeltSerializer,
     DepositSerializer,
@@ -25,6 +27,7 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.services import attach_reserve_shares
+from registry.api.caching import cached_read
 from registry.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
 from registry.api.permissions import ReadOnly
 from registry.api.viewsets import (
@@ -105,7 +108,7 @@ class DepositViewSet(RegistryModelViewSet):
 
     def get_queryset(self):
         commodities = DepositCommodity.objects.select_related("mineral").order_by(
-            "role", "mineral__name"
+            "role", "mineral__name", "mineral__code"
         )
         reserves = ReserveEstimate.objects.select_related("mineral")
         queryset = (
@@ -139,7 +142,33 @@ class DepositViewSet(RegistryModelViewSet):
         }.get(request.accepted_renderer.format)
         if export is not None:
             return export(self.filter_queryset(self.get_queryset()))
+        if built_by_database(self.get_queryset()):
+            return cached_read(self, self.list_documents, request)
         return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        if built_by_database(self.get_queryset()):
+            return cached_read(self, self.retrieve_document, request)
+        return super().retrieve(request, *args, **kwargs)
+
+    # PostgreSQL's read path: the documents built by the database (deposits.api.documents),
+    # the same JSON as the serializer's, paged and filtered as the serializer's.
+    def matching_ids(self):
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        return queryset.values_list("pk", flat=True)
+
+    def list_documents(self, request):
+        ids = self.matching_ids()
+        page = self.paginator.paginate_queryset(ids, request, view=self)
+        return self.get_paginated_response(deposit_documents(page, ids.db))
+
+    def retrieve_document(self, request):
+        ids = self.matching_ids()
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
+        documents = deposit_documents(list(ids.filter(**lookup)[:1]), ids.db)
+        if not documents:  # as get_object_or_404 says it
+            raise Http404(f"No {Deposit._meta.object_name} matches the given query.")
+        return Response(documents[0])
 
     def perform_create(self, serializer):
         deposit = serializer.save()

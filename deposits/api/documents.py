@@ -1,0 +1,104 @@
+"""The deposit JSON of API v1 built by PostgreSQL: the read path of lists and records.
+
+`DepositSerializer` defines the document and stays the path for writes, for SQLite
+and for the schema. On PostgreSQL a page of deposits is built in one statement, with
+the serializer's fields, formats and order (tests hold the two to the same JSON, so
+an ETag read here is the one a write checks). Python then only pages and renders.
+"""
+
+import json
+
+from django.db import connections
+from django.db.models import DateField, DecimalField, ForeignKey
+from django.utils import timezone
+
+from deposits.models import ReserveEstimate
+from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL
+
+
+def built_by_database(queryset) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
+
+
+def _two_places(number: str) -> str:
+    """A number of up to three decimals as DRF's DecimalField(decimal_places=2) writes it:
+    rounded half to even (12.345 -> "12.34", 12.355 -> "12.36")."""
+    return f"""(CASE WHEN mod(({number}) * 1000, 10) = 5 AND mod(trunc(({number}) * 100), 2) = 0
+        THEN trunc({number}, 2) ELSE round({number}, 2) END)::text"""
+
+
+def _iso_datetime(column: str) -> str:
+    """A timestamp as DRF writes it: ISO 8601 in the active time zone (the `%(tz)s`
+    parameter), microseconds only when there are any, "Z" for UTC."""
+    local = f"({column} AT TIME ZONE %(tz)s)"
+    offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
+    return f"""to_char({local}, 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN to_char({column}, 'US') = '000000' THEN ''
+            ELSE to_char({local}, '.US') END
+        || CASE WHEN {offset} = interval '0' THEN 'Z'
+            WHEN {offset} > interval '0' THEN '+' || to_char({offset}, 'HH24:MI')
+            ELSE to_char({offset}, 'HH24:MI') END"""
+
+
+def _reserve_figure(name: str) -> str:
+    """One figure of ReserveEstimate.FIGURES as DepositReserveSerializer writes it."""
+    field = ReserveEstimate._meta.get_field(name)
+    if isinstance(field, ForeignKey):
+        return "em.code"  # the mineral, by code
+    if isinstance(field, DecimalField):
+        return f"e.{field.column}::text"  # exact, at the column's scale
+    if isinstance(field, DateField):
+        return f"e.{field.column}::text"
+    return f"e.{field.column}"
+
+
+_RESERVES = ", ".join(
+    [
+        "'id', e.public_id",
+        *(f"'{name}', {_reserve_figure(name)}" for name in ReserveEstimate.FIGURES),
+    ]
+)
+
+DEPOSIT_SQL = f"""SELECT json_build_object(
+    'id', d.public_id, 'name', d.name, 'aliases', d.aliases,
+    'region', r.code, 'district', di.code,
+    'latitude', d.latitude::float8, 'longitude', d.longitude::float8,
+    'status', d.status, 'deposit_type', d.deposit_type, 'belt', b.code,
+    'exploration_level', d.exploration_level, 'description', d.description,
+    'visibility', d.visibility,
+    'commodities', coalesce((
+        SELECT json_agg(json_build_object(
+            'mineral', m.code, 'role', c.role,
+            'reserve_share_pct', {_two_places("share.pct")},
+            'share_basis', {SHARE_BASIS_SQL},
+            'reported_share_pct', c.reported_share_pct::text,
+            'reported_share_source', c.reported_share_source) ORDER BY c.role, m.name, m.code)
+        FROM deposits_depositcommodity c
+        JOIN deposits_mineral m ON m.id = c.mineral_id
+        LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
+        CROSS JOIN LATERAL (SELECT {SHARE_PCT_SQL} AS pct) share
+        WHERE c.deposit_id = d.id), '[]'),
+    'reserves', coalesce((
+        SELECT json_agg(json_build_object({_RESERVES})
+            ORDER BY em.name, e.category, e.as_of DESC, e.id)
+        FROM deposits_reserveestimate e JOIN deposits_mineral em ON em.id = e.mineral_id
+        WHERE e.deposit_id = d.id), '[]'),
+    'sources', d.sources,
+    'created_at', {_iso_datetime("d.created_at")},
+    'updated_at', {_iso_datetime("d.updated_at")})::text
+FROM deposits_deposit d
+LEFT JOIN deposits_region r ON r.id = d.region_id
+LEFT JOIN deposits_district di ON di.id = d.district_id
+LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id
+WHERE d.id = ANY(%(ids)s)
+ORDER BY array_position(%(ids)s, d.id)"""
+
+
+def deposit_documents(ids: list[int], using: str) -> list[dict]:
+    """The API documents of these deposits, in the order of `ids` (one query)."""
+    if not ids:
+        return []
+    params = {"ids": list(ids), "tz": timezone.get_current_timezone_name()}
+    with connections[using].cursor() as cursor:
+        cursor.execute(DEPOSIT_SQL, params)
+        return [json.loads(row[0]) for row in cursor.fetchall()]
