@@ -8,6 +8,7 @@ an ETag read here is the one a write checks). Python then only pages and renders
 
 import json
 
+import psycopg
 from django.db import connections
 from django.db.models import DateField, DecimalField, ForeignKey
 from django.utils import timezone
@@ -28,9 +29,9 @@ def _two_places(number: str) -> str:
 
 
 def _iso_datetime(column: str) -> str:
-    """A timestamp as DRF writes it: ISO 8601 in the active time zone (the `%(tz)s`
-    parameter), microseconds only when there are any, "Z" for UTC."""
-    local = f"({column} AT TIME ZONE %(tz)s)"
+    """A timestamp as DRF writes it: ISO 8601 in the active time zone (`zone.name`),
+    microseconds only when there are any, "Z" for UTC."""
+    local = f"({column} AT TIME ZONE zone.name)"
     offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
     return f"""to_char({local}, 'YYYY-MM-DD"T"HH24:MI:SS')
         || CASE WHEN to_char({column}, 'US') = '000000' THEN ''
@@ -87,18 +88,46 @@ DEPOSIT_SQL = f"""SELECT json_build_object(
     'created_at', {_iso_datetime("d.created_at")},
     'updated_at', {_iso_datetime("d.updated_at")})::text
 FROM deposits_deposit d
+CROSS JOIN (SELECT %s::text AS name) zone
 LEFT JOIN deposits_region r ON r.id = d.region_id
 LEFT JOIN deposits_district di ON di.id = d.district_id
 LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id
-WHERE d.id = ANY(%(ids)s)
-ORDER BY array_position(%(ids)s, d.id)"""
+WHERE {{where}}"""
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """Parameters bound by the server and the statement prepared once per connection:
+    planning the document statement costs as much as running it."""
+
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(query, params, **{**kwargs, "prepare": True})
+
+
+def _documents(where: str, params: list, using: str) -> list[dict]:
+    connection = connections[using]
+    connection.ensure_connection()
+    raw = _PreparedCursor(connection.connection)
+    # Wrapped as Django wraps its own cursors: errors translated, queries logged.
+    logged = connection.queries_logged
+    cursor = connection.make_debug_cursor(raw) if logged else connection.make_cursor(raw)
+    with cursor:
+        cursor.execute(
+            DEPOSIT_SQL.format(where=where), [timezone.get_current_timezone_name(), *params]
+        )
+        return [json.loads(row[0]) for row in cursor.fetchall()]
 
 
 def deposit_documents(ids: list[int], using: str) -> list[dict]:
     """The API documents of these deposits, in the order of `ids` (one query)."""
     if not ids:
         return []
-    params = {"ids": list(ids), "tz": timezone.get_current_timezone_name()}
-    with connections[using].cursor() as cursor:
-        cursor.execute(DEPOSIT_SQL, params)
-        return [json.loads(row[0]) for row in cursor.fetchall()]
+    where = "d.id = ANY(%s::bigint[]) ORDER BY array_position(%s::bigint[], d.id)"
+    return _documents(where, [list(ids), list(ids)], using)
+
+
+def deposit_document(ids) -> dict | None:
+    """The API document of the one deposit a `values_list("pk")` queryset selects, read
+    together with it (one query); None when it selects none."""
+    selected, params = ids[:1].query.sql_with_params()
+    documents = _documents(f"d.id IN ({selected})", list(params), ids.db)
+    return documents[0] if documents else None

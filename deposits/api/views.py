@@ -9,7 +9,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from deposits.api import exports, stats
-from deposits.api.documents import built_by_database, deposit_documents
+from deposits.api.documents import built_by_database, deposit_document, deposit_documents
 from deposits.api.serializers import (
     BeltSerializer,
     DepositSerializer,
@@ -142,33 +142,37 @@ class DepositViewSet(RegistryModelViewSet):
         }.get(request.accepted_renderer.format)
         if export is not None:
             return export(self.filter_queryset(self.get_queryset()))
-        if built_by_database(self.get_queryset()):
+        if built_by_database(Deposit.objects.all()):
             return cached_read(self, self.list_documents, request)
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        if built_by_database(self.get_queryset()):
+        if built_by_database(Deposit.objects.all()):
             return cached_read(self, self.retrieve_document, request)
         return super().retrieve(request, *args, **kwargs)
 
     # PostgreSQL's read path: the documents built by the database (deposits.api.documents),
     # the same JSON as the serializer's, paged and filtered as the serializer's.
-    def matching_ids(self):
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+    def visible_ids(self, filtered=True):
+        queryset = Deposit.objects.visible_to(self.levels)
+        if filtered:
+            queryset = self.filter_queryset(queryset)
         return queryset.values_list("pk", flat=True)
 
     def list_documents(self, request):
-        ids = self.matching_ids()
+        ids = self.visible_ids()
         page = self.paginator.paginate_queryset(ids, request, view=self)
         return self.get_paginated_response(deposit_documents(page, ids.db))
 
     def retrieve_document(self, request):
-        ids = self.matching_ids()
+        # The list's filters narrow a record too (as DRF's get_object), when any are given:
+        # building the filterset costs more than the rest of a record's answer.
+        ids = self.visible_ids(filtered=bool(set(request.query_params) - {"format", "api_key"}))
         lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
-        documents = deposit_documents(list(ids.filter(**lookup)[:1]), ids.db)
-        if not documents:  # as get_object_or_404 says it
+        document = deposit_document(ids.filter(**lookup))
+        if document is None:  # as get_object_or_404 says it
             raise Http404(f"No {Deposit._meta.object_name} matches the given query.")
-        return Response(documents[0])
+        return Response(document)
 
     def perform_create(self, serializer):
         deposit = serializer.save()
