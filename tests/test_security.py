@@ -170,13 +170,13 @@ def test_keys_are_never_written_to_the_logs(caplog, log_output, api_client, part
             **header,
         )
         with mock.patch(
-            "deposits.api.views.DepositViewSet.get_queryset",
+            "deposits.api.views.DepositViewSet.filter_queryset",
             side_effect=OperationalError("server closed the connection unexpectedly"),
         ):
             response = api_client.get("/api/v1/deposits/", {"api_key": key}, **header)
             assert response.status_code in (401, 503)
     api_client.raise_request_exception = False
-    with mock.patch("deposits.api.views.DepositViewSet.get_queryset", side_effect=ValueError):
+    with mock.patch("deposits.api.views.DepositViewSet.filter_queryset", side_effect=ValueError):
         response = api_client.get("/api/v1/deposits/", {"api_key": good}, **HTTPS)
         assert response.status_code == 500
     assert len(caplog.records) > 10, "too little was logged: the test would prove nothing"
