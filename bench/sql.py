@@ -9,29 +9,13 @@ a derived table and so does the statement here).
 
 from django.db import connection
 
-from deposits.models import ReserveEstimate
-from deposits.services import KILOGRAMS_SQL as KILOGRAMS
+from deposits.services import SHARE_BASIS_SQL as BASIS
+from deposits.services import SHARE_PCT_SQL as SHARE
+from deposits.services import commodities_sql
 
-SHARE_CATEGORIES = ", ".join(f"'{c}'" for c in ReserveEstimate.SHARE_CATEGORIES)
-
-# The national totals the app reads: the derived table kept on every estimate write.
-TOTALS = """totals AS MATERIALIZED (
-    SELECT mineral_id, kilograms AS total FROM deposits_nationalreservetotal
-)"""
-
-# A commodity `c` of deposit `d`, its mineral `m` and national total `t`.
-OWN_KG = f"""(SELECT sum(e2.quantity * {KILOGRAMS.format(unit="e2.unit")})
-    FROM deposits_reserveestimate e2
-    WHERE e2.deposit_id = d.id AND e2.mineral_id = c.mineral_id
-      AND e2.balance AND e2.category IN ({SHARE_CATEGORIES}) AND e2.quantity IS NOT NULL)"""
-SHARE = f"""CASE WHEN t.total > 0 THEN round(coalesce({OWN_KG}, 0) * 100 / t.total, 2)
-    ELSE c.reported_share_pct END"""
-BASIS = """CASE WHEN t.total > 0 THEN 'computed'
-    WHEN c.reported_share_pct IS NOT NULL THEN 'reported' END"""
-COMMODITY_FROM = """FROM deposits_depositcommodity c
-    JOIN deposits_mineral m ON m.id = c.mineral_id
-    LEFT JOIN totals t ON t.mineral_id = c.mineral_id
-    WHERE c.deposit_id = d.id"""
+# A commodity `c` of deposit `d`, its mineral `m` and kept national total `t`: the
+# app's own share rule (deposits.services), which reads the derived totals table.
+COMMODITY_FROM = commodities_sql("d.id")
 RELATED = """LEFT JOIN deposits_region r ON r.id = d.region_id
     LEFT JOIN deposits_district di ON di.id = d.district_id
     LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id"""
@@ -90,8 +74,7 @@ def _fetch_text(sql: str, params: dict) -> int:
 
 def page(where: str, params: dict, limit: int, document: str = DEPOSIT) -> int:
     """A page of deposits with the count of all matches, as the API's JSON."""
-    sql = f"""WITH {TOTALS},
-    page AS (SELECT * FROM deposits_deposit d WHERE {where}
+    sql = f"""WITH page AS (SELECT * FROM deposits_deposit d WHERE {where}
              ORDER BY d.name, d.id LIMIT {int(limit)})
     SELECT json_build_object(
         'count', (SELECT count(*) FROM deposits_deposit d WHERE {where}),
@@ -101,16 +84,14 @@ def page(where: str, params: dict, limit: int, document: str = DEPOSIT) -> int:
 
 
 def detail(public_id: str) -> int:
-    sql = f"""WITH {TOTALS}
-    SELECT {DEPOSIT}::text FROM deposits_deposit d {RELATED}
+    sql = f"""SELECT {DEPOSIT}::text FROM deposits_deposit d {RELATED}
     WHERE d.public_id = %(id)s AND {PUBLIC}"""
     return _fetch_text(sql, {"id": public_id})
 
 
 def feature_collection(where: str, params: dict) -> int:
     """Every matching deposit as one GeoJSON FeatureCollection."""
-    sql = f"""WITH {TOTALS}
-    SELECT json_build_object('type', 'FeatureCollection',
+    sql = f"""SELECT json_build_object('type', 'FeatureCollection',
         'features', coalesce(json_agg({FEATURE} ORDER BY d.name, d.id), '[]'))::text
     FROM deposits_deposit d {RELATED} WHERE {where}"""
     return _fetch_text(sql, params)
@@ -134,7 +115,7 @@ CSV_MINERALS = f"""LEFT JOIN LATERAL (SELECT
 
 def copy_csv(where: str) -> int:
     """`COPY (SELECT …) TO STDOUT WITH CSV` of the export's columns; the bytes received."""
-    sql = f"""COPY (WITH {TOTALS} SELECT {CSV_COLUMNS}
+    sql = f"""COPY (SELECT {CSV_COLUMNS}
         FROM deposits_deposit d {RELATED} {CSV_MINERALS} WHERE {where}
         ORDER BY d.name, d.id) TO STDOUT WITH CSV HEADER"""
     received = 0

@@ -163,8 +163,8 @@ def deposits_with_min_share(queryset, minerals, min_share: Decimal):
     return queryset.filter(condition)
 
 
-# The same rule in SQL, for the exports PostgreSQL writes itself (deposits.api.exports):
-# expressions over a commodity row `c` LEFT JOINed to its kept national total `t`.
+# The same rule in SQL, for what PostgreSQL writes itself (deposits.api.exports and
+# documents, bench/sql.py): expressions over a commodity row `c` of `commodities_sql`.
 _SHARE_CATEGORIES_SQL = ", ".join(f"'{c}'" for c in ReserveEstimate.SHARE_CATEGORIES)
 KILOGRAMS_SQL = (
     "CASE {unit} "
@@ -180,3 +180,12 @@ SHARE_PCT_SQL = f"""CASE WHEN t.kilograms > 0
     ELSE c.reported_share_pct END"""
 SHARE_BASIS_SQL = f"""CASE WHEN t.kilograms > 0 THEN '{COMPUTED}'
     WHEN c.reported_share_pct IS NOT NULL THEN '{REPORTED}' END"""
+
+
+def commodities_sql(deposit_id: str) -> str:
+    """FROM ... WHERE: the commodities `c` of the deposit whose id is `deposit_id`, each
+    with its mineral `m` and kept national total `t` (what the share expressions read)."""
+    return f"""FROM deposits_depositcommodity c
+    JOIN deposits_mineral m ON m.id = c.mineral_id
+    LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
+    WHERE c.deposit_id = {deposit_id}"""

@@ -14,7 +14,7 @@ from django.db.models import DateField, DecimalField, ForeignKey
 from django.utils import timezone
 
 from deposits.models import ReserveEstimate
-from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL
+from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
 
 
 def built_by_database(queryset) -> bool:
@@ -69,16 +69,14 @@ DEPOSIT_SQL = f"""SELECT json_build_object(
     'visibility', d.visibility,
     'commodities', coalesce((
         SELECT json_agg(json_build_object(
-            'mineral', m.code, 'role', c.role,
-            'reserve_share_pct', {_two_places("share.pct")},
-            'share_basis', {SHARE_BASIS_SQL},
-            'reported_share_pct', c.reported_share_pct::text,
-            'reported_share_source', c.reported_share_source) ORDER BY c.role, m.name, m.code)
-        FROM deposits_depositcommodity c
-        JOIN deposits_mineral m ON m.id = c.mineral_id
-        LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
-        CROSS JOIN LATERAL (SELECT {SHARE_PCT_SQL} AS pct) share
-        WHERE c.deposit_id = d.id), '[]'),
+            'mineral', x.code, 'role', x.role,
+            'reserve_share_pct', {_two_places("x.pct")},
+            'share_basis', x.basis,
+            'reported_share_pct', x.reported_share_pct::text,
+            'reported_share_source', x.reported_share_source) ORDER BY x.role, x.name, x.code)
+        FROM (SELECT m.code, m.name, c.role, c.reported_share_pct, c.reported_share_source,
+                {SHARE_PCT_SQL} AS pct, {SHARE_BASIS_SQL} AS basis
+            {commodities_sql("d.id")}) x), '[]'),
     'reserves', coalesce((
         SELECT json_agg(json_build_object({_RESERVES})
             ORDER BY em.name, e.category, e.as_of DESC, e.id)

@@ -18,6 +18,7 @@ from deposits.services import (
     SHARE_BASIS_SQL,
     SHARE_PCT_SQL,
     attach_reserve_shares,
+    commodities_sql,
     share_estimates,
 )
 from registry.api.exports import (
@@ -144,12 +145,9 @@ def deposits_geojson(queryset):
 
 # --- PostgreSQL: the same documents built by the database --------------------------------
 
-# The commodities of the exported deposit, each with its mineral `m` and kept national
-# total `t`, in the order of DepositCommodity.Meta (main minerals first).
-_COMMODITIES = """FROM deposits_depositcommodity c
-    JOIN deposits_mineral m ON m.id = c.mineral_id
-    LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
-    WHERE c.deposit_id = deposits_deposit.id"""
+# The commodities of the exported deposit, in the order of DepositCommodity.Meta
+# (main minerals first).
+_COMMODITIES = commodities_sql("deposits_deposit.id")
 _ORDER = "ORDER BY c.role DESC, m.name, m.code"
 
 
