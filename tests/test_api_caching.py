@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from registry.api.caching import registry_generation
 from tests.factories import (
@@ -14,9 +15,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Each test runs inside a transaction that never commits; `committed` runs the writes'
-# on-commit callbacks as a real commit would.
-
 DEPOSITS = "/api/v1/deposits/"
 
 
@@ -26,8 +24,17 @@ def _cache_on(settings):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+def commit():
+    """Each test runs in a transaction that never commits; `commit()` does for on-commit
+    callbacks what a commit does: runs the pending ones and leaves none pending."""
+
+    def run():
+        connection = connections[DEFAULT_DB_ALIAS]
+        pending, connection.run_on_commit = connection.run_on_commit, []
+        for _, callback, _ in pending:
+            callback()
+
+    return run
 
 
 @pytest.fixture
@@ -64,26 +71,24 @@ def test_a_cached_answer_still_honours_if_none_match(api_client, deposit):
     assert api_client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
 
 
-def test_a_write_through_the_api_is_read_at_once(api_client, staff_api_client, deposit, committed):
+def test_a_write_through_the_api_is_read_at_once(api_client, staff_api_client, deposit, commit):
     url = f"{DEPOSITS}{deposit.public_id}/"
     assert api_client.get(url).json()["status"] == "explored"
-    with committed():
-        patched = staff_api_client.patch(url, {"status": "producing"}, format="json")
+    patched = staff_api_client.patch(url, {"status": "producing"}, format="json")
+    commit()
     assert patched.status_code == 200
     assert api_client.get(url).json()["status"] == "producing"
 
 
-def test_another_deposits_estimate_moves_this_deposits_share(
-    api_client, deposit, silver, committed
-):
+def test_another_deposits_estimate_moves_this_deposits_share(api_client, deposit, silver, commit):
     url = f"{DEPOSITS}{deposit.public_id}/"
 
     def share():
         return api_client.get(url).json()["commodities"][0]["reserve_share_pct"]
 
     assert share() == "100.00"
-    with committed():
-        ReserveEstimateFactory(mineral=silver, quantity=Decimal(100))  # saved as the admin does
+    ReserveEstimateFactory(mineral=silver, quantity=Decimal(100))  # saved as the admin does
+    commit()
     assert share() == "75.00"
 
 
@@ -94,26 +99,39 @@ def test_lists_are_cached_per_visibility(api_client, partner_client, deposit):
     assert api_client.get(DEPOSITS).json()["count"] == 1
 
 
-def test_a_deleted_record_is_gone_from_the_next_read(api_client, deposit, committed):
+def test_a_deleted_record_is_gone_from_the_next_read(api_client, deposit, commit):
     url = f"{DEPOSITS}{deposit.public_id}/"
     assert api_client.get(url).status_code == 200
-    with committed():
-        deposit.delete()
+    deposit.delete()
+    commit()
     assert api_client.get(url).status_code == 404
 
 
-def test_the_generation_moves_only_when_the_write_commits(
-    deposit, django_capture_on_commit_callbacks
+def test_the_generation_moves_once_when_the_transaction_commits(
+    deposit, commit, django_capture_on_commit_callbacks
 ):
+    commit()  # the fixtures' records
     before = registry_generation()
     with django_capture_on_commit_callbacks() as callbacks:
         deposit.name = "Konimansur"
         deposit.save()
+        DepositFactory.create_batch(3)  # many records, their history rows too
         assert registry_generation() == before  # readers still see the old record
-    assert callbacks
-    for callback in callbacks:
-        callback()
-    assert registry_generation() > before
+    assert len(callbacks) == 1  # one move for the whole transaction
+    commit()
+    assert registry_generation() == before + 1
+
+
+def test_a_write_after_a_rolled_back_savepoint_still_moves_the_generation(
+    deposit, commit, django_capture_on_commit_callbacks
+):
+    commit()
+    with django_capture_on_commit_callbacks() as callbacks:
+        with transaction.atomic():
+            deposit.save()
+            transaction.set_rollback(True)  # the savepoint's callback goes with it
+        deposit.save()
+    assert len(callbacks) == 1
 
 
 def test_exports_are_never_cached(api_client, deposit):

@@ -33,10 +33,19 @@ def registry_generation() -> int:
     return cache.get_or_set(GENERATION_KEY, time.time_ns, timeout=None)
 
 
-def registry_changed(**kwargs) -> None:
+def registry_changed(using=None, **kwargs) -> None:
     """Move the generation on once the current transaction commits (at once outside one),
-    so a read never caches data of a write that is not yet visible to it."""
-    transaction.on_commit(_next_generation)
+    so a read never caches data of a write that is not yet visible to it.
+
+    Once per transaction, however many records it writes (an import writes thousands):
+    a callback already pending is enough. A savepoint rolled back takes its callbacks
+    with it, so the next write registers again.
+    """
+    connection = transaction.get_connection(using)
+    # Django keeps (savepoint ids, callback, robust) for each pending on-commit callback.
+    if any(pending[1] is _next_generation for pending in connection.run_on_commit):
+        return
+    transaction.on_commit(_next_generation, using=using)
 
 
 def _next_generation() -> None:
