@@ -46,10 +46,8 @@ def _reserve_figure(name: str) -> str:
     field = ReserveEstimate._meta.get_field(name)
     if isinstance(field, ForeignKey):
         return "em.code"  # the mineral, by code
-    if isinstance(field, DecimalField):
-        return f"e.{field.column}::text"  # exact, at the column's scale
-    if isinstance(field, DateField):
-        return f"e.{field.column}::text"
+    if isinstance(field, DecimalField | DateField):
+        return f"e.{field.column}::text"  # decimals exact at the column's scale; ISO dates
     return f"e.{field.column}"
 
 
