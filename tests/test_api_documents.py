@@ -4,6 +4,7 @@ the database builds are the serializer's, byte for byte once parsed, so ETags ag
 import json
 
 import pytest
+from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -103,5 +104,20 @@ def test_queries_do_not_grow_with_the_page(api_client, django_assert_num_queries
     with django_assert_num_queries(3):
         api_client.get(DEPOSITS, {"page_size": 60})
     url = f"{DEPOSITS}{Deposit.objects.first().public_id}/"
-    with django_assert_num_queries(1):  # the document, found by the filter
+    with django_assert_num_queries(1):  # the document, found by its id and visibility
         api_client.get(url)
+
+
+def test_the_document_statements_are_prepared_once_per_connection(api_client, awkward_registry):
+    def prepared(where: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return sum(where in statement for (statement,) in cursor.fetchall())
+
+    for deposit in Deposit.objects.filter(visibility="public")[:3]:
+        assert api_client.get(f"{DEPOSITS}{deposit.public_id}/").status_code == 200
+    # three records, one statement (parameters are bound by the server)
+    assert prepared("WHERE d.public_id = $2 AND d.visibility = ANY($3)") == 1
+    api_client.get(DEPOSITS, {"page_size": 5})
+    api_client.get(DEPOSITS, {"page_size": 9})
+    assert prepared("WHERE d.id = ANY($2::bigint[])") == 1  # whatever the page size

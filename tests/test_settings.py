@@ -61,3 +61,13 @@ def test_redis_url_gives_a_cache_shared_between_processes():
     result = run_manage("shell", "-v0", "-c", read, REDIS_URL=url, DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "shared"]
+
+
+def test_postgresql_connections_prepare_statements_unless_turned_off():
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    postgres = {"DATABASE_URL": "postgres://registry@db.example.tj/registry", "DEBUG": "1"}
+    result = run_manage("shell", "-v0", "-c", show, **postgres)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'prepare_threshold': 5}"
+    result = run_manage("shell", "-v0", "-c", show, DB_PREPARED_STATEMENTS="false", **postgres)
+    assert result.stdout.strip() == "{}"

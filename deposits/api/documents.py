@@ -121,6 +121,15 @@ def deposit_documents(ids: list[int], using: str) -> list[dict]:
     return _documents(where, [list(ids), list(ids)], using)
 
 
+def visible_deposit_document(public_id: str, levels, using: str) -> dict | None:
+    """The API document of the deposit `public_id` if its visibility is one of `levels`
+    (Deposit.objects.visible_to), else None: a record's answer in one prepared query,
+    with no ORM query to build."""
+    where = "d.public_id = %s AND d.visibility = ANY(%s)"
+    documents = _documents(where, [public_id, sorted(levels)], using)
+    return documents[0] if documents else None
+
+
 def deposit_document(ids) -> dict | None:
     """The API document of the one deposit a `values_list("pk")` queryset selects, read
     together with it (one query); None when it selects none."""

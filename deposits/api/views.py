@@ -9,7 +9,12 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from deposits.api import exports, stats
-from deposits.api.documents import built_by_database, deposit_document, deposit_documents
+from deposits.api.documents import (
+    built_by_database,
+    deposit_document,
+    deposit_documents,
+    visible_deposit_document,
+)
 from deposits.api.serializers import (
     BeltSerializer,
     DepositSerializer,
@@ -153,10 +158,8 @@ class DepositViewSet(RegistryModelViewSet):
 
     # PostgreSQL's read path: the documents built by the database (deposits.api.documents),
     # the same JSON as the serializer's, paged and filtered as the serializer's.
-    def visible_ids(self, filtered=True):
-        queryset = Deposit.objects.visible_to(self.levels)
-        if filtered:
-            queryset = self.filter_queryset(queryset)
+    def visible_ids(self):
+        queryset = self.filter_queryset(Deposit.objects.visible_to(self.levels))
         return queryset.values_list("pk", flat=True)
 
     def list_documents(self, request):
@@ -165,11 +168,15 @@ class DepositViewSet(RegistryModelViewSet):
         return self.get_paginated_response(deposit_documents(page, ids.db))
 
     def retrieve_document(self, request):
-        # The list's filters narrow a record too (as DRF's get_object), when any are given:
-        # building the filterset costs more than the rest of a record's answer.
-        ids = self.visible_ids(filtered=bool(set(request.query_params) - {"format", "api_key"}))
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
-        document = deposit_document(ids.filter(**lookup))
+        public_id = self.kwargs[self.lookup_url_kwarg]
+        # The list's filters narrow a record too (as DRF's get_object), when any are given;
+        # without them neither the filterset nor an ORM query is built (most of the time
+        # of a record's answer).
+        if set(request.query_params) - {"format", "api_key"}:
+            ids = self.visible_ids().filter(**{self.lookup_field: public_id})
+            document = deposit_document(ids)
+        else:
+            document = visible_deposit_document(public_id, self.levels, Deposit.objects.db)
         if document is None:  # as get_object_or_404 says it
             raise Http404(f"No {Deposit._meta.object_name} matches the given query.")
         return Response(document)
