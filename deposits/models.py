@@ -234,6 +234,13 @@ class Deposit(PublicRecord):
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("deposit")
+        indexes = [
+            # A page of a list walks the default order and stops, whatever the table's size.
+            models.Index(fields=["name", "id"], name="deposit_list_order"),
+            # Counts of a filtered list join ids and read visibility from the index alone
+            # (PostgreSQL; elsewhere `include` is dropped and this is a plain index).
+            models.Index(fields=["id"], include=["visibility"], name="deposit_id_visibility"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -313,6 +320,8 @@ class DepositCommodity(models.Model):
                 fields=["deposit", "mineral"], name="one_commodity_row_per_mineral"
             )
         ]
+        # The deposits of a mineral, in id order, from the index alone (the mineral filter).
+        indexes = [models.Index(fields=["mineral", "deposit"], name="commodity_mineral_deposit")]
 
     def __str__(self) -> str:
         return f"{self.mineral} ({self.get_role_display()})"
