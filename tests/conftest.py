@@ -36,6 +36,22 @@ def viewer_client(client, viewer):
 # --- REST API (tests/test_api_*.py) -------------------------------------------------
 
 
+@pytest.fixture(params=["process cache", "redis"])
+def either_cache(request, settings):
+    """The test runs with the per-process cache and with the cache production shares
+    between processes: the local Redis (CI starts it) through django-redis."""
+    if request.param == "redis":
+        from django.core.cache import cache
+
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/14",
+            }
+        }
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_api_throttles():
     """Throttle counters live in the cache; every test starts with none used."""

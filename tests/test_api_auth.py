@@ -133,7 +133,7 @@ def test_admin_revokes_keys(client, partner_org):
 
 
 @pytest.fixture
-def two_requests_a_minute(settings):
+def two_requests_a_minute(either_cache, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "2/minute", "key": "2/minute"},

@@ -19,7 +19,7 @@ DEPOSITS = "/api/v1/deposits/"
 
 
 @pytest.fixture(autouse=True)
-def _cache_on(settings):
+def _cache_on(either_cache, settings):
     settings.API_CACHE_SECONDS = 300
 
 

@@ -60,7 +60,7 @@ def test_redis_url_gives_a_cache_shared_between_processes():
     assert run_manage("shell", "-c", write, REDIS_URL=url, DEBUG="1").returncode == 0
     result = run_manage("shell", "-v0", "-c", read, REDIS_URL=url, DEBUG="1")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "shared"]
+    assert result.stdout.split() == ["django_redis.cache.RedisCache", "shared"]
 
 
 def test_postgresql_connections_prepare_statements_unless_turned_off():
