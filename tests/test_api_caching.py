@@ -92,6 +92,23 @@ def test_another_deposits_estimate_moves_this_deposits_share(api_client, deposit
     assert share() == "75.00"
 
 
+STATISTICS = ["minerals/", "minerals/silver/", "regions/", "regions/TJ-SU/"]
+
+
+def test_statistics_are_cached_per_url(
+    api_client, deposit, silver, commit, django_assert_num_queries
+):
+    urls = [f"/api/v1/stats/{path}" for path in STATISTICS]
+    first = {url: api_client.get(url).content for url in urls}
+    with django_assert_num_queries(0):
+        for url in urls:
+            assert api_client.get(url).content == first[url]
+    ReserveEstimateFactory(mineral=silver, quantity=Decimal(100))
+    commit()
+    silver_url = "/api/v1/stats/minerals/silver/"
+    assert api_client.get(silver_url).json()["deposits"][0]["reserve_share_pct"] == "75.00"
+
+
 def test_lists_are_cached_per_visibility(api_client, partner_client, deposit):
     DepositFactory(name="Partners only", visibility="partners")
     assert api_client.get(DEPOSITS).json()["count"] == 1

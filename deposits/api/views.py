@@ -222,12 +222,20 @@ class _StatisticsViewSet(RegistryReadOnlyViewSet):
     def build(self, records) -> list[dict]:
         raise NotImplementedError
 
+    # Answered through the API cache like every other read; these replace the mixin's
+    # list and retrieve, so they call it themselves.
     def list(self, request, *args, **kwargs):
+        return cached_read(self, self.list_statistics, request)
+
+    def retrieve(self, request, *args, **kwargs):
+        return cached_read(self, self.retrieve_statistics, request)
+
+    def list_statistics(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(self.build(page), many=True).data
         return self.get_paginated_response(data)
 
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve_statistics(self, request):
         record = self.get_object()
         return Response(self.get_serializer(self.build([record])[0]).data)
 
