@@ -171,13 +171,24 @@ KILOGRAMS_SQL = (
     + " ".join(f"WHEN '{unit}' THEN {factor}" for unit, factor in KILOGRAMS_PER_UNIT.items())
     + " END"
 )
-_OWN_KILOGRAMS_SQL = f"""(SELECT sum(e.quantity * {KILOGRAMS_SQL.format(unit="e.unit")})
+_SHARE_ESTIMATE_SQL = f"""e.balance AND e.category IN ({_SHARE_CATEGORIES_SQL})
+      AND e.quantity IS NOT NULL"""
+_KILOGRAMS_SUM_SQL = f"sum(e.quantity * {KILOGRAMS_SQL.format(unit='e.unit')})"
+_OWN_KILOGRAMS_SQL = f"""(SELECT {_KILOGRAMS_SUM_SQL}
     FROM deposits_reserveestimate e
-    WHERE e.deposit_id = c.deposit_id AND e.mineral_id = c.mineral_id AND e.balance
-      AND e.category IN ({_SHARE_CATEGORIES_SQL}) AND e.quantity IS NOT NULL)"""
-SHARE_PCT_SQL = f"""CASE WHEN t.kilograms > 0
-    THEN round(coalesce({_OWN_KILOGRAMS_SQL}, 0) * 100 / t.kilograms, 2)
+    WHERE e.deposit_id = c.deposit_id AND e.mineral_id = c.mineral_id AND {_SHARE_ESTIMATE_SQL})"""
+
+
+def share_pct_sql(own_kilograms: str = _OWN_KILOGRAMS_SQL) -> str:
+    """The share of commodity `c`, from `own_kilograms`: its deposit's share estimates of
+    the mineral in kilograms (NULL for none). By default summed for the one row; a query
+    over many commodities joins `share_kilograms_sql` and names its column instead."""
+    return f"""CASE WHEN t.kilograms > 0
+    THEN round(coalesce({own_kilograms}, 0) * 100 / t.kilograms, 2)
     ELSE c.reported_share_pct END"""
+
+
+SHARE_PCT_SQL = share_pct_sql()
 SHARE_BASIS_SQL = f"""CASE WHEN t.kilograms > 0 THEN '{COMPUTED}'
     WHEN c.reported_share_pct IS NOT NULL THEN '{REPORTED}' END"""
 
@@ -189,3 +200,14 @@ def commodities_sql(deposit_id: str) -> str:
     JOIN deposits_mineral m ON m.id = c.mineral_id
     LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
     WHERE c.deposit_id = {deposit_id}"""
+
+
+def share_kilograms_sql(where: str) -> str:
+    """SELECT deposit_id, mineral_id, kilograms: the share estimates `e` matching `where`,
+    summed per deposit and mineral. For a query over thousands of commodities one grouped
+    pass over the estimates costs less than a lookup per commodity row, and its estimate
+    stays under PostgreSQL's JIT threshold (compiling cost more than running here)."""
+    return f"""SELECT e.deposit_id, e.mineral_id, {_KILOGRAMS_SUM_SQL} AS kilograms
+    FROM deposits_reserveestimate e
+    WHERE {_SHARE_ESTIMATE_SQL} AND {where}
+    GROUP BY e.deposit_id, e.mineral_id"""
