@@ -95,17 +95,22 @@ def test_another_deposits_estimate_moves_this_deposits_share(api_client, deposit
 STATISTICS = ["minerals/", "minerals/silver/", "regions/", "regions/TJ-SU/"]
 
 
-def test_statistics_are_cached_per_url(
+def test_statistics_are_cached_per_url_top_included(
     api_client, deposit, silver, commit, django_assert_num_queries
 ):
+    CommodityFactory(deposit=DepositFactory(name="Second"), mineral=silver)
+    commit()
     urls = [f"/api/v1/stats/{path}" for path in STATISTICS]
     first = {url: api_client.get(url).content for url in urls}
+    silver_url = "/api/v1/stats/minerals/silver/"
+    one = api_client.get(silver_url, {"top": 1}).json()  # another URL, not the cached answer
+    assert len(one["deposits"]) == 1 and one["deposit_count"] == 2
     with django_assert_num_queries(0):
         for url in urls:
             assert api_client.get(url).content == first[url]
+        assert api_client.get(silver_url, {"top": 1}).json() == one
     ReserveEstimateFactory(mineral=silver, quantity=Decimal(100))
     commit()
-    silver_url = "/api/v1/stats/minerals/silver/"
     assert api_client.get(silver_url).json()["deposits"][0]["reserve_share_pct"] == "75.00"
 
 

@@ -78,6 +78,14 @@ def test_schema_documents_deposit_filters_formats_and_fields(schema):
     assert schema["components"]["securitySchemes"]["ApiKey"]["name"] == "Authorization"
 
 
+def test_schema_documents_the_length_of_statistics_rankings(schema):
+    for path in ["minerals/", "minerals/{code}/", "regions/", "regions/{code}/"]:
+        parameters = schema["paths"][f"/api/v1/stats/{path}"]["get"]["parameters"]
+        [top] = [p for p in parameters if p["name"] == "top"]
+        assert top["in"] == "query"
+        assert top["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}
+
+
 def test_schema_endpoint_serves_the_document(api_client):
     response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200

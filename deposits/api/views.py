@@ -214,16 +214,20 @@ class ReserveEstimateViewSet(RegistryModelViewSet):
         return self.lock_for_write(queryset)
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=[stats.TOP_PARAMETER]),
+    retrieve=extend_schema(parameters=[stats.TOP_PARAMETER]),
+)
 class _StatisticsViewSet(RegistryReadOnlyViewSet):
     permission_classes = [ReadOnly]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
 
-    def build(self, records) -> list[dict]:
+    def build(self, records, top: int) -> list[dict]:
         raise NotImplementedError
 
-    # Answered through the API cache like every other read; these replace the mixin's
-    # list and retrieve, so they call it themselves.
+    # Answered through the API cache like every other read (`top` is in the URL, so in
+    # the key); these replace the mixin's list and retrieve, so they call it themselves.
     def list(self, request, *args, **kwargs):
         return cached_read(self, self.list_statistics, request)
 
@@ -231,13 +235,15 @@ class _StatisticsViewSet(RegistryReadOnlyViewSet):
         return cached_read(self, self.retrieve_statistics, request)
 
     def list_statistics(self, request):
+        top = stats.ranking_length(request.query_params)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        data = self.get_serializer(self.build(page), many=True).data
+        data = self.get_serializer(self.build(page, top), many=True).data
         return self.get_paginated_response(data)
 
     def retrieve_statistics(self, request):
+        top = stats.ranking_length(request.query_params)
         record = self.get_object()
-        return Response(self.get_serializer(self.build([record])[0]).data)
+        return Response(self.get_serializer(self.build([record], top)[0]).data)
 
 
 class MineralStatisticsViewSet(_StatisticsViewSet):
@@ -249,8 +255,8 @@ class MineralStatisticsViewSet(_StatisticsViewSet):
     def get_queryset(self):
         return Mineral.objects.order_by("code")
 
-    def build(self, minerals):
-        return stats.mineral_statistics(minerals, Deposit.objects.visible_to(self.levels))
+    def build(self, minerals, top):
+        return stats.mineral_statistics(minerals, Deposit.objects.visible_to(self.levels), top)
 
 
 class RegionStatisticsViewSet(_StatisticsViewSet):
@@ -261,5 +267,5 @@ class RegionStatisticsViewSet(_StatisticsViewSet):
     def get_queryset(self):
         return Region.objects.order_by("code")
 
-    def build(self, regions):
-        return stats.region_statistics(regions, Deposit.objects.visible_to(self.levels))
+    def build(self, regions, top):
+        return stats.region_statistics(regions, Deposit.objects.visible_to(self.levels), top)
