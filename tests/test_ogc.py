@@ -446,6 +446,11 @@ def test_each_queryable_is_a_query_parameter(client, registry, params, expected)
     assert names(client.get(ITEMS, params)) == expected
 
 
+def test_empty_queryables_filter_nothing(client, registry):
+    params = {"mineral": "", "region": ",", "status": " ", "critical": "", "bbox": ""}
+    assert names(client.get(ITEMS, params)) == ["Dzhizhikrut", "Konimansuri Kalon", "Pakrut"]
+
+
 def test_queryables_are_a_json_schema_of_the_filters(client, registry):
     response = client.get("/ogc/collections/deposits/queryables")
     assert response.status_code == 200
