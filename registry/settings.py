@@ -100,11 +100,12 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
-# Statements a cursor asks to prepare (the deposits API's documents) are prepared once per
-# PostgreSQL connection; Django's own queries never are (its cursors bind parameters
-# client-side, which psycopg never prepares). Django turns preparing off unless OPTIONS
-# set a threshold (5, psycopg's default). Off behind a pooler that cannot keep prepared
-# statements (PgBouncer before 1.21 in transaction mode).
+# Statements a cursor asks to prepare (registry.api.prepared: the deposits API's documents,
+# the OGC items' features) are prepared once per PostgreSQL connection; Django's own
+# queries never are (its cursors bind parameters client-side, which psycopg never
+# prepares). Django turns preparing off unless OPTIONS set a threshold (5, psycopg's
+# default). Off behind a pooler that cannot keep prepared statements (PgBouncer before
+# 1.21 in transaction mode).
 if env_bool("DB_PREPARED_STATEMENTS", default=True):
     for database in DATABASES.values():
         if database["ENGINE"].endswith("postgresql"):

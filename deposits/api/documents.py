@@ -8,13 +8,13 @@ an ETag read here is the one a write checks). Python then only pages and renders
 
 import json
 
-import psycopg
 from django.db import connections
 from django.db.models import DateField, DecimalField, ForeignKey
 from django.utils import timezone
 
 from deposits.models import ReserveEstimate
 from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
+from registry.api.prepared import prepared_rows
 
 
 def built_by_database(queryset) -> bool:
@@ -28,10 +28,11 @@ def _two_places(number: str) -> str:
         THEN trunc({number}, 2) ELSE round({number}, 2) END)::text"""
 
 
-def _iso_datetime(column: str) -> str:
-    """A timestamp as DRF writes it: ISO 8601 in the active time zone (`zone.name`),
-    microseconds only when there are any, "Z" for UTC."""
-    local = f"({column} AT TIME ZONE zone.name)"
+def iso_datetime_sql(column: str, zone: str = "zone.name") -> str:
+    """A timestamp as DRF writes it: ISO 8601 in the time zone `zone` (an SQL expression;
+    by default the active time zone the document statement is given), microseconds only
+    when there are any, "Z" for UTC."""
+    local = f"({column} AT TIME ZONE {zone})"
     offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
     return f"""to_char({local}, 'YYYY-MM-DD"T"HH24:MI:SS')
         || CASE WHEN to_char({column}, 'US') = '000000' THEN ''
@@ -81,8 +82,8 @@ DEPOSIT_SQL = f"""SELECT json_build_object(
         FROM deposits_reserveestimate e JOIN deposits_mineral em ON em.id = e.mineral_id
         WHERE e.deposit_id = d.id), '[]'),
     'sources', d.sources,
-    'created_at', {_iso_datetime("d.created_at")},
-    'updated_at', {_iso_datetime("d.updated_at")})::text
+    'created_at', {iso_datetime_sql("d.created_at")},
+    'updated_at', {iso_datetime_sql("d.updated_at")})::text
 FROM deposits_deposit d
 CROSS JOIN (SELECT %s::text AS name) zone
 LEFT JOIN deposits_region r ON r.id = d.region_id
@@ -91,26 +92,10 @@ LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id
 WHERE {{where}}"""
 
 
-class _PreparedCursor(psycopg.Cursor):
-    """Parameters bound by the server and the statement prepared once per connection:
-    planning the document statement costs as much as running it."""
-
-    def execute(self, query, params=None, **kwargs):
-        return super().execute(query, params, **{**kwargs, "prepare": True})
-
-
 def _documents(where: str, params: list, using: str) -> list[dict]:
-    connection = connections[using]
-    connection.ensure_connection()
-    raw = _PreparedCursor(connection.connection)
-    # Wrapped as Django wraps its own cursors: errors translated, queries logged.
-    logged = connection.queries_logged
-    cursor = connection.make_debug_cursor(raw) if logged else connection.make_cursor(raw)
-    with cursor:
-        cursor.execute(
-            DEPOSIT_SQL.format(where=where), [timezone.get_current_timezone_name(), *params]
-        )
-        return [json.loads(row[0]) for row in cursor.fetchall()]
+    sql = DEPOSIT_SQL.format(where=where)
+    rows = prepared_rows(sql, [timezone.get_current_timezone_name(), *params], using)
+    return [json.loads(text) for (text,) in rows]
 
 
 def deposit_documents(ids: list[int], using: str) -> list[dict]:

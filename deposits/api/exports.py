@@ -182,7 +182,7 @@ def _label_sql(column: str, choices) -> tuple[str, list]:
     return f"CASE {column} {whens} ELSE {column} END", params
 
 
-def _joined_sql(column: str) -> str:
+def joined_sql(column: str) -> str:
     """A JSON list of strings as "a; b" (aliases, sources)."""
     return f"array_to_string(ARRAY(SELECT jsonb_array_elements_text({column})), '; ')"
 
@@ -201,7 +201,7 @@ def csv_statement(queryset) -> tuple[str, list] | None:
     cells = [
         "deposits_deposit.public_id",
         "deposits_deposit.name",
-        _joined_sql("deposits_deposit.aliases"),
+        joined_sql("deposits_deposit.aliases"),
         "r.code",
         "r.name",
         "di.name",
@@ -215,7 +215,7 @@ def csv_statement(queryset) -> tuple[str, list] | None:
         "minerals.associated",
         "minerals.shares",
         "deposits_deposit.visibility",
-        _joined_sql("deposits_deposit.sources"),
+        joined_sql("deposits_deposit.sources"),
         "to_char(deposits_deposit.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
     ]
     sql = f"""SELECT {", ".join(formula_safe_sql(cell) for cell in cells)}

@@ -2,7 +2,8 @@
 Part 3 queryables as query parameters), so QGIS, ArcGIS and GDAL add the registry as a layer.
 
 - `query`: the query parameters of the service, parsed and checked (unknown ones are a 400).
-- `documents`: the JSON documents (landing page, collections, features, queryables).
+- `documents`: the JSON documents (landing page, collections, features, queryables); on
+  PostgreSQL the features of an items page are written by the database.
 - `openapi`: the service description (`service-desc`).
 - `views`, `urls`: the endpoints under `/ogc/`.
 

@@ -6,9 +6,6 @@ long, varied Accept lists), and errors in the OGC exception shape
 (`{"code", "description"}`, with the bad parameters named).
 """
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -20,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from deposits.api.documents import built_by_database
 from deposits.models import DepositCommodity
 from deposits.ogc import documents
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
@@ -95,8 +93,9 @@ class OgcView(APIView):
         return collection
 
     @staticmethod
-    def respond(document: dict, content_type: str = JSON) -> HttpResponse:
-        body = json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False)
+    def respond(document: dict | str, content_type: str = JSON) -> HttpResponse:
+        """A document, or one already written as JSON text."""
+        body = document if isinstance(document, str) else documents.json_text(document)
         return HttpResponse(body, content_type=content_type)
 
 
@@ -152,7 +151,7 @@ class Queryables(OgcView):
 def with_related(deposits):
     """What a feature shows, in a fixed number of queries however long the page is."""
     commodities = DepositCommodity.objects.select_related("mineral").order_by(
-        "-role", "mineral__name"
+        "-role", "mineral__name", "mineral__code"
     )
     return deposits.select_related("region", "district", "belt").prefetch_related(
         Prefetch("commodities", queryset=commodities),
@@ -168,12 +167,18 @@ class Items(OgcView):
         query = items_query(request.query_params, collection.deposits(self.levels), request)
         matching = query.deposits().order_by("name", "pk")
         matched = matching.count()
-        page = list(with_related(matching)[query.offset : query.offset + query.limit])
-        attach_reserve_shares(page)
         links = Links(request)
-        features = [documents.feature(d, collection, links) for d in page]
+        if built_by_database(matching):  # the same features, written by PostgreSQL
+            page = matching.values_list("pk", flat=True)[query.offset : query.offset + query.limit]
+            features = documents.feature_texts(list(page), collection, links, matching.db)
+            frame = documents.feature_collection_text
+        else:
+            page = list(with_related(matching)[query.offset : query.offset + query.limit])
+            attach_reserve_shares(page)
+            features = [documents.feature(d, collection, links) for d in page]
+            frame = documents.feature_collection
         page_links = documents.page_links(links, collection, query, matched, len(features))
-        return self.respond(documents.feature_collection(features, page_links, matched), GEOJSON)
+        return self.respond(frame(features, page_links, matched), GEOJSON)
 
 
 class Item(OgcView):
