@@ -8,6 +8,7 @@ exports all select the same deposits.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -25,17 +26,28 @@ from cooperation.views import prefetched
 from deposits import exports
 from deposits.api.exports import deposits_csv
 from deposits.filters import DepositFilterSet
-from deposits.models import Deposit, DepositCommodity, Mineral, Region, ReserveEstimate
+from deposits.models import (
+    Deposit,
+    DepositCommodity,
+    MetallogenicBelt,
+    Mineral,
+    Region,
+    ReserveEstimate,
+)
 from deposits.services import (
     COMPUTED,
     REPORTED,
+    MineralShare,
+    ReserveShare,
     attach_reserve_shares,
     kilograms_expression,
+    mineral_shares,
     national_totals,
     percent,
     share_estimates,
 )
 from deposits.units import KILOGRAMS_PER_UNIT
+from registry.models import Visibility
 from registry.visibility import visibility_levels
 
 # Filters that only serve machine clients; the page keeps them under "more filters".
@@ -164,18 +176,25 @@ def home(request):
 
 
 def filtered_deposits(request) -> DepositFilterSet:
-    """The request's deposit filter, over the deposits the caller may see.
-
-    The form's choices show names in the page's language, and `deposit_type`
-    offers only the types of visible deposits (the FilterSet lists every type).
-    """
+    """The request's deposit filter, over the deposits the caller may see."""
     levels = visibility_levels(request)
-    visible = Deposit.objects.visible_to(levels)
-    filterset = DepositFilterSet(request.GET, queryset=visible, request=request)
+    filterset = DepositFilterSet(
+        request.GET, queryset=Deposit.objects.visible_to(levels), request=request
+    )
+    if len(levels) == 1:
+        del filterset.form.fields["visibility"]  # one level visible: nothing to choose
+    return filterset
+
+
+def offer_choices(filterset: DepositFilterSet, minerals, regions) -> None:
+    """The choices the list page's form shows, as plain (value, label) pairs: names in the
+    page's language, and for `deposit_type` only the types of visible deposits (the
+    FilterSet lists every type). Validation still reads the FilterSet's querysets."""
     form = filterset.form
-    for name in ("mineral", "region", "belt"):
-        form.fields[name].label_from_instance = lambda obj: obj.localized_name()
-    types = visible.exclude(deposit_type="").order_by("deposit_type")
+    belts = MetallogenicBelt.objects.all()
+    for name, records in (("mineral", minerals), ("region", regions), ("belt", belts)):
+        form.fields[name].widget.choices = [(r.code, r.localized_name()) for r in records]
+    types = filterset.queryset.exclude(deposit_type="").order_by("deposit_type")
     form.fields["deposit_type"].choices = [
         (t, t) for t in types.values_list("deposit_type", flat=True).distinct()
     ]
@@ -184,9 +203,6 @@ def filtered_deposits(request) -> DepositFilterSet:
         ("true", gettext_lazy("Yes")),
         ("false", gettext_lazy("No")),
     ]
-    if len(levels) == 1:
-        del form.fields["visibility"]  # one level visible: nothing to choose
-    return filterset
 
 
 def ordered(filterset: DepositFilterSet):
@@ -202,19 +218,96 @@ def query_without(request, *names) -> str:
     return params.urlencode()
 
 
+@dataclass(frozen=True)
+class Link:
+    url: str
+    name: str  # in the page's language
+
+
+@dataclass(frozen=True)
+class ListedMineral:
+    url: str
+    name: str
+    role_label: str | None  # of an associated mineral; None for a main one
+    share: ReserveShare
+
+
+@dataclass(frozen=True)
+class ListedDeposit:
+    """A row of the deposit list: what the table shows, ready to print (the template
+    renders ~50 rows of these; model instances would cost a lookup chain per cell)."""
+
+    url: str
+    name: str
+    aliases: list[str]
+    visibility: str
+    visibility_label: str
+    region: Link | None
+    minerals: list[ListedMineral]
+    status_label: str
+    deposit_type: str
+    updated_at: datetime
+
+
+LISTED_FIELDS = (
+    "pk", "public_id", "name", "aliases", "visibility", "region_id", "status", "deposit_type",
+    "updated_at",
+)  # fmt: skip
+
+
+def labels(choices) -> dict[str, str]:
+    """Labels of choices in the page's language, translated once for all rows."""
+    return {value: str(label) for value, label in choices}
+
+
+def listed_deposits(
+    rows, shares: dict[int, list[MineralShare]], minerals, regions
+) -> list[ListedDeposit]:
+    """The table's rows from `values(*LISTED_FIELDS)` of a page and their `mineral_shares`;
+    regions and minerals are named from the records the form's choices show."""
+    region_links = {r.pk: Link(r.get_absolute_url(), r.localized_name()) for r in regions}
+    mineral_links = {m.pk: Link(m.get_absolute_url(), m.localized_name()) for m in minerals}
+    status_labels = labels(Deposit.Status.choices)
+    visibility_labels = labels(Visibility.choices)
+    associated = str(DepositCommodity.Role.ASSOCIATED.label)
+
+    def listed_mineral(share: MineralShare) -> ListedMineral:
+        link = mineral_links[share.mineral_id]
+        role_label = associated if share.role == DepositCommodity.Role.ASSOCIATED else None
+        return ListedMineral(link.url, link.name, role_label, share.share)
+
+    return [
+        ListedDeposit(
+            url=reverse("deposit-detail", args=[row["public_id"]]),
+            name=row["name"],
+            aliases=row["aliases"],
+            visibility=row["visibility"],
+            visibility_label=visibility_labels.get(row["visibility"], row["visibility"]),
+            region=region_links.get(row["region_id"]),
+            minerals=[listed_mineral(share) for share in shares[row["pk"]]],
+            status_label=status_labels.get(row["status"], row["status"]),
+            deposit_type=row["deposit_type"],
+            updated_at=row["updated_at"],
+        )
+        for row in rows
+    ]
+
+
 def deposit_list(request):
     filterset = filtered_deposits(request)
     valid = filterset.is_valid()
     queryset = ordered(filterset) if valid else Deposit.objects.none()
-    queryset = queryset.select_related("region", "belt").prefetch_related(
-        Prefetch("commodities", queryset=DepositCommodity.objects.select_related("mineral")),
-        Prefetch("reserves", queryset=share_estimates()),
+    page = Paginator(queryset.values(*LISTED_FIELDS), settings.PAGES_PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(queryset, settings.PAGES_PAGE_SIZE).get_page(request.GET.get("page"))
-    attach_reserve_shares(page.object_list)
+    shares = mineral_shares([row["pk"] for row in page.object_list])
+    # Read after the shares: a mineral in use cannot be deleted, so each one has a name.
+    minerals, regions = list(Mineral.objects.all()), list(Region.objects.all())
+    page.object_list = listed_deposits(page.object_list, shares, minerals, regions)
+    offer_choices(filterset, minerals, regions)
+    form = filterset.form
     ordering = request.GET.get("ordering", "") if valid else ""
     query = query_without(request, "page")
-    form = filterset.form
     return render(
         request,
         "deposits/deposit_list.html",
