@@ -8,7 +8,6 @@ exports all select the same deposits.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +17,8 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,7 +39,6 @@ from deposits.services import (
     COMPUTED,
     REPORTED,
     MineralShare,
-    ReserveShare,
     attach_reserve_shares,
     kilograms_expression,
     mineral_shares,
@@ -46,6 +46,7 @@ from deposits.services import (
     percent,
     share_estimates,
 )
+from deposits.templatetags import pages
 from deposits.units import KILOGRAMS_PER_UNIT
 from registry.models import Visibility
 from registry.visibility import visibility_levels
@@ -228,8 +229,9 @@ class Link:
 class ListedMineral:
     url: str
     name: str
-    role_label: str | None  # of an associated mineral; None for a main one
-    share: ReserveShare
+    role_label: str  # of an associated mineral; "" for a main one
+    share: str  # the percentage as the page's locale writes it; "" when none is known
+    basis_label: str  # "computed" or "reported"
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,8 @@ class ListedDeposit:
     minerals: list[ListedMineral]
     status_label: str
     deposit_type: str
-    updated_at: datetime
+    updated_iso: str  # in the page's time zone (`|date:"c"`)
+    updated_date: str  # as the page's locale writes a short date
 
 
 LISTED_FIELDS = (
@@ -270,14 +273,22 @@ def listed_deposits(
     status_labels = labels(Deposit.Status.choices)
     visibility_labels = labels(Visibility.choices)
     associated = str(DepositCommodity.Role.ASSOCIATED.label)
+    basis_labels = {COMPUTED: _("computed"), REPORTED: _("reported"), None: ""}
 
-    def listed_mineral(share: MineralShare) -> ListedMineral:
-        link = mineral_links[share.mineral_id]
-        role_label = associated if share.role == DepositCommodity.Role.ASSOCIATED else None
-        return ListedMineral(link.url, link.name, role_label, share.share)
+    def listed_mineral(mineral: MineralShare) -> ListedMineral:
+        link = mineral_links[mineral.mineral_id]
+        pct = mineral.share.pct
+        return ListedMineral(
+            link.url,
+            link.name,
+            associated if mineral.role == DepositCommodity.Role.ASSOCIATED else "",
+            "" if pct is None else pages.percent(pct),
+            basis_labels[mineral.share.basis],
+        )
 
-    return [
-        ListedDeposit(
+    def listed_deposit(row: dict) -> ListedDeposit:
+        updated = localtime(row["updated_at"])
+        return ListedDeposit(
             url=reverse("deposit-detail", args=[row["public_id"]]),
             name=row["name"],
             aliases=row["aliases"],
@@ -287,10 +298,11 @@ def listed_deposits(
             minerals=[listed_mineral(share) for share in shares[row["pk"]]],
             status_label=status_labels.get(row["status"], row["status"]),
             deposit_type=row["deposit_type"],
-            updated_at=row["updated_at"],
+            updated_iso=updated.isoformat(),
+            updated_date=date_format(updated, "SHORT_DATE_FORMAT"),
         )
-        for row in rows
-    ]
+
+    return [listed_deposit(row) for row in rows]
 
 
 def deposit_list(request):
