@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from deposits.models import DepositCommodity
+from deposits.models import Deposit, DepositCommodity
 from registry.models import Visibility
 from tests.factories import (
     CommodityFactory,
@@ -298,6 +298,26 @@ def test_deposit_types_of_hidden_deposits_are_not_offered(client, konimansur, in
     internal_deposit.save()
     choices = dict(client.get(LIST).context["form"].fields["deposit_type"].choices)
     assert "Secret type" not in choices
+
+
+def test_deposit_types_offered_are_those_of_visible_deposits_in_the_database_order(client, viewer):
+    types = ["skarn", "Porphyry", "porphyry", "Скарн", "skarn", "", "vein", "epithermal"]
+    levels = ["public"] * 6 + ["internal", "partners"]
+    for deposit_type, visibility in zip(types, levels, strict=True):
+        DepositFactory(deposit_type=deposit_type, visibility=visibility)
+
+    def offered():
+        return [t for t, _ in client.get(LIST).context["form"].fields["deposit_type"].choices]
+
+    def distinct(*levels):
+        deposits = Deposit.objects.filter(visibility__in=levels).exclude(deposit_type="")
+        return list(
+            deposits.order_by("deposit_type").values_list("deposit_type", flat=True).distinct()
+        )
+
+    assert offered() == distinct("public") and len(offered()) == 4
+    client.force_login(viewer)
+    assert offered() == distinct("public", "partners", "internal") and len(offered()) == 6
 
 
 # --- exports and the map -----------------------------------------------------
