@@ -318,7 +318,10 @@ def listed_deposits(
             visibility=row["visibility"],
             visibility_label=visibility_labels.get(row["visibility"], row["visibility"]),
             region=region_links.get(row["region_id"]),
-            minerals=[listed_mineral(share) for share in shares[row["pk"]]],
+            # Minerals the form offers; one added since they were read shows next time.
+            minerals=[
+                listed_mineral(s) for s in shares[row["pk"]] if s.mineral_id in mineral_links
+            ],
             status_label=status_labels.get(row["status"], row["status"]),
             deposit_type=row["deposit_type"],
             updated_iso=updated.isoformat(),
@@ -336,7 +339,6 @@ def deposit_list(request):
         request.GET.get("page")
     )
     shares = mineral_shares([row["pk"] for row in page.object_list])
-    # Read after the shares: a mineral in use cannot be deleted, so each one has a name.
     minerals, regions = list(Mineral.objects.all()), list(Region.objects.all())
     page.object_list = listed_deposits(page.object_list, shares, minerals, regions)
     form = filterset.form
