@@ -240,6 +240,9 @@ class Deposit(PublicRecord):
             # Counts of a filtered list join ids and read visibility from the index alone
             # (PostgreSQL; elsewhere `include` is dropped and this is a plain index).
             models.Index(fields=["id"], include=["visibility"], name="deposit_id_visibility"),
+            # The deposit types the list page offers, one probe per type (see
+            # deposits.views.visible_deposit_types).
+            models.Index(fields=["deposit_type", "visibility"], name="deposit_type_visibility"),
         ]
 
     def __str__(self) -> str:

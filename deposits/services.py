@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 
 from deposits.models import Deposit, DepositCommodity, NationalReserveTotal, ReserveEstimate
@@ -30,6 +31,15 @@ class ReserveShare:
 
 
 NO_SHARE = ReserveShare(None, None)
+
+
+@dataclass(frozen=True)
+class MineralShare:
+    """One mineral of a deposit (its DepositCommodity) with its reserve share."""
+
+    mineral_id: int
+    role: str
+    share: ReserveShare
 
 
 def share_estimates():
@@ -134,6 +144,41 @@ def attach_reserve_shares(deposits: Iterable[Deposit]) -> None:
             commodity.share = share_of(commodity, estimates, totals)
 
 
+def mineral_shares(deposit_ids: list[int]) -> dict[int, list[MineralShare]]:
+    """The minerals of these deposits with their reserve shares, per deposit id, main
+    minerals first (the order of DepositCommodity.Meta).
+
+    For lists that show shares without the rest of a deposit. PostgreSQL computes the
+    shares in the one query (`SHARE_PCT_SQL`); elsewhere the commodities, their
+    estimates and the national totals are read (three queries) and `share_of` applies.
+    """
+    by_deposit: dict[int, list[MineralShare]] = defaultdict(list)
+    if not deposit_ids:
+        return by_deposit
+    commodities = DepositCommodity.objects.filter(deposit_id__in=deposit_ids)
+    connection = connections[commodities.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT c.deposit_id, c.mineral_id, c.role, {SHARE_PCT_SQL}, {SHARE_BASIS_SQL}
+                {commodities_sql("ANY(%s)")} ORDER BY c.role DESC, m.name, m.code""",
+                [list(deposit_ids)],
+            )
+            for deposit_id, mineral_id, role, pct, basis in cursor.fetchall():
+                share = ReserveShare(pct, basis)
+                by_deposit[deposit_id].append(MineralShare(mineral_id, role, share))
+        return by_deposit
+    estimates: dict[int, list[ReserveEstimate]] = defaultdict(list)
+    for estimate in share_estimates().filter(deposit_id__in=deposit_ids):
+        estimates[estimate.deposit_id].append(estimate)
+    commodities = list(commodities)
+    totals = national_totals({c.mineral_id for c in commodities})
+    for c in commodities:
+        share = share_of(c, estimates[c.deposit_id], totals)
+        by_deposit[c.deposit_id].append(MineralShare(c.mineral_id, c.role, share))
+    return by_deposit
+
+
 def deposits_with_min_share(queryset, minerals, min_share: Decimal):
     """Deposits whose share of any of `minerals` is at least `min_share` percent.
 
@@ -194,8 +239,9 @@ SHARE_BASIS_SQL = f"""CASE WHEN t.kilograms > 0 THEN '{COMPUTED}'
 
 
 def commodities_sql(deposit_id: str) -> str:
-    """FROM ... WHERE: the commodities `c` of the deposit whose id is `deposit_id`, each
-    with its mineral `m` and kept national total `t` (what the share expressions read)."""
+    """FROM ... WHERE: the commodities `c` of the deposit whose id is `deposit_id` (SQL:
+    a column, or `ANY(%s)` for several), each with its mineral `m` and kept national
+    total `t` (what the share expressions read)."""
     return f"""FROM deposits_depositcommodity c
     JOIN deposits_mineral m ON m.id = c.mineral_id
     LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id

@@ -10,6 +10,7 @@ from deposits.filters import DepositFilterSet
 from deposits.models import Deposit
 from deposits.services import (
     attach_reserve_shares,
+    mineral_shares,
     national_totals,
     refresh_national_totals,
     summed_national_totals,
@@ -159,3 +160,17 @@ def test_refresh_rebuilds_what_bulk_writes_bypassed(gold):
     assert national_totals() == {gold.pk: Decimal("10000")}
     refresh_national_totals()
     assert national_totals() == summed_national_totals() == {gold.pk: Decimal("30000")}
+
+
+def test_shares_of_many_deposits_are_those_of_each_deposit(awkward_registry):
+    """The list page reads the minerals and shares of a page of deposits at once (in SQL on
+    PostgreSQL): the same roles, order and shares as `share_of` gives each deposit."""
+    deposits = list(Deposit.objects.prefetch_related("commodities", "reserves"))
+    attach_reserve_shares(deposits)
+    expected = {
+        d.pk: [(c.mineral_id, c.role, c.share) for c in d.commodities.all()] for d in deposits
+    }
+    read = mineral_shares(list(expected))
+    assert {pk: [(s.mineral_id, s.role, s.share) for s in read[pk]] for pk in expected} == expected
+    bases = {share.basis for shares in expected.values() for _, _, share in shares}
+    assert bases == {"computed", "reported", None}
