@@ -331,6 +331,17 @@ def test_prev_link_goes_back_one_page(client, registry):
     assert link(first, "self")["type"] == GEOJSON
 
 
+@pytest.mark.parametrize("offset", [2, 2**63, 10**30])
+def test_an_offset_past_the_end_is_an_empty_page(client, registry, offset):
+    """Even past the range of SQL's integers: an empty page, not a server error."""
+    response = client.get(ITEMS, {"limit": 1, "offset": offset, "region": "TJ-SU"})
+    assert response.status_code == 200
+    document = response.json()
+    assert (document["numberMatched"], document["numberReturned"]) == (2, 0)
+    assert document["features"] == []
+    assert query_of(link(document, "self")["href"])["offset"] == [str(offset)]
+
+
 def test_limit_defaults_to_100_and_a_larger_limit_than_10000_is_clamped(client, registry):
     default = client.get(ITEMS, {"offset": 1}).json()
     assert query_of(link(default, "self")["href"])["limit"] == ["100"]

@@ -168,12 +168,14 @@ class Items(OgcView):
         matching = query.deposits().order_by("name", "pk")
         matched = matching.count()
         links = Links(request)
+        # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
+        start = min(query.offset, matched)
         if built_by_database(matching):  # the same features, written by PostgreSQL
-            page = matching.values_list("pk", flat=True)[query.offset : query.offset + query.limit]
+            page = matching.values_list("pk", flat=True)[start : start + query.limit]
             features = documents.feature_texts(list(page), collection, links, matching.db)
             frame = documents.feature_collection_text
         else:
-            page = list(with_related(matching)[query.offset : query.offset + query.limit])
+            page = list(with_related(matching)[start : start + query.limit])
             attach_reserve_shares(page)
             features = [documents.feature(d, collection, links) for d in page]
             frame = documents.feature_collection
