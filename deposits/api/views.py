@@ -32,7 +32,6 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.services import attach_reserve_shares
-from registry.api.caching import cached_read
 from registry.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
 from registry.api.permissions import ReadOnly
 from registry.api.viewsets import (
@@ -148,12 +147,12 @@ class DepositViewSet(RegistryModelViewSet):
         if export is not None:
             return export(self.filter_queryset(self.get_queryset()))
         if built_by_database(Deposit.objects.all()):
-            return cached_read(self, self.list_documents, request)
+            return self.list_documents(request)
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
         if built_by_database(Deposit.objects.all()):
-            return cached_read(self, self.retrieve_document, request)
+            return self.retrieve_document(request)
         return super().retrieve(request, *args, **kwargs)
 
     # PostgreSQL's read path: the documents built by the database (deposits.api.documents),
@@ -227,20 +226,14 @@ class _StatisticsViewSet(RegistryReadOnlyViewSet):
         raise NotImplementedError
 
     # Answered through the API cache like every other read (`top` is in the URL, so in
-    # the key); these replace the mixin's list and retrieve, so they call it themselves.
+    # the key).
     def list(self, request, *args, **kwargs):
-        return cached_read(self, self.list_statistics, request)
-
-    def retrieve(self, request, *args, **kwargs):
-        return cached_read(self, self.retrieve_statistics, request)
-
-    def list_statistics(self, request):
         top = stats.ranking_length(request.query_params)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(self.build(page, top), many=True).data
         return self.get_paginated_response(data)
 
-    def retrieve_statistics(self, request):
+    def retrieve(self, request, *args, **kwargs):
         top = stats.ranking_length(request.query_params)
         record = self.get_object()
         return Response(self.get_serializer(self.build([record], top)[0]).data)

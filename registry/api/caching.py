@@ -15,6 +15,7 @@ cache would keep serving a record another process has changed. The setting
 
 import hashlib
 import time
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -101,10 +102,13 @@ def cached_read(view, handler, request, *args, **kwargs):
 
 
 class CachedReadsMixin:
-    """For viewsets with `list` and `retrieve`: both answered through `cached_read`."""
+    """Viewsets' `list` and `retrieve` answered through `cached_read`, however a viewset
+    defines them: DRF looks the handler up after `initial` (authentication, throttles,
+    content negotiation), and `initial` hands it the handler wrapped."""
 
-    def list(self, request, *args, **kwargs):
-        return cached_read(self, super().list, request, *args, **kwargs)
+    cached_actions = ("list", "retrieve")
 
-    def retrieve(self, request, *args, **kwargs):
-        return cached_read(self, super().retrieve, request, *args, **kwargs)
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "GET" and self.action in self.cached_actions:
+            self.get = partial(cached_read, self, self.get)
