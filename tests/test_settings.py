@@ -71,3 +71,20 @@ def test_postgresql_connections_prepare_statements_unless_turned_off():
     assert result.stdout.strip() == "{'prepare_threshold': 5}"
     result = run_manage("shell", "-v0", "-c", show, DB_PREPARED_STATEMENTS="false", **postgres)
     assert result.stdout.strip() == "{}"
+
+
+def test_the_wsgi_application_freezes_what_it_loaded():
+    """Production workers keep the loaded application out of the garbage collector's
+    passes (registry/wsgi.py)."""
+    probe = "import gc, registry.wsgi; print(gc.get_freeze_count())"
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**environment, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 10_000
