@@ -82,24 +82,36 @@ def time_runs(work: Callable[[], object], repeat: int, budget: float, warm=True)
     """Run `work` once, counting its queries and memory, then up to `repeat` timed runs,
     stopping early once `budget` seconds are spent. With `warm` off (long operations)
     the first run is timed too."""
-    timing = Timing()
-    counter = QueryCounter()
-    with PeakMemory() as memory, connection.execute_wrapper(counter):
-        start = time.perf_counter()
-        work()
-        first = time.perf_counter() - start
-    timing.queries = counter.count
-    timing.memory = memory.growth
-    spent = 0.0
-    if not warm:
-        timing.seconds.append(first)
-        spent, repeat = first, repeat - 1
-    for _ in range(repeat):
-        if spent > budget:
+    return time_alternately([work], repeat, budget, warm)[0]
+
+
+def time_alternately(
+    works: list[Callable[[], object]], repeat: int, budget: float, warm=True
+) -> list[Timing]:
+    """`time_runs` of works compared with each other (an operation and its SQL), their
+    timed runs taken in turns, `budget` seconds each: a machine that slows down for a
+    while slows all of them, not the one that happened to run then."""
+    timings = []
+    for work in works:
+        timing = Timing()
+        counter = QueryCounter()
+        with PeakMemory() as memory, connection.execute_wrapper(counter):
+            start = time.perf_counter()
+            work()
+            first = time.perf_counter() - start
+        timing.queries = counter.count
+        timing.memory = memory.growth
+        if not warm:
+            timing.seconds.append(first)
+        timings.append(timing)
+    spent = sum(sum(t.seconds) for t in timings)
+    for _ in range(repeat - (0 if warm else 1)):
+        if spent > budget * len(works):
             break
-        start = time.perf_counter()
-        work()
-        elapsed = time.perf_counter() - start
-        timing.seconds.append(elapsed)
-        spent += elapsed
-    return timing
+        for work, timing in zip(works, timings, strict=True):
+            start = time.perf_counter()
+            work()
+            elapsed = time.perf_counter() - start
+            timing.seconds.append(elapsed)
+            spent += elapsed
+    return timings

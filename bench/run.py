@@ -155,6 +155,7 @@ class Row:
     median: float
     p95: float
     sql: float | None
+    beside: float | None  # the median of `Operation.beside`, timed in turns with this one
     queries: int
     memory: int
     paged: bool = False
@@ -173,16 +174,17 @@ class Report:
 
 def measure_size(size: int, repeat: int, budget: float, report: Report, log, only="") -> None:
     from bench import operations
-    from bench.measure import time_runs
+    from bench.measure import time_alternately
 
     for op in operations.operations():
         if only.casefold() not in op.name.casefold():
             continue
         times = repeat if not op.exports else max(1, min(repeat, 3))
         log(f"  {size:,}: {op.name.strip()}")
-        warm = not op.exports
-        app = time_runs(op.app, times, budget, warm)
-        database = time_runs(op.database, times, budget, warm) if op.database else None
+        references = [work for work in (op.database, op.beside) if work is not None]
+        app, *timings = time_alternately([op.app, *references], times, budget, not op.exports)
+        database = timings.pop(0) if op.database else None
+        beside = timings.pop(0) if op.beside else None
         report.rows.append(
             Row(
                 size=size,
@@ -191,6 +193,7 @@ def measure_size(size: int, repeat: int, budget: float, report: Report, log, onl
                 median=app.median,
                 p95=app.p95,
                 sql=database.median if database else None,
+                beside=beside.median if beside else None,
                 queries=app.queries,
                 memory=app.memory,
                 paged=op.paged,
@@ -218,6 +221,7 @@ def measure_import(size: int, rows: int, report: Report, log) -> None:
             median=timing.median,
             p95=timing.p95,
             sql=None,
+            beside=None,
             queries=timing.queries,
             memory=timing.memory,
             note=f"{outcome['imported']:,} created, {outcome['history']:,} history records",
@@ -230,7 +234,6 @@ def judge(report: Report) -> None:
     first = {}
     for row in report.rows:
         first.setdefault(row.name, row)
-    by_key = {(r.size, r.name.strip()): r for r in report.rows}
     for row in report.rows:
         if row.target == "reported":
             row.verdict = "reported"
@@ -239,10 +242,8 @@ def judge(report: Report) -> None:
             ok = row.queries <= ADMIN_QUERY_BOUND and row.queries == base.queries
             row.verdict = f"≤{ADMIN_QUERY_BOUND} q, flat {'PASS' if ok else 'FAIL'}"
         elif row.target == "1.5 api":
-            api = by_key.get((row.size, "API list, same filter and page size"))
-            if api is not None:
-                row.ratio = row.median / api.median
-                row.verdict = f"≤1.5× API {'PASS' if row.ratio <= 1.5 else 'FAIL'}"
+            row.ratio = row.median / row.beside
+            row.verdict = f"≤1.5× API {'PASS' if row.ratio <= 1.5 else 'FAIL'}"
         elif row.sql:
             row.ratio = row.median / row.sql
             limit = float(row.target)
@@ -333,9 +334,7 @@ def main(argv=None) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
     configure_environment(args.database_url)
-    import django
-
-    django.setup()
+    import registry.wsgi  # noqa: F401  the application loaded as gunicorn loads it
 
     def log(message):
         print(message, file=sys.stderr, flush=True)

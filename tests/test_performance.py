@@ -71,3 +71,16 @@ def test_bench_runs_end_to_end_on_a_tiny_registry(settings):
     } <= names
     assert all(row.verdict for row in report.rows)
     assert "time ×" in text and "5 created, 5 history records" in text
+
+
+def test_compared_works_are_timed_in_turns():
+    """An operation and its reference alternate, so a slow spell of the machine weighs on
+    both (bench.measure.time_alternately)."""
+    from bench.measure import time_alternately
+
+    order = []
+    page, api = time_alternately(
+        [lambda: order.append("page"), lambda: order.append("api")], repeat=3, budget=10
+    )
+    assert order == ["page", "api"] * 4  # one untimed run each, then three rounds
+    assert len(page.seconds) == len(api.seconds) == 3
