@@ -378,10 +378,11 @@ def json_text(document: dict) -> str:
 def feature_collection_text(features: list[str], links: list, matched: int) -> str:
     """`feature_collection` of features already written as JSON (by the database), spliced
     in as they are: reading and writing them again would cost more than building them."""
-    document = feature_collection(features, links, matched)
-    document["features"] = []
-    spliced = f'"features": [{", ".join(features)}]'
-    return json_text(document).replace('"features": []', spliced, 1)  # the key after "type"
+    members = []
+    for name, value in feature_collection(features, links, matched).items():
+        value = f"[{', '.join(features)}]" if name == "features" else json_text(value)
+        members.append(f"{json_text(name)}: {value}")
+    return "{" + ", ".join(members) + "}"
 
 
 def queryables(collection: Collection, links: Links) -> dict:
