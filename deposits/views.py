@@ -9,7 +9,9 @@ exports all select the same deposits.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import quote
 
+from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connections
@@ -18,7 +20,8 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -225,6 +228,9 @@ def offer_choices(form, levels, minerals, regions) -> None:
         ("true", gettext_lazy("Yes")),
         ("false", gettext_lazy("No")),
     ]
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.Select):
+            field.widget.template_name = "deposits/widgets/select.html"
 
 
 def ordered(filterset: DepositFilterSet):
@@ -257,10 +263,10 @@ class ListedMineral:
 
 @dataclass(frozen=True)
 class ListedDeposit:
-    """A row of the deposit list: what the table shows, formatted once and ready to print.
+    """A row of the deposit list, formatted once and ready to print (`{% deposit_row %}`).
 
-    The template engine's cost is per lookup and per filter, and a page shows ~50 rows
-    with ~150 minerals: model instances and formatting filters made two thirds of it."""
+    A page shows ~50 rows with ~150 minerals: model instances, formatting filters and
+    template lookups per cell were most of the page's time."""
 
     url: str
     name: str
@@ -286,17 +292,29 @@ def labels(choices) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
+def url_maker(name: str):
+    """`reverse(name, args=[value])` for many values (a table's links): the URL is
+    resolved once and each value quoted into it as `reverse` quotes it."""
+    marker = "URL-ARGUMENT"
+    head, tail = reverse(name, args=[marker]).split(marker)
+    return lambda value: f"{head}{quote(value, safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+
+
 def listed_deposits(
     rows, shares: dict[int, list[MineralShare]], minerals, regions
 ) -> list[ListedDeposit]:
     """The table's rows from `values(*LISTED_FIELDS)` of a page and their `mineral_shares`;
     regions and minerals are named from the records the form's choices show."""
-    region_links = {r.pk: Link(r.get_absolute_url(), r.localized_name()) for r in regions}
-    mineral_links = {m.pk: Link(m.get_absolute_url(), m.localized_name()) for m in minerals}
+    region_url, mineral_url = url_maker("region-detail"), url_maker("mineral-detail")
+    deposit_url = url_maker("deposit-detail")
+    region_links = {r.pk: Link(url=region_url(r.code), name=r.localized_name()) for r in regions}
+    mineral_links = {m.pk: Link(url=mineral_url(m.code), name=m.localized_name()) for m in minerals}
     status_labels = labels(Deposit.Status.choices)
     visibility_labels = labels(Visibility.choices)
     associated = str(DepositCommodity.Role.ASSOCIATED.label)
     basis_labels = {COMPUTED: _("computed"), REPORTED: _("reported"), None: ""}
+    decimal_separator = get_format("DECIMAL_SEPARATOR")
+    short_dates = {}  # rows updated on one day share its text
 
     def listed_mineral(mineral: MineralShare) -> ListedMineral:
         link = mineral_links[mineral.mineral_id]
@@ -305,14 +323,20 @@ def listed_deposits(
             link.url,
             link.name,
             associated if mineral.role == DepositCommodity.Role.ASSOCIATED else "",
-            "" if pct is None else pages.percent(pct),
+            "" if pct is None else pages.percent_text(pct, decimal_separator),
             basis_labels[mineral.share.basis],
         )
+
+    def short_date(moment) -> str:
+        day = moment.date()
+        if day not in short_dates:
+            short_dates[day] = date_format(day, "SHORT_DATE_FORMAT")
+        return short_dates[day]
 
     def listed_deposit(row: dict) -> ListedDeposit:
         updated = localtime(row["updated_at"])
         return ListedDeposit(
-            url=reverse("deposit-detail", args=[row["public_id"]]),
+            url=deposit_url(row["public_id"]),
             name=row["name"],
             aliases=row["aliases"],
             visibility=row["visibility"],
@@ -325,7 +349,7 @@ def listed_deposits(
             status_label=status_labels.get(row["status"], row["status"]),
             deposit_type=row["deposit_type"],
             updated_iso=updated.isoformat(),
-            updated_date=date_format(updated, "SHORT_DATE_FORMAT"),
+            updated_date=short_date(updated),
         )
 
     return [listed_deposit(row) for row in rows]

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     "rest_framework",
     "django_filters",
     "axes",  # Trust: admin login lockout
@@ -83,6 +84,9 @@ TEMPLATES = [
         },
     },
 ]
+# Forms render with the templates above, so a widget may use one of the project's
+# (templates/deposits/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Without DATABASE_URL the registry runs on an embedded SQLite file.
 DATABASES = {

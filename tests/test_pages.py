@@ -198,6 +198,21 @@ def test_the_table_shows_minerals_with_roles_and_shares_in_the_page_language(
     assert '<a href="/regions/TJ-SU/">Согдийская область</a>' in russian
 
 
+def test_the_list_escapes_what_editors_typed(client):
+    """Names, aliases and types are the clerks' text, written into the rows' HTML."""
+    deposit = DepositFactory(
+        name='<script>alert("x")</script> & Co',
+        aliases=["<b>bold</b>"],
+        deposit_type="vein <i>",
+    )
+    CommodityFactory(deposit=deposit)
+    html = client.get(LIST).content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co</a>" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<td>vein &lt;i&gt;</td>" in html
+    assert "<script>alert" not in html and "<b>bold" not in html
+
+
 @pytest.mark.parametrize("text", ["konimansur", "КОНИМАНСУР", "koni mansour", "TJD-000001"])
 def test_search_names_and_aliases_in_latin_and_cyrillic(client, konimansur, gold_in_khatlon, text):
     konimansur.public_id = "TJD-000001"
@@ -565,3 +580,24 @@ def test_every_page_text_is_translated(language):
 
     missing = sorted(text for text in used if not translation(text))
     assert missing == []
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "tg"])
+@pytest.mark.parametrize(
+    "value",
+    ["70", "70.00", "12.5", "12.50", "0.33", "0.335", "0.005", "99.999", "100", "1E+2", "0"],
+)
+def test_shares_are_written_as_django_writes_numbers(language, value):
+    """The pages' share format is Django's `floatformat` with the share's own decimals
+    (at most two), in the page's language: 70, 12,5, 0,34."""
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from deposits.templatetags.pages import percent
+
+    share = Decimal(value)
+    places = min(2, max(0, -share.normalize().as_tuple().exponent))
+    with translation.override(language):
+        assert percent(share) == floatformat(share, places)
+        assert percent(Decimal("12.50")) == ("12.5" if language == "en" else "12,5")
+    assert percent(None) == ""
