@@ -198,6 +198,21 @@ def test_the_table_shows_minerals_with_roles_and_shares_in_the_page_language(
     assert '<a href="/regions/TJ-SU/">Согдийская область</a>' in russian
 
 
+def test_the_filter_form_shows_the_choices_it_applied(client, konimansur, gold_in_khatlon):
+    """The selects (templates/deposits/widgets/select.html) keep what the analyst chose."""
+    html = client.get(
+        LIST, {"mineral": "silver", "region": "TJ-SU", "status": "explored", "critical": "true"}
+    ).content.decode()
+    assert '<select name="mineral" id="id_mineral" multiple>' in html
+    assert '<option value="silver" selected>Silver</option>' in html
+    assert '<option value="gold">Gold</option>' in html
+    assert '<option value="TJ-SU" selected>' in html and '<option value="TJ-KT">' in html
+    assert '<option value="explored" selected>' in html
+    assert '<option value="producing">' in html
+    assert '<option value="true" selected>Yes</option>' in html
+    assert '<option value="unknown">Any</option>' in html
+
+
 def test_the_list_escapes_what_editors_typed(client):
     """Names, aliases and types are the clerks' text, written into the rows' HTML."""
     deposit = DepositFactory(
