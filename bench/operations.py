@@ -82,7 +82,6 @@ def operations() -> list[Operation]:
         public.filter(name__startswith="SYN-").order_by("pk").values_list("public_id", flat=True)
     )[:1].get()
     mineral = {"mineral": MINERAL}
-
     listed = sql.PUBLIC + " AND " + sql.MINERAL
     searched = sql.PUBLIC + " AND " + sql.SEARCH
     search_params = {"pattern": f"%{SEARCH}%", "needle": SEARCH}
