@@ -186,6 +186,21 @@ def test_the_allowance_returns_when_the_minute_ends(
     assert partner_client.get(DEPOSITS).status_code == 429
 
 
+@pytest.mark.parametrize("either_cache", ["redis"], indirect=True)
+def test_a_windows_counter_expires_with_the_window(
+    api_client, two_requests_a_minute, throttle_clock
+):
+    """In Redis each caller's counter of a window is a key; it must not outlive it."""
+    from django.core.cache import cache
+
+    assert api_client.get(DEPOSITS).status_code == 200
+    assert api_client.get(DEPOSITS).status_code == 200
+    window = int(throttle_clock.now // 60)
+    counter = f"throttle_anon_127.0.0.1:{window}"
+    assert cache.get(counter) == 2
+    assert 0 < cache.ttl(counter) <= 60
+
+
 def test_keys_are_throttled_each_on_its_own(
     partner_client, staff_api_client, api_client, two_requests_a_minute
 ):
