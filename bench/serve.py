@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -18,7 +19,11 @@ import urllib.request
 from bench.run import DEFAULT_DATABASE_URL
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8020"))
-DURATION = os.environ.get("BENCH_WRK_DURATION", "20s")
+DURATION = os.environ.get("BENCH_WRK_DURATION", "6s")  # a run; ROUNDS runs of each
+# An endpoint and its floor are measured in turns, ROUNDS times each (medians): this
+# machine's speed drifts over minutes, and a floor measured once, before or after,
+# moved the ratio by a third between runs.
+ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
 BASE = f"http://{HOST}:{PORT}"
 TARGETS = [
     ("API detail", "/api/v1/deposits/{sample}/"),
@@ -48,6 +53,16 @@ def wrk(url: str) -> dict:
         "p50": ms(latency["50"]),
         "p99": ms(latency["99"]),
     }
+
+
+def in_turns(url: str, floor_url: str) -> tuple[dict, dict]:
+    """`wrk` of an endpoint and of its floor, taken in turns: the medians of each."""
+    runs = [(wrk(url), wrk(floor_url)) for _ in range(ROUNDS)]
+
+    def medians(results):
+        return {name: statistics.median(r[name] for r in results) for name in results[0]}
+
+    return medians([app for app, _ in runs]), medians([floor for _, floor in runs])
 
 
 @contextlib.contextmanager
@@ -103,11 +118,13 @@ def main() -> int:
         with gunicorn(workers, {**env, "API_CACHE_SECONDS": cache_seconds}):
             for name, url in targets:
                 size = len(urllib.request.urlopen(url).read())
-                results[name, mode] = size, wrk(url)
-                if mode == "cached":
-                    results[name, "floor"] = size, wrk(f"{BASE}/bench/floor?bytes={size}")
+                floor_url = f"{BASE}/bench/floor?bytes={size}"
+                results[name, mode] = size, *in_turns(url, floor_url)
 
-    print(f"\nmake bench-serve — gunicorn, {workers} sync workers, wrk -t2 -c8 -d{DURATION} ")
+    print(
+        f"\nmake bench-serve — gunicorn, {workers} sync workers, wrk -t2 -c8 -d{DURATION}, "
+        f"{ROUNDS} runs of each endpoint in turns with its floor (medians)"
+    )
     print(f"over loopback on the same {os.cpu_count()}-CPU machine; {env['DATABASE_URL']}, ")
     print(f"cache {env['REDIS_URL']}\n")
     header = (
@@ -117,9 +134,8 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for name, _ in targets:
-        _, floor = results[name, "floor"]
         for mode in ("cached", "uncached"):
-            size, app = results[name, mode]
+            size, app, floor = results[name, mode]
             ratio = app["rps"] / floor["rps"]
             print(
                 f"{name:34} {mode:9} {size:>7} {app['rps']:>8.1f} {app['p50']:>8.1f} "
