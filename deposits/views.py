@@ -9,7 +9,6 @@ exports all select the same deposits.
 
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -21,7 +20,6 @@ from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.formats import date_format, get_format
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,6 +50,7 @@ from deposits.services import (
 )
 from deposits.templatetags import pages
 from deposits.units import KILOGRAMS_PER_UNIT
+from registry.links import url_maker
 from registry.models import Visibility
 from registry.visibility import visibility_levels
 
@@ -292,14 +291,6 @@ def labels(choices) -> dict[str, str]:
     return {value: str(label) for value, label in choices}
 
 
-def url_maker(name: str):
-    """`reverse(name, args=[value])` for many values (a table's links): the URL is
-    resolved once and each value quoted into it as `reverse` quotes it."""
-    marker = "URL-ARGUMENT"
-    head, tail = reverse(name, args=[marker]).split(marker)
-    return lambda value: f"{head}{quote(value, safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
-
-
 def listed_deposits(
     rows, shares: dict[int, list[MineralShare]], minerals, regions
 ) -> list[ListedDeposit]:
@@ -416,12 +407,13 @@ def deposit_map_data(request):
     located = ordered(filterset).filter(latitude__isnull=False, longitude__isnull=False)
     limit = settings.PAGES_MAP_MAX_POINTS
     rows = list(located.values_list("public_id", "name", "latitude", "longitude")[: limit + 1])
+    deposit_url = url_maker("deposit-detail")
     features = [
         {
             "type": "Feature",
             "id": public_id,
             "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
-            "properties": {"name": name, "url": reverse("deposit-detail", args=[public_id])},
+            "properties": {"name": name, "url": deposit_url(public_id)},
         }
         for public_id, name, lat, lon in rows[:limit]
     ]

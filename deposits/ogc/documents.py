@@ -30,6 +30,7 @@ from deposits.models import (
 from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
 from registry.api.exports import point
 from registry.api.prepared import prepared_rows
+from registry.links import url_parts
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
@@ -517,7 +518,6 @@ ORDER BY page.n"""
 
 
 _FEATURES_SQL = {share: _features_sql(share) for share in (False, True)}
-_ID = "TJD-000000"  # stands for the identifier in the deposit page's URL
 
 
 def feature_texts(ids: list[int], collection: Collection, links: Links, using: str) -> list[str]:
@@ -525,8 +525,8 @@ def feature_texts(ids: list[int], collection: Collection, links: Links, using: s
     prepared statement, the same whatever the page and its filters)."""
     if not ids:
         return []
-    url = links.request.build_absolute_uri(reverse("deposit-detail", args=[_ID]))
-    before, after = url.rsplit(_ID, 1)
+    head, after = url_parts("deposit-detail")
+    before = links.request.build_absolute_uri(head)
     mineral = collection.mineral.pk if collection.mineral is not None else None
     sql = _FEATURES_SQL[collection.mineral is not None]
     return [text for (text,) in prepared_rows(sql, [ids, mineral, mineral, before, after], using)]
