@@ -19,10 +19,8 @@ from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import Count, Prefetch, Sum
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 
 from deposits.api.documents import built_by_database
 from deposits.models import DepositCommodity, Mineral, ReserveEstimate
@@ -32,6 +30,7 @@ from deposits.services import (
     share_kilograms_sql,
     share_pct_sql,
 )
+from registry.api.parameters import whole_number
 
 DEFAULT_TOP = 10
 MAX_TOP = 1000
@@ -48,16 +47,7 @@ TOP_PARAMETER = OpenApiParameter(
 
 def ranking_length(params) -> int:
     """The `top` query parameter: a whole number from 1 to MAX_TOP, DEFAULT_TOP if absent."""
-    raw = params.get("top", "")
-    if raw == "":
-        return DEFAULT_TOP
-    try:
-        top = int(raw)
-    except ValueError:
-        raise ValidationError({"top": [_("Give a whole number, not %r.") % raw]}) from None
-    if not 1 <= top <= MAX_TOP:
-        raise ValidationError({"top": [_("Give a number from 1 to %d.") % MAX_TOP]})
-    return top
+    return whole_number(params, "top", DEFAULT_TOP, maximum=MAX_TOP)
 
 
 class CategoryTotalSerializer(serializers.Serializer):

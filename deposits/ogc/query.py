@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
+from registry.api.parameters import whole_number
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
@@ -50,19 +51,6 @@ def check_parameters(params: QueryDict, allowed: Iterable[str]) -> None:
         errors["f"] = [_("Unknown format; the service speaks json (GeoJSON for features).")]
     if errors:
         raise ValidationError(errors)
-
-
-def _whole_number(params: QueryDict, name: str, default: int, minimum: int) -> int:
-    raw = params.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [_("Give a whole number, not %r.") % raw]}) from None
-    if value < minimum:
-        raise ValidationError({name: [_("Give a number of %d or more.") % minimum]})
-    return value
 
 
 def _instant(text: str, name: str, upper: bool) -> datetime.datetime:
@@ -134,8 +122,8 @@ class ItemsQuery:
 def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
     """The items request's paging and filters, or a 400 naming each bad parameter."""
     check_parameters(params, ITEMS_PARAMETERS)
-    limit = min(_whole_number(params, "limit", LIMIT_DEFAULT, minimum=1), LIMIT_MAX)
-    offset = _whole_number(params, "offset", 0, minimum=0)
+    limit = min(whole_number(params, "limit", LIMIT_DEFAULT), LIMIT_MAX)
+    offset = whole_number(params, "offset", 0, minimum=0)
     lookups = datetime_lookups(params["datetime"]) if params.get("datetime") else {}
 
     data = QueryDict(mutable=True)

@@ -2,21 +2,10 @@
 
 from django.core.paginator import InvalidPage
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 
-
-def _positive_int(request, name: str):
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [_("Give a whole number, not %r.") % raw]}) from None
-    if value < 1:
-        raise ValidationError({name: [_("Give a number of 1 or more.")]})
-    return value
+from registry.api.parameters import whole_number
 
 
 class RegistryPagination(PageNumberPagination):
@@ -25,13 +14,13 @@ class RegistryPagination(PageNumberPagination):
     max_page_size = 1000
 
     def get_page_size(self, request):
-        size = _positive_int(request, self.page_size_query_param)
+        size = whole_number(request.query_params, self.page_size_query_param)
         if size is None:
             return self.page_size
         return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
-        _positive_int(request, self.page_query_param)  # a malformed page is a 400
+        whole_number(request.query_params, self.page_query_param)  # a malformed page is a 400
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
