@@ -62,6 +62,35 @@ def _fresh_api_throttles():
     cache.clear()
 
 
+class ThrottleClock:
+    """The throttles' clock, set by the test: requests are counted in fixed
+    one-minute windows, and a test on the wall clock that straddles a minute's
+    end would see its allowance renewed half-way."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch):
+    from registry.api.throttling import _SettingsRateThrottle
+
+    clock = ThrottleClock(now=1_800_000_000.0)  # the start of a minute
+    monkeypatch.setattr(_SettingsRateThrottle, "timer", staticmethod(clock))
+    return clock
+
+
+@pytest.fixture
+def two_requests_a_minute(either_cache, settings, throttle_clock):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "2/minute", "key": "2/minute"},
+    }
+
+
 def _api_client():
     """A DRF test client that arrives over HTTPS, as behind the production proxy
     (SECURE_SSL_REDIRECT would otherwise redirect every request)."""

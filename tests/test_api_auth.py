@@ -132,35 +132,6 @@ def test_admin_revokes_keys(client, partner_org):
     assert api_key.key_hash not in page.content.decode()
 
 
-class ThrottleClock:
-    """The throttles' clock, set by the test: requests are counted in fixed
-    one-minute windows, and a test on the wall clock that straddles a minute's
-    end would see its allowance renewed half-way."""
-
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def throttle_clock(monkeypatch):
-    from registry.api.throttling import _SettingsRateThrottle
-
-    clock = ThrottleClock(now=1_800_000_000.0)  # the start of a minute
-    monkeypatch.setattr(_SettingsRateThrottle, "timer", staticmethod(clock))
-    return clock
-
-
-@pytest.fixture
-def two_requests_a_minute(either_cache, settings, throttle_clock):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "2/minute", "key": "2/minute"},
-    }
-
-
 def test_anonymous_clients_are_throttled_with_retry_after(
     api_client, two_requests_a_minute, throttle_clock
 ):

@@ -169,3 +169,30 @@ def test_off_when_the_setting_is_zero(api_client, deposit, settings):
     api_client.get(url)
     type(deposit).objects.filter(pk=deposit.pk).update(name="Changed in bulk")
     assert api_client.get(url).json()["name"] == "Changed in bulk"
+
+
+def test_cached_reads_are_counted_by_the_throttle(api_client, deposit, two_requests_a_minute):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    assert api_client.get(url).status_code == 200
+    assert api_client.get(url).status_code == 200  # from the cache
+    assert api_client.get(url).status_code == 429
+
+
+@pytest.mark.parametrize("either_cache", ["redis"], indirect=True)
+def test_a_cached_read_takes_one_round_trip_to_redis(api_client, deposit, monkeypatch):
+    """The throttle's counter and the cached answer travel together."""
+    from redis.connection import AbstractConnection
+
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    first = api_client.get(url)  # read from the database, then kept
+    round_trips = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        round_trips.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    again = api_client.get(url)
+    assert again.content == first.content
+    assert len(round_trips) == 1

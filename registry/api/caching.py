@@ -6,7 +6,8 @@ caller's visibility levels and the language, together with the *generation* of
 the registry it was read at: a number every committed write of a registry record
 moves on (signals connected in `RegistryConfig.ready`; bulk paths call
 `registry_changed` themselves). An entry of an older generation is never served;
-the generation and the entry come back in one round trip to the cache.
+the generation and the entry come back in one round trip to the cache, with Redis
+the same one that counts the request for the throttle (registry/api/throttling.py).
 
 Only with a cache all server processes share (REDIS_URL): a process-local
 cache would keep serving a record another process has changed. The setting
@@ -69,16 +70,23 @@ def _not_modified(request, etag: str | None) -> bool:
     )
 
 
-def cached_read(view, handler, request, *args, **kwargs):
+class CacheLookup:
+    """The keys a read's answer is looked up under and, once read, what the cache held."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.keys = [GENERATION_KEY, key]
+        self.found: dict | None = None
+
+    def read(self) -> tuple[int, object]:
+        """The registry's generation and the entry kept for the read (None if none)."""
+        found = self.found if self.found is not None else cache.get_many(self.keys)
+        return found.get(GENERATION_KEY) or registry_generation(), found.get(self.key)
+
+
+def cached_read(lookup: CacheLookup, handler, request, *args, **kwargs):
     """`handler`'s answer to a JSON GET, from the cache when the registry has not changed."""
-    seconds = settings.API_CACHE_SECONDS
-    renderer = getattr(request, "accepted_renderer", None)
-    if not seconds or request.method != "GET" or not isinstance(renderer, JSONRenderer):
-        return handler(request, *args, **kwargs)
-    key = _cache_key(view, request)
-    found = cache.get_many([GENERATION_KEY, key])
-    generation = found.get(GENERATION_KEY) or registry_generation()
-    hit = found.get(key)
+    generation, hit = lookup.read()
     if hit is not None and hit[0] == generation:
         _, content, headers = hit
         if _not_modified(request, headers.get("ETag")):
@@ -93,7 +101,8 @@ def cached_read(view, handler, request, *args, **kwargs):
     def keep(rendered):
         if rendered.status_code == 200:
             headers = {name: rendered[name] for name in KEPT_HEADERS if rendered.has_header(name)}
-            cache.set(key, (generation, rendered.content, headers), seconds)
+            entry = (generation, rendered.content, headers)
+            cache.set(lookup.key, entry, settings.API_CACHE_SECONDS)
 
     response = handler(request, *args, **kwargs)
     if response.status_code == 200:
@@ -103,12 +112,27 @@ def cached_read(view, handler, request, *args, **kwargs):
 
 class CachedReadsMixin:
     """Viewsets' `list` and `retrieve` answered through `cached_read`, however a viewset
-    defines them: DRF looks the handler up after `initial` (authentication, throttles,
-    content negotiation), and `initial` hands it the handler wrapped."""
+    defines them: DRF looks the handler up after `initial` (content negotiation,
+    authentication, throttles), and `initial` hands it the handler wrapped.
+
+    The cache key is known once the caller is authenticated, before the throttles
+    count the request: `cache_lookup` is set then, so a throttle counting in Redis
+    reads the answer in the same round trip."""
 
     cached_actions = ("list", "retrieve")
+    cache_lookup: CacheLookup | None = None
+
+    def check_throttles(self, request):
+        if (
+            settings.API_CACHE_SECONDS
+            and request.method == "GET"
+            and self.action in self.cached_actions
+            and isinstance(request.accepted_renderer, JSONRenderer)
+        ):
+            self.cache_lookup = CacheLookup(_cache_key(self, request))
+        super().check_throttles(request)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method == "GET" and self.action in self.cached_actions:
-            self.get = partial(cached_read, self, self.get)
+        if self.cache_lookup is not None:
+            self.get = partial(cached_read, self.cache_lookup, self.get)
