@@ -238,6 +238,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "registry.api.negotiation.RegistryContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "registry.api.throttling.ApiKeyRateThrottle",
         "registry.api.throttling.AnonymousRateThrottle",
