@@ -60,3 +60,8 @@ def test_the_api_answers_in_the_format_asked_for(api_client, headers, query, con
     response = api_client.get("/api/v1/deposits/", query, **headers)
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
+
+
+def test_a_view_without_renderers_is_not_acceptable_as_drf_says():
+    drf = _answer(DefaultContentNegotiation(), [], None, {})
+    assert _answer(RegistryContentNegotiation(), [], None, {}) == drf == "NotAcceptable"

@@ -13,7 +13,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 class RegistryContentNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         if (
-            not format_suffix
+            renderers
+            and not format_suffix
             and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
             and request.headers.get("Accept", "*/*") == "*/*"
         ):
