@@ -9,6 +9,7 @@ exports all select the same deposits.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache, partial
 
 from django import forms
 from django.conf import settings
@@ -305,7 +306,7 @@ def listed_deposits(
     associated = str(DepositCommodity.Role.ASSOCIATED.label)
     basis_labels = {COMPUTED: _("computed"), REPORTED: _("reported"), None: ""}
     decimal_separator = get_format("DECIMAL_SEPARATOR")
-    short_dates = {}  # rows updated on one day share its text
+    short_date = cache(partial(date_format, format="SHORT_DATE_FORMAT"))  # a day's text, once
 
     def listed_mineral(mineral: MineralShare) -> ListedMineral:
         link = mineral_links[mineral.mineral_id]
@@ -317,12 +318,6 @@ def listed_deposits(
             "" if pct is None else pages.percent_text(pct, decimal_separator),
             basis_labels[mineral.share.basis],
         )
-
-    def short_date(moment) -> str:
-        day = moment.date()
-        if day not in short_dates:
-            short_dates[day] = date_format(day, "SHORT_DATE_FORMAT")
-        return short_dates[day]
 
     def listed_deposit(row: dict) -> ListedDeposit:
         updated = localtime(row["updated_at"])
@@ -340,7 +335,7 @@ def listed_deposits(
             status_label=status_labels.get(row["status"], row["status"]),
             deposit_type=row["deposit_type"],
             updated_iso=updated.isoformat(),
-            updated_date=short_date(updated),
+            updated_date=short_date(updated.date()),
         )
 
     return [listed_deposit(row) for row in rows]
