@@ -3,8 +3,9 @@ the database builds are the serializer's, byte for byte once parsed, so ETags ag
 
 import json
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.models import Prefetch
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
@@ -121,3 +122,17 @@ def test_the_document_statements_are_prepared_once_per_connection(api_client, aw
     api_client.get(DEPOSITS, {"page_size": 5})
     api_client.get(DEPOSITS, {"page_size": 9})
     assert prepared("WHERE d.id = ANY($2::bigint[])") == 1  # whatever the page size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_dropped_is_replaced_before_a_prepared_read(api_client):
+    """Health checks (CONN_HEALTH_CHECKS) cover the prepared statements too: after a
+    database restart, a worker's next read reconnects instead of failing."""
+    url = f"{DEPOSITS}{DepositFactory().public_id}/"
+    assert api_client.get(url).status_code == 200  # its statement prepared on this connection
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    close_old_connections()  # what each request starts with (the test client leaves it out)
+    response = api_client.get(url)
+    assert response.status_code == 200
+    assert response.json()["id"] == url.split("/")[-2]

@@ -22,6 +22,9 @@ class PreparedCursor(psycopg.Cursor):
 def prepared_rows(sql: str, params: list, using: str) -> list[tuple]:
     """The rows of `sql` (with `%s` placeholders) run as a prepared statement."""
     connection = connections[using]
+    # As Django's own cursor() does: a connection the server dropped since the last
+    # request is replaced now (CONN_HEALTH_CHECKS), not found broken by this query.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = PreparedCursor(connection.connection)
     # Wrapped as Django wraps its own cursors: errors translated, queries logged (and
