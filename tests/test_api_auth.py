@@ -101,6 +101,23 @@ def test_a_key_of_a_deactivated_user_is_refused(api_client, editor):
     assert api_client.get(DEPOSITS, HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
 
 
+def test_find_reads_a_key_as_the_orm_does(partner_org, editor):
+    expires = timezone.now() + datetime.timedelta(days=30)
+    partner, partner_key = ApiKey.issue(organisation=partner_org, note="GIS", expires_at=expires)
+    staff, staff_key = ApiKey.issue(user=editor)
+    partner.touch()
+    for issued, key in ((partner, partner_key), (staff, staff_key)):
+        found = ApiKey.objects.find(key)
+        stored = ApiKey.objects.get(pk=issued.pk)
+        for field in ApiKey._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(stored, field.attname), field.name
+        assert found._state.adding is False and found._state.db == stored._state.db
+    assert ApiKey.objects.find(staff_key).user == editor
+    assert ApiKey.objects.find(partner_key).expires_at == expires
+    assert ApiKey.objects.find(partner_key + "x") is None
+    assert ApiKey.objects.find("") is None
+
+
 def test_use_is_recorded(partner_client):
     partner_client.get(DEPOSITS)
     assert ApiKey.objects.get().last_used_at is not None

@@ -61,6 +61,16 @@ def test_a_repeated_read_touches_no_database(api_client, deposit, django_assert_
     assert again["Content-Type"] == first["Content-Type"]
 
 
+def test_a_partners_repeated_read_queries_only_its_key(
+    partner_client, deposit, django_assert_num_queries
+):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    first = partner_client.get(url)
+    with django_assert_num_queries(1):  # the key's lookup
+        again = partner_client.get(url)
+    assert again.status_code == 200 and again.content == first.content
+
+
 def test_a_cached_answer_still_honours_if_none_match(api_client, deposit):
     url = f"{DEPOSITS}{deposit.public_id}/"
     etag = api_client.get(url)["ETag"]
