@@ -3,7 +3,9 @@ loopback, against the framework's floor (bench/floor.py) answering the same numb
 bytes. Uses the largest `make bench` database (registry_bench_100k) unless
 DATABASE_URL is set, and Redis (REDIS_URL, default the local server) as production
 does, so API reads are answered from the shared cache (registry/api/caching.py); each
-endpoint is measured again with that cache off (API_CACHE_SECONDS=0)."""
+endpoint is measured again with that cache off (API_CACHE_SECONDS=0). The record is
+read both anonymously and as a partner agency does, with an API key (a key issued to
+a synthetic organisation for the run, deleted after it)."""
 
 import contextlib
 import os
@@ -25,9 +27,10 @@ DURATION = os.environ.get("BENCH_WRK_DURATION", "6s")  # a run; ROUNDS runs of e
 # moved the ratio by a third between runs.
 ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
 BASE = f"http://{HOST}:{PORT}"
-TARGETS = [
-    ("API detail", "/api/v1/deposits/{sample}/"),
-    ("API list, mineral, page_size=100", "/api/v1/deposits/?mineral=silver&page_size=100"),
+TARGETS = [  # (name, path, read with the partner's key)
+    ("API detail", "/api/v1/deposits/{sample}/", False),
+    ("API detail, partner key", "/api/v1/deposits/{sample}/", True),
+    ("API list, mineral, page_size=100", "/api/v1/deposits/?mineral=silver&page_size=100", False),
 ]
 
 
@@ -35,9 +38,10 @@ def _seconds(value: str, unit: str) -> float:
     return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def wrk(url: str) -> dict:
+def wrk(url: str, headers: dict) -> dict:
+    options = [f"--header={name}: {value}" for name, value in headers.items()]
     out = subprocess.run(
-        ["wrk", "-t2", "-c8", f"-d{DURATION}", "--latency", url],
+        ["wrk", "-t2", "-c8", f"-d{DURATION}", "--latency", *options, url],
         capture_output=True,
         text=True,
         check=True,
@@ -55,9 +59,9 @@ def wrk(url: str) -> dict:
     }
 
 
-def in_turns(url: str, floor_url: str) -> tuple[dict, dict]:
+def in_turns(url: str, headers: dict, floor_url: str) -> tuple[dict, dict]:
     """`wrk` of an endpoint and of its floor, taken in turns: the medians of each."""
-    runs = [(wrk(url), wrk(floor_url)) for _ in range(ROUNDS)]
+    runs = [(wrk(url, headers), wrk(floor_url, {})) for _ in range(ROUNDS)]
 
     def medians(results):
         return {name: statistics.median(r[name] for r in results) for name in results[0]}
@@ -94,18 +98,35 @@ def gunicorn(workers: int, env: dict):
         server.wait(timeout=30)
 
 
-def forget_cached_answers(env: dict) -> None:
-    """Start a new registry generation in the cache: answers kept there may have been
-    read from another database at the same URLs (`make bench` regenerates its databases
-    without this cache)."""
+def set_up_django(env: dict) -> None:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
     import django
 
     django.setup()
+
+
+def forget_cached_answers() -> None:
+    """Start a new registry generation in the cache: answers kept there may have been
+    read from another database at the same URLs (`make bench` regenerates its databases
+    without this cache)."""
     from registry.api.caching import registry_changed
 
     registry_changed()
+
+
+@contextlib.contextmanager
+def partner_key():
+    """An API key of a synthetic partner organisation, for the run only."""
+    from cooperation.models import Organisation
+    from registry.models import ApiKey
+
+    organisation = Organisation.objects.filter(name__startswith="SYN").order_by("pk").first()
+    api_key, key = ApiKey.issue(organisation=organisation, note="make bench-serve (synthetic)")
+    try:
+        yield key
+    finally:
+        api_key.delete()
 
 
 def main() -> int:
@@ -120,21 +141,32 @@ def main() -> int:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
         "SECURE_SSL_REDIRECT": "false",
         "API_THROTTLE_ANON": "1000000000/minute",
+        "API_THROTTLE_KEY": "1000000000/minute",
         "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL + "_100k"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
     }
-    forget_cached_answers(env)
+    set_up_django(env)
+    forget_cached_answers()
     with gunicorn(workers, env):
         listing = urllib.request.urlopen(f"{BASE}/api/v1/deposits/?page_size=1").read()
     sample = re.search(rb'"id":"([^"]+)"', listing).group(1).decode()
-    targets = [(name, BASE + path.format(sample=sample)) for name, path in TARGETS]
     results = {}
-    for mode, cache_seconds in (("cached", "300"), ("uncached", "0")):
-        with gunicorn(workers, {**env, "API_CACHE_SECONDS": cache_seconds}):
-            for name, url in targets:
-                size = len(urllib.request.urlopen(url).read())
-                floor_url = f"{BASE}/bench/floor?bytes={size}"
-                results[name, mode] = size, *in_turns(url, floor_url)
+    with partner_key() as key:
+        targets = [
+            (
+                name,
+                BASE + path.format(sample=sample),
+                {"Authorization": f"Token {key}"} if keyed else {},
+            )
+            for name, path, keyed in TARGETS
+        ]
+        for mode, cache_seconds in (("cached", "300"), ("uncached", "0")):
+            with gunicorn(workers, {**env, "API_CACHE_SECONDS": cache_seconds}):
+                for name, url, headers in targets:
+                    request = urllib.request.Request(url, headers=headers)
+                    size = len(urllib.request.urlopen(request).read())
+                    floor_url = f"{BASE}/bench/floor?bytes={size}"
+                    results[name, mode] = size, *in_turns(url, headers, floor_url)
 
     print(
         f"\nmake bench-serve — gunicorn, {workers} sync workers, wrk -t2 -c8 -d{DURATION}, "
@@ -148,7 +180,7 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
-    for name, _ in targets:
+    for name, _, _ in targets:
         for mode in ("cached", "uncached"):
             size, app, floor = results[name, mode]
             ratio = app["rps"] / floor["rps"]
