@@ -258,21 +258,22 @@ def _grow(n):
         ReserveEstimateFactory(deposit=deposit, mineral=silver, category="P1")
 
 
-# The caller's key, then on PostgreSQL: the rankings and counts of every mineral on the
-# page in one query, the totals by category in another. SQLite reads the deposits, their
-# minerals, estimates and the national totals, and ranks them in Python.
+# The caller's key and, for a staff key, its user; then on PostgreSQL: the rankings and
+# counts of every mineral on the page in one query, the totals by category in another.
+# SQLite reads the deposits, their minerals, estimates and the national totals, and
+# ranks them in Python.
 QUERIES = {
     "postgresql": {
-        "/minerals/": 5,  # key, count, page, rankings, totals
-        "/minerals/silver/": 4,  # key, mineral, rankings, totals
-        "/regions/": 7,  # key, count, page, deposit counts, rankings, minerals, totals
-        "/regions/TJ-SU/": 6,  # key, region, deposit counts, rankings, minerals, totals
+        "/minerals/": 6,  # key, user, count, page, rankings, totals
+        "/minerals/silver/": 5,  # key, user, mineral, rankings, totals
+        "/regions/": 8,  # key, user, count, page, deposit counts, rankings, minerals, totals
+        "/regions/TJ-SU/": 7,  # key, user, region, deposit counts, rankings, minerals, totals
     },
     "sqlite": {
-        "/minerals/": 8,
-        "/minerals/silver/": 7,
-        "/regions/": 10,
-        "/regions/TJ-SU/": 9,
+        "/minerals/": 9,
+        "/minerals/silver/": 8,
+        "/regions/": 11,
+        "/regions/TJ-SU/": 10,
     },
 }
 
