@@ -124,7 +124,7 @@ def test_the_document_statements_are_prepared_once_per_connection(api_client, aw
     assert prepared("WHERE d.id = ANY($2::bigint[])") == 1  # whatever the page size
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_connection_the_server_dropped_is_replaced_before_a_prepared_read(api_client):
     """Health checks (CONN_HEALTH_CHECKS) cover the prepared statements too: after a
     database restart, a worker's next read reconnects instead of failing."""
