@@ -1,12 +1,12 @@
 """Shared building blocks of the registry's records."""
 
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.api.keys import VISIBLE_CHARS, generate_key, hash_key
-from registry.api.prepared import prepared_rows
+from registry.api.prepared import built_by_database, prepared_rows
 
 
 class IdentifierSequence(models.Model):
@@ -110,7 +110,7 @@ class ApiKeyQuerySet(models.QuerySet):
         columns = ", ".join(field.column for field in fields)
         sql = f"SELECT {columns} FROM {self.model._meta.db_table} WHERE key_hash = %s"
         params = [hash_key(presented)]
-        if connections[self.db].vendor != "postgresql":
+        if not built_by_database(self):
             return next(iter(self.raw(sql, params)), None)
         rows = prepared_rows(sql, params, self.db)
         attnames = [field.attname for field in fields]

@@ -8,17 +8,12 @@ an ETag read here is the one a write checks). Python then only pages and renders
 
 import json
 
-from django.db import connections
 from django.db.models import DateField, DecimalField, ForeignKey
 from django.utils import timezone
 
 from deposits.models import ReserveEstimate
 from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
 from registry.api.prepared import prepared_rows
-
-
-def built_by_database(queryset) -> bool:
-    return connections[queryset.db].vendor == "postgresql"
 
 
 def _two_places(number: str) -> str:

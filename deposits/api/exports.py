@@ -12,7 +12,6 @@ from django.db.models import Prefetch, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
-from deposits.api.documents import built_by_database
 from deposits.models import Deposit, DepositCommodity
 from deposits.services import (
     SHARE_BASIS_SQL,
@@ -29,6 +28,7 @@ from registry.api.exports import (
     stream_csv,
     stream_geojson,
 )
+from registry.api.prepared import built_by_database
 
 CSV_HEADER = [
     "Identifier",

@@ -22,7 +22,6 @@ from django.db.models import Count, Prefetch, Sum
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from deposits.api.documents import built_by_database
 from deposits.models import DepositCommodity, Mineral, ReserveEstimate
 from deposits.services import (
     SHARE_BASIS_SQL,
@@ -31,6 +30,7 @@ from deposits.services import (
     share_pct_sql,
 )
 from registry.api.parameters import whole_number
+from registry.api.prepared import built_by_database
 
 DEFAULT_TOP = 10
 MAX_TOP = 1000

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from deposits.api import exports, stats
 from deposits.api.documents import (
-    built_by_database,
     deposit_document,
     deposit_documents,
     visible_deposit_document,
@@ -34,6 +33,7 @@ from deposits.models import (
 from deposits.services import attach_reserve_shares
 from registry.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
 from registry.api.permissions import ReadOnly
+from registry.api.prepared import built_by_database
 from registry.api.viewsets import (
     RegistryModelViewSet,
     RegistryReadOnlyViewSet,

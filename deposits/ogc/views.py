@@ -17,7 +17,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from deposits.api.documents import built_by_database
 from deposits.models import DepositCommodity
 from deposits.ogc import documents
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
@@ -25,6 +24,7 @@ from deposits.ogc.openapi import openapi_document
 from deposits.ogc.query import COMMON_PARAMETERS, check_parameters, items_query
 from deposits.services import attach_reserve_shares, share_estimates
 from registry.api.authentication import ApiKeyAuthentication
+from registry.api.prepared import built_by_database
 from registry.visibility import visibility_levels
 
 

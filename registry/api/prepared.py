@@ -19,6 +19,12 @@ class PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, **{**kwargs, "prepare": True})
 
 
+def built_by_database(queryset) -> bool:
+    """Whether `queryset`'s database is PostgreSQL: there the read paths run prepared
+    statements and the database builds the API's documents; elsewhere the ORM reads."""
+    return connections[queryset.db].vendor == "postgresql"
+
+
 def prepared_rows(sql: str, params: list, using: str) -> list[tuple]:
     """The rows of `sql` (with `%s` placeholders) run as a prepared statement."""
     connection = connections[using]
