@@ -14,7 +14,13 @@ class RegistryConfig(AppConfig):
 
         from registry.api.caching import registry_changed
 
-        for label in self.RECORD_APPS:
-            for model in apps.get_app_config(label).get_models(include_auto_created=True):
-                for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
-                    signal.connect(registry_changed, sender=model, dispatch_uid="api-cache")
+        models = [
+            model
+            for label in self.RECORD_APPS
+            for model in apps.get_app_config(label).get_models(include_auto_created=True)
+        ]
+        # So does a write of an API key: authentication reads keys from that cache too.
+        models.append(apps.get_model("registry", "ApiKey"))
+        for model in models:
+            for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
+                signal.connect(registry_changed, sender=model, dispatch_uid="api-cache")

@@ -205,12 +205,15 @@ class ApiKey(models.Model):
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
 
-    def touch(self) -> None:
-        """Record use, at most once per TOUCH_INTERVAL_SECONDS (not one write per request)."""
+    def touch(self) -> bool:
+        """Record use, at most once per TOUCH_INTERVAL_SECONDS (not one write per request);
+        whether it wrote."""
         now = timezone.now()
         if (
-            self.last_used_at is None
-            or (now - self.last_used_at).total_seconds() > self.TOUCH_INTERVAL_SECONDS
+            self.last_used_at is not None
+            and (now - self.last_used_at).total_seconds() <= self.TOUCH_INTERVAL_SECONDS
         ):
-            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
-            self.last_used_at = now
+            return False
+        ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now
+        return True

@@ -1,11 +1,14 @@
 """API reads answered from the cache until the registry changes (registry/api/caching.py)."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 
 from registry.api.caching import registry_generation
+from registry.models import ApiKey, ApiKeyQuerySet
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -61,14 +64,77 @@ def test_a_repeated_read_touches_no_database(api_client, deposit, django_assert_
     assert again["Content-Type"] == first["Content-Type"]
 
 
-def test_a_partners_repeated_read_queries_only_its_key(
+def test_a_partners_repeated_read_touches_no_database(
     partner_client, deposit, django_assert_num_queries
 ):
     url = f"{DEPOSITS}{deposit.public_id}/"
     first = partner_client.get(url)
-    with django_assert_num_queries(1):  # the key's lookup
+    with django_assert_num_queries(0):  # the key, too, is read from the cache
         again = partner_client.get(url)
     assert again.status_code == 200 and again.content == first.content
+
+
+def test_a_key_revoked_is_refused_at_once(partner_client, deposit, commit):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
+    assert partner_client.get(url).status_code == 200  # the key is now kept in the cache
+    ApiKey.objects.get().revoke()
+    commit()
+    assert partner_client.get(url).status_code == 401
+
+
+def test_a_key_deleted_is_refused_at_once(partner_client, deposit, commit):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
+    assert partner_client.get(url).status_code == 200
+    ApiKey.objects.all().delete()
+    commit()
+    assert partner_client.get(url).status_code == 401
+
+
+def test_a_revocation_committed_while_the_key_is_read_is_not_outlived(
+    partner_client, deposit, commit, monkeypatch
+):
+    """The key's row is read, valid; the revocation commits before that row is kept in
+    the cache. The entry is kept under the generation read before the row, which the
+    revocation has moved past, so the next request reads the key again and is refused."""
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    find = ApiKeyQuerySet.find
+
+    def revoked_meanwhile(queryset, presented):
+        found = find(queryset, presented)
+        monkeypatch.setattr(ApiKeyQuerySet, "find", find)
+        ApiKey.objects.get().revoke()
+        commit()
+        return found
+
+    commit()  # the fixtures' writes
+    monkeypatch.setattr(ApiKeyQuerySet, "find", revoked_meanwhile)
+    assert partner_client.get(url).status_code == 200  # valid when it was read
+    assert partner_client.get(url).status_code == 401
+
+
+def test_a_staff_keys_user_deactivated_is_refused_at_once(staff_api_client, deposit, editor):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    assert staff_api_client.get(url).status_code == 200
+    editor.is_active = False
+    editor.save()  # no registry record: the generation stays, the key's entry with it
+    assert staff_api_client.get(url).status_code == 401
+
+
+def test_a_keys_use_is_still_recorded_once_an_interval(
+    partner_client, deposit, monkeypatch, django_assert_num_queries
+):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    partner_client.get(url)
+    first_use = ApiKey.objects.get().last_used_at
+    later = first_use + datetime.timedelta(seconds=ApiKey.TOUCH_INTERVAL_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    with django_assert_num_queries(1):  # the new last use, written
+        partner_client.get(url)
+    assert ApiKey.objects.get().last_used_at == later
+    with django_assert_num_queries(0):  # the kept entry knows of that use
+        assert partner_client.get(url).status_code == 200
 
 
 def test_a_cached_answer_still_honours_if_none_match(api_client, deposit):

@@ -1,11 +1,51 @@
 """`Authorization: Token <key>` authentication against the registry's API keys."""
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from registry.api.caching import CacheLookup
+from registry.api.keys import hash_key
 from registry.models import ApiKey
+
+
+class KeyLookup:
+    """A presented key's row, kept in the shared cache with the registry generation it
+    was read at (registry/api/caching.py), so a partner's repeated reads need no
+    database: any committed write of a key (issue, revocation, deletion) moves the
+    generation on, and an entry of an older generation is never used. On whenever the
+    API cache is (`API_CACHE_SECONDS`, with a shared cache); kept as long as an answer.
+
+    The generation is read before the database, in the same round trip as the entry:
+    a revocation committed after that read moves the generation past the one the
+    entry is kept under. The key's holder is not kept: a staff key's user is read
+    from the database, so deactivating the user takes effect at once."""
+
+    def __init__(self, presented: str):
+        self.presented = presented
+        self.cached = bool(settings.API_CACHE_SECONDS)
+        self.lookup = CacheLookup("api-key:" + hash_key(presented))
+        self.generation = None
+
+    def find(self) -> ApiKey | None:
+        if not self.cached:
+            return ApiKey.objects.find(self.presented)
+        self.generation, hit = self.lookup.read()
+        if hit is not None and hit[0] == self.generation:
+            return ApiKey.from_db(ApiKey.objects.db, *hit[1])
+        api_key = ApiKey.objects.find(self.presented)
+        if api_key is not None:
+            self.keep(api_key)
+        return api_key
+
+    def keep(self, api_key: ApiKey) -> None:
+        if self.cached:
+            fields = ApiKey._meta.concrete_fields
+            row = [f.attname for f in fields], [getattr(api_key, f.attname) for f in fields]
+            cache.set(self.lookup.key, (self.generation, row), settings.API_CACHE_SECONDS)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -31,14 +71,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_credentials(self, presented: str):
         """(user, key) for a presented key, or 401; also used by the OGC service's `api_key`."""
-        api_key = ApiKey.objects.find(presented)
+        lookup = KeyLookup(presented)
+        api_key = lookup.find()
         if api_key is None:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if not api_key.is_active:
             raise exceptions.AuthenticationFailed(_("This API key is revoked or has expired."))
         if api_key.user_id is not None and not api_key.user.is_active:
             raise exceptions.AuthenticationFailed(_("The user of this API key is inactive."))
-        api_key.touch()
+        if api_key.touch():
+            lookup.keep(api_key)  # with its new last use, so the next request need not write
         return (api_key.user or AnonymousUser(), api_key)
 
     def authenticate_header(self, request):
