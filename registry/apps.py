@@ -12,6 +12,7 @@ class RegistryConfig(AppConfig):
         from django.apps import apps
         from django.db.models import signals
 
+        from registry import checks  # noqa: F401 (registers them)
         from registry.api.caching import registry_changed
 
         models = [

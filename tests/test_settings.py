@@ -23,18 +23,26 @@ def run_manage(*args, **env):
     )
 
 
+PRODUCTION = {
+    "SECRET_KEY": "a-production-grade-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "registry.example.tj",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+}
+
+
 def test_deploy_check_is_clean_with_production_values():
-    result = run_manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        SECRET_KEY="a-production-grade-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        DEBUG="false",
-        ALLOWED_HOSTS="registry.example.tj",
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_without_a_shared_cache():
+    result = run_manage("check", "--deploy", **{**PRODUCTION, "REDIS_URL": ""})
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not an error
+    assert "(registry.W001) The cache is not shared" in result.stderr
+    assert "Set REDIS_URL" in result.stderr
+    assert "1 issue" in result.stderr
 
 
 def test_secret_key_is_required_when_debug_is_off():
