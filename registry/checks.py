@@ -1,8 +1,7 @@
 """System checks of the registry's own deployment needs (`manage.py check --deploy`)."""
 
-from django.conf import settings
+from django.core.cache import caches
 from django.core.checks import Tags, Warning, register
-from django.utils.module_loading import import_string
 from django_redis.cache import RedisCache
 
 
@@ -10,8 +9,7 @@ from django_redis.cache import RedisCache
 def shared_cache(app_configs=None, **kwargs):
     """Production runs several processes: without a cache they share, each counts API
     throttles on its own (a caller gets the rate once per worker) and the API cache is off."""
-    backend = import_string(settings.CACHES["default"]["BACKEND"])
-    if issubclass(backend, RedisCache):
+    if isinstance(caches["default"], RedisCache):
         return []
     return [
         Warning(

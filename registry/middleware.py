@@ -1,26 +1,30 @@
-"""Fail cleanly while the database is away: 503 with Retry-After, never a traceback."""
+"""Fail cleanly while the database or the shared cache is away: 503 with Retry-After,
+never a traceback."""
 
 import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable() -> JsonResponse:
+def unavailable(service: str) -> JsonResponse:
     response = JsonResponse(
-        {"detail": "The registry's database is unavailable; retry shortly."}, status=503
+        {"detail": f"The registry's {service} is unavailable; retry shortly."}, status=503
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
-class DatabaseUnavailableMiddleware:
-    """Turns a lost database connection into 503; Django reconnects on the next request
-    (CONN_HEALTH_CHECKS), so the app recovers without a restart."""
+class ServiceUnavailableMiddleware:
+    """Turns a lost database connection, or a shared cache (Redis) that does not answer,
+    into 503. Both are reconnected on a later request (the database by
+    CONN_HEALTH_CHECKS, Redis by its client), so the app recovers without a restart."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -30,6 +34,10 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
-            logger.warning("database unavailable during %s %s", request.method, request.path)
-            return database_unavailable()
-        return None
+            service = "database"
+        elif isinstance(exception, RedisConnectionError | RedisTimeoutError):
+            service = "cache"
+        else:
+            return None
+        logger.warning("%s unavailable during %s %s", service, request.method, request.path)
+        return unavailable(service)

@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "registry.middleware.DatabaseUnavailableMiddleware",
+    "registry.middleware.ServiceUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -174,10 +174,16 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # A shared cache (API throttling counts, cached API answers) when REDIS_URL is set,
 # e.g. redis://127.0.0.1:6379/0; otherwise each process keeps its own. django-redis
 # keeps one client per process and counts in one atomic round trip: a cached API answer
-# costs a third of what it does through Django's built-in Redis backend.
+# costs a third of what it does through Django's built-in Redis backend. A Redis that
+# does not answer within the timeouts makes an API request answer 503, not wait on it
+# (registry.middleware).
 CACHES = {
     "default": (
-        {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
         if (REDIS_URL := os.environ.get("REDIS_URL"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

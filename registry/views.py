@@ -2,14 +2,18 @@
 
 from django.contrib.admin import site
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found
+from django_redis.cache import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from registry import quality
-from registry.middleware import database_unavailable
+from registry.middleware import unavailable
 
 
 def not_found(request, exception):
@@ -19,15 +23,31 @@ def not_found(request, exception):
     return page_not_found(request, exception)
 
 
+def cache_state() -> str:
+    """The shared cache's state: "ok" when it answers, "unavailable" when it does not,
+    "per-process" without one (REDIS_URL unset)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return "per-process"
+    try:
+        backend.client.get_client().ping()
+    except (RedisConnectionError, RedisTimeoutError):
+        return "unavailable"
+    return "ok"
+
+
 @never_cache
 def healthz(request):
-    """For load balancers and monitors: 200 when the database answers, else 503."""
+    """For load balancers and monitors: 200 when the database answers, else 503. The
+    shared cache's state is reported, not judged: every node shares it, so a balancer
+    could not route around it, and while it is away the pages still serve (the API
+    answers 503)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return database_unavailable()
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return unavailable("database")
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache_state()})
 
 
 @permission_required("deposits.view_deposit", raise_exception=True)

@@ -1,10 +1,18 @@
-"""Monitors read /healthz; a lost database answers 503 with Retry-After, not a traceback."""
+"""Monitors read /healthz; a lost database or shared cache answers 503 with Retry-After,
+not a traceback."""
+
+import shutil
+import socket
+import subprocess
+import time
 
 import pytest
+import redis
 from django.db import OperationalError
 from django.test import RequestFactory
 
-from registry.middleware import DatabaseUnavailableMiddleware
+from registry.middleware import ServiceUnavailableMiddleware
+from tests.factories import DepositFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,12 +20,12 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "per-process"}
     assert "no-cache" in response["Cache-Control"]
 
 
 def test_a_lost_database_connection_answers_503_with_retry_after():
-    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    middleware = ServiceUnavailableMiddleware(lambda request: None)
     request = RequestFactory().get("/api/v1/deposits/")
     error = OperationalError("server closed the connection unexpectedly")
     response = middleware.process_exception(request, error)
@@ -27,7 +35,7 @@ def test_a_lost_database_connection_answers_503_with_retry_after():
 
 
 def test_other_errors_are_not_disguised():
-    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    middleware = ServiceUnavailableMiddleware(lambda request: None)
     request = RequestFactory().get("/")
     assert middleware.process_exception(request, ValueError("bug")) is None
 
@@ -45,3 +53,80 @@ def test_unknown_pages_answer_html_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+class RedisServer:
+    """A Redis server of the test's own, on a free loopback port, that the test stops
+    and starts again: a real outage, as the registry's client meets it."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = None
+
+    def start(self):
+        options = [
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server"), *options], stdout=subprocess.DEVNULL
+        )
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis():
+    server = RedisServer()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def test_a_cache_outage_answers_503_on_the_api_and_recovers(own_redis, settings, client):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{own_redis.port}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+    settings.API_CACHE_SECONDS = 300
+    deposit = DepositFactory()
+    record = f"/api/v1/deposits/{deposit.public_id}/"
+    assert client.get(record).status_code == 200
+    assert client.get("/healthz").json()["cache"] == "ok"
+
+    own_redis.stop()
+    for url in (record, "/api/v1/deposits/?format=csv", "/ogc/collections/deposits/items"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert response["Retry-After"] == "5"
+        assert response.json() == {"detail": "The registry's cache is unavailable; retry shortly."}
+    assert client.get("/deposits/").status_code == 200  # the pages do not need it
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok", "cache": "unavailable"}
+
+    own_redis.start()  # empty, as a restarted Redis that keeps nothing on disk is
+    assert client.get(record).status_code == 200
+    assert client.get("/healthz").json()["cache"] == "ok"
