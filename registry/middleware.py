@@ -5,12 +5,20 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis import exceptions as redis_errors
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+
+# Redis not answering, or answering that it takes no writes now (full with no eviction,
+# or a replica during a failover): the API cannot count its throttles.
+CACHE_UNAVAILABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.OutOfMemoryError,
+    redis_errors.ReadOnlyError,
+)
 
 
 def unavailable(service: str) -> JsonResponse:
@@ -22,8 +30,8 @@ def unavailable(service: str) -> JsonResponse:
 
 
 class ServiceUnavailableMiddleware:
-    """Turns a lost database connection, or a shared cache (Redis) that does not answer,
-    into 503. Both are reconnected on a later request (the database by
+    """Turns a lost database connection, or a shared cache (Redis) that does not answer
+    or takes no writes, into 503. Both are reconnected on a later request (the database by
     CONN_HEALTH_CHECKS, Redis by its client), so the app recovers without a restart."""
 
     def __init__(self, get_response):
@@ -35,7 +43,7 @@ class ServiceUnavailableMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
             service = "database"
-        elif isinstance(exception, RedisConnectionError | RedisTimeoutError):
+        elif isinstance(exception, CACHE_UNAVAILABLE):
             service = "cache"
         else:
             return None

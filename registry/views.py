@@ -9,8 +9,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found
 from django_redis.cache import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis import exceptions as redis_errors
 
 from registry import quality
 from registry.middleware import unavailable
@@ -31,7 +30,7 @@ def cache_state() -> str:
         return "per-process"
     try:
         backend.client.get_client().ping()
-    except (RedisConnectionError, RedisTimeoutError):
+    except (redis_errors.ConnectionError, redis_errors.TimeoutError):
         return "unavailable"
     return "ok"
 

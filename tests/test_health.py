@@ -130,3 +130,23 @@ def test_a_cache_outage_answers_503_on_the_api_and_recovers(own_redis, settings,
     own_redis.start()  # empty, as a restarted Redis that keeps nothing on disk is
     assert client.get(record).status_code == 200
     assert client.get("/healthz").json()["cache"] == "ok"
+
+
+def test_a_full_cache_answers_503_on_the_api_until_it_has_room(own_redis, settings, client):
+    """Redis at its memory limit with no eviction refuses the throttle's count (a write)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{own_redis.port}/0",
+        }
+    }
+    server = redis.Redis(port=own_redis.port)
+    server.set("ballast", b"x" * 2_000_000)
+    server.config_set("maxmemory-policy", "noeviction")
+    server.config_set("maxmemory", "1mb")
+    record = f"/api/v1/deposits/{DepositFactory().public_id}/"
+    response = client.get(record)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    server.config_set("maxmemory", "0")
+    assert client.get(record).status_code == 200
