@@ -9,10 +9,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found
 from django_redis.cache import RedisCache
-from redis import exceptions as redis_errors
 
 from registry import quality
-from registry.middleware import unavailable
+from registry.middleware import CACHE_UNAVAILABLE, unavailable
 
 
 def not_found(request, exception):
@@ -23,14 +22,15 @@ def not_found(request, exception):
 
 
 def cache_state() -> str:
-    """The shared cache's state: "ok" when it answers, "unavailable" when it does not,
+    """The shared cache's state: "ok" when it takes a write (the API's throttles write on
+    every request), "unavailable" when it does not answer or refuses writes,
     "per-process" without one (REDIS_URL unset)."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return "per-process"
     try:
-        backend.client.get_client().ping()
-    except (redis_errors.ConnectionError, redis_errors.TimeoutError):
+        backend.client.get_client(write=True).set("registry:healthz", 1, ex=60)
+    except CACHE_UNAVAILABLE:
         return "unavailable"
     return "ok"
 

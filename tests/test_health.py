@@ -148,5 +148,7 @@ def test_a_full_cache_answers_503_on_the_api_until_it_has_room(own_redis, settin
     response = client.get(record)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
+    assert client.get("/healthz").json()["cache"] == "unavailable"
     server.config_set("maxmemory", "0")
     assert client.get(record).status_code == 200
+    assert client.get("/healthz").json()["cache"] == "ok"
