@@ -171,19 +171,25 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
+
 # A shared cache (API throttling counts, cached API answers) when REDIS_URL is set,
 # e.g. redis://127.0.0.1:6379/0; otherwise each process keeps its own. django-redis
 # keeps one client per process and counts in one atomic round trip: a cached API answer
 # costs a third of what it does through Django's built-in Redis backend. A Redis that
 # does not answer within the timeouts makes an API request answer 503, not wait on it
 # (registry.middleware).
+def redis_cache(url: str) -> dict:
+    """The cache settings of a Redis at `url` (the tests' Redis caches use it too)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+    }
+
+
 CACHES = {
     "default": (
-        {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
+        redis_cache(REDIS_URL)
         if (REDIS_URL := os.environ.get("REDIS_URL"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -43,12 +43,9 @@ def either_cache(request, settings):
     if request.param == "redis":
         from django.core.cache import cache
 
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": "redis://127.0.0.1:6379/14",
-            }
-        }
+        from registry.settings import redis_cache
+
+        settings.CACHES = {"default": redis_cache("redis://127.0.0.1:6379/14")}
         cache.clear()
 
 

@@ -12,6 +12,7 @@ from django.db import OperationalError
 from django.test import RequestFactory
 
 from registry.middleware import ServiceUnavailableMiddleware
+from registry.settings import redis_cache
 from tests.factories import DepositFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,22 +95,17 @@ class RedisServer:
 
 
 @pytest.fixture
-def own_redis():
+def own_redis(settings):
+    """The registry's cache on a Redis server of the test's own, set as production sets it."""
     server = RedisServer()
     server.start()
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{server.port}/0")}
     yield server
     if server.process.poll() is None:
         server.stop()
 
 
 def test_a_cache_outage_answers_503_on_the_api_and_recovers(own_redis, settings, client):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{own_redis.port}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
-    }
     settings.API_CACHE_SECONDS = 300
     deposit = DepositFactory()
     record = f"/api/v1/deposits/{deposit.public_id}/"
@@ -132,14 +128,8 @@ def test_a_cache_outage_answers_503_on_the_api_and_recovers(own_redis, settings,
     assert client.get("/healthz").json()["cache"] == "ok"
 
 
-def test_a_full_cache_answers_503_on_the_api_until_it_has_room(own_redis, settings, client):
+def test_a_full_cache_answers_503_on_the_api_until_it_has_room(own_redis, client):
     """Redis at its memory limit with no eviction refuses the throttle's count (a write)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{own_redis.port}/0",
-        }
-    }
     server = redis.Redis(port=own_redis.port)
     server.set("ballast", b"x" * 2_000_000)
     server.config_set("maxmemory-policy", "noeviction")

@@ -26,12 +26,13 @@ class KeyLookup:
 
     def __init__(self, presented: str):
         self.presented = presented
-        self.cached = bool(settings.API_CACHE_SECONDS)
-        self.lookup = CacheLookup("api-key:" + hash_key(presented))
+        self.lookup = None
+        if settings.API_CACHE_SECONDS:
+            self.lookup = CacheLookup("api-key:" + hash_key(presented))
         self.generation = None
 
     def find(self) -> ApiKey | None:
-        if not self.cached:
+        if self.lookup is None:
             return ApiKey.objects.find(self.presented)
         self.generation, hit = self.lookup.read()
         if hit is not None and hit[0] == self.generation:
@@ -42,7 +43,7 @@ class KeyLookup:
         return api_key
 
     def keep(self, api_key: ApiKey) -> None:
-        if self.cached:
+        if self.lookup is not None:
             fields = ApiKey._meta.concrete_fields
             row = [f.attname for f in fields], [getattr(api_key, f.attname) for f in fields]
             cache.set(self.lookup.key, (self.generation, row), settings.API_CACHE_SECONDS)
