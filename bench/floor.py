@@ -1,6 +1,6 @@
 """The framework's floor for `make bench-serve`: a view that does nothing but answer a
-fixed JSON body of a given size through the full middleware stack. Routed only when
-BENCH_FLOOR=1 (registry/urls.py), never in production."""
+fixed JSON body of a given size through the full middleware stack. Routed only by
+bench/urls.py (bench/settings.py), never in production."""
 
 import json
 

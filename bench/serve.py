@@ -2,7 +2,7 @@
 loopback, against the framework's floor (bench/floor.py) answering the same number of
 bytes. Uses the largest `make bench` database (registry_bench_100k) unless
 DATABASE_URL is set, and Redis (REDIS_URL, default the local server) as production
-does, so API reads are answered from the shared cache (registry/api/caching.py); each
+does, so API reads are answered from the shared cache (kernel/api/caching.py); each
 endpoint is measured again with that cache off (API_CACHE_SECONDS=0), for reference:
 the ≥ 0.5 target is for production serving, which has the shared cache. The record is
 read both anonymously and as a partner agency does, with an API key (a key issued to
@@ -102,7 +102,7 @@ def gunicorn(workers: int, env: dict):
 
 def set_up_django(env: dict) -> None:
     os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
@@ -112,7 +112,7 @@ def forget_cached_answers() -> None:
     """Start a new registry generation in the cache: answers kept there may have been
     read from another database at the same URLs (`make bench` regenerates its databases
     without this cache)."""
-    from registry.api.caching import registry_changed
+    from kernel.api.caching import registry_changed
 
     registry_changed()
 
@@ -121,7 +121,7 @@ def forget_cached_answers() -> None:
 def partner_key():
     """An API key of a synthetic partner organisation, for the run only."""
     from cooperation.models import Organisation
-    from registry.models import ApiKey
+    from kernel.models import ApiKey
 
     organisation = Organisation.objects.filter(name__startswith="SYN").order_by("pk").first()
     api_key, key = ApiKey.issue(organisation=organisation, note="make bench-serve (synthetic)")
@@ -138,7 +138,7 @@ def main() -> int:
     workers = 2 * (os.cpu_count() or 1) + 1
     env = {
         **os.environ,
-        "BENCH_FLOOR": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DEBUG": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
         "SECURE_SSL_REDIRECT": "false",

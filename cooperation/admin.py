@@ -27,8 +27,8 @@ from cooperation.models import (
     Topic,
 )
 from cooperation.resources import MemorandumResource, OrganisationResource
-from registry.admin import BoundedCountPaginator, RegistryAdmin
-from registry.spreadsheets import RegistryImportExportMixin
+from kernel.admin import BoundedCountPaginator, RegistryAdmin
+from kernel.spreadsheets import RegistryImportExportMixin
 
 RECORD_FIELDS = ["public_id", "created_at", "updated_at"]
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from deposits.models import Deposit, Mineral, TranslatedNameMixin
-from registry.models import PublicRecord, Visibility
+from kernel.models import PublicRecord, Visibility
 
 SIGNED_DOCUMENT_EXTENSIONS = ["pdf", "docx", "odt", "jpg", "jpeg", "png"]
 SIGNED_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024

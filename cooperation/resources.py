@@ -10,7 +10,7 @@ from import_export import fields
 
 from cooperation.models import Event, Memorandum, Organisation, Topic
 from deposits.models import Deposit, Mineral
-from registry.spreadsheets import CodesWidget, CodeWidget, IdentifiedResource, ListWidget
+from kernel.spreadsheets import CodesWidget, CodeWidget, IdentifiedResource, ListWidget
 
 
 class OrganisationResource(IdentifiedResource):

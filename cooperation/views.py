@@ -18,7 +18,7 @@ from cooperation.models import (
     Organisation,
 )
 from cooperation.services import cooperation_for_organisation
-from registry.visibility import visibility_levels
+from kernel.visibility import visibility_levels
 
 
 def events_for_timeline(events):

@@ -14,8 +14,8 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.resources import DepositResource, ReserveEstimateResource
-from registry.admin import BoundedCountPaginator, RegistryAdmin
-from registry.spreadsheets import RegistryImportExportMixin
+from kernel.admin import BoundedCountPaginator, RegistryAdmin
+from kernel.spreadsheets import RegistryImportExportMixin
 
 
 class DistrictInline(admin.TabularInline):

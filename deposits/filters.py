@@ -22,8 +22,8 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.services import deposits_with_min_share
-from registry.models import Visibility
-from registry.visibility import visibility_levels
+from kernel.models import Visibility
+from kernel.visibility import visibility_levels
 
 
 class BBoxField(forms.CharField):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from deposits.units import GradeUnit, MassUnit
-from registry.models import PublicRecord, Visibility
+from kernel.models import PublicRecord, Visibility
 
 # Tajikistan's bounding box (WGS84). A point outside it cannot be a Tajik deposit;
 # a point inside it but outside the border is flagged by the data-quality report.

@@ -16,7 +16,7 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from registry.spreadsheets import CodeWidget, IdentifiedResource, ListWidget
+from kernel.spreadsheets import CodeWidget, IdentifiedResource, ListWidget
 
 COMMODITY_COLUMNS = ["main_minerals", "associated_minerals", "reported_shares"]
 

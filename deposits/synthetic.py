@@ -28,8 +28,8 @@ from deposits.models import (
     normalize_search_text,
 )
 from deposits.services import refresh_national_totals
-from registry.api.caching import registry_changed
-from registry.models import IdentifierSequence
+from kernel.api.caching import registry_changed
+from kernel.models import IdentifierSequence
 
 PREFIX = "SYN"
 BATCH = 5_000

@@ -51,9 +51,9 @@ from deposits.services import (
 )
 from deposits.templatetags import pages
 from deposits.units import KILOGRAMS_PER_UNIT
-from registry.links import url_maker
-from registry.models import Visibility
-from registry.visibility import visibility_levels
+from kernel.links import url_maker
+from kernel.models import Visibility
+from kernel.visibility import visibility_levels
 
 # Filters that only serve machine clients; the page keeps them under "more filters".
 ADVANCED_FILTERS = ("bbox", "updated_since")

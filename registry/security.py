@@ -68,7 +68,7 @@ def body_limit(request) -> int:
 class RequestSizeLimitMiddleware:
     """Refuses, with 413 and a clear message, a body larger than the registry accepts,
     from its Content-Length and before anything reads it. The per-file limits of the
-    forms (registry/spreadsheets.py, cooperation.models) stay below this limit, so a
+    forms (kernel/spreadsheets.py, cooperation.models) stay below this limit, so a
     file that is merely too large for its field gets that field's error instead."""
 
     def __init__(self, get_response):

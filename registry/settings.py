@@ -43,9 +43,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
-    "registry",
+    "kernel",  # the shared kernel (app label "registry")
     "deposits",
     "cooperation",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +105,7 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
-# Statements a cursor asks to prepare (registry.api.prepared: the deposits API's documents,
+# Statements a cursor asks to prepare (kernel.api.prepared: the deposits API's documents,
 # the OGC items' features) are prepared once per PostgreSQL connection; Django's own
 # queries never are (its cursors bind parameters client-side, which psycopg never
 # prepares). Django turns preparing off unless OPTIONS set a threshold (5, psycopg's
@@ -164,7 +165,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# Spreadsheet import/export in the admin (registry/spreadsheets.py, which also
+# Spreadsheet import/export in the admin (kernel/spreadsheets.py, which also
 # escapes exported formulas): each import is one transaction, importing needs the
 # "add" permission and exporting the "view" permission of the model.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
@@ -196,7 +197,7 @@ CACHES = {
 }
 
 # dump_registry writes JSON that keeps timestamps to the microsecond.
-SERIALIZATION_MODULES = {"exactjson": "registry.serializers"}
+SERIALIZATION_MODULES = {"exactjson": "kernel.serializers"}
 
 # The admin's deposit list shows an exact count up to this many matches and
 # "more than" beyond it, so a page load never counts a whole national table.
@@ -228,21 +229,21 @@ PAGES_MAP_TILES = (
 )
 
 # REST API
-# Partner keys, paging, throttles and OpenAPI (registry/api/). Rates are DRF rates
+# Partner keys, paging, throttles and OpenAPI (kernel/api/). Rates are DRF rates
 # ("60/minute", "10000/day") per API key or staff session, and per anonymous IP.
 API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/minute")
 API_THROTTLE_KEY = os.environ.get("API_THROTTLE_KEY", "1200/minute")
-# JSON reads answered from the cache until the registry changes (registry/api/caching.py),
+# JSON reads answered from the cache until the registry changes (kernel/api/caching.py),
 # on by default only where the cache is shared by every server process (Redis).
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registry.api.authentication.ApiKeyAuthentication",
+        "kernel.api.authentication.ApiKeyAuthentication",
         # Staff signed in to the admin can browse the API and the docs in the browser.
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.ReadAnyWriteStaffWithModelPermission"],
-    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["kernel.api.permissions.ReadAnyWriteStaffWithModelPermission"],
+    "DEFAULT_PAGINATION_CLASS": "kernel.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -250,17 +251,17 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "registry.api.negotiation.RegistryContentNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "kernel.api.negotiation.RegistryContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
-        "registry.api.throttling.ApiKeyRateThrottle",
-        "registry.api.throttling.AnonymousRateThrottle",
+        "kernel.api.throttling.ApiKeyRateThrottle",
+        "kernel.api.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "key": API_THROTTLE_KEY},
     # Behind N reverse proxies, the client address is the N-th from the right of
     # X-Forwarded-For; with 0 it is the connection's address (not spoofable).
     "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
-    "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
+    "EXCEPTION_HANDLER": "kernel.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "kernel.api.schema.RegistryAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -272,7 +273,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "PREPROCESSING_HOOKS": ["registry.api.schema.api_v1_endpoints_only"],
+    "PREPROCESSING_HOOKS": ["kernel.api.schema.api_v1_endpoints_only"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from drf-spectacular-sidecar's static files: no internet needed.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -288,7 +289,7 @@ SPECTACULAR_SETTINGS = {
 
 # Trust
 # What the registry promises the ministry and how each promise is tested:
-# docs/reliability.md. The code is in registry/security.py and registry/concurrency.py.
+# docs/reliability.md. The code is in registry/security.py and kernel/concurrency.py.
 from datetime import timedelta  # noqa: E402
 
 from csp.constants import NONE, SELF  # noqa: E402

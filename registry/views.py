@@ -1,16 +1,12 @@
-"""Views of the registry as a whole (not of one app)."""
+"""Views of the service as a whole: its health and its 404 page."""
 
-from django.contrib.admin import site
-from django.contrib.auth.decorators import permission_required
 from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found
 from django_redis.cache import RedisCache
 
-from registry import quality
 from registry.middleware import CACHE_UNAVAILABLE, unavailable
 
 
@@ -47,16 +43,3 @@ def healthz(request):
     except DatabaseError:
         return unavailable("database")
     return JsonResponse({"status": "ok", "database": "ok", "cache": cache_state()})
-
-
-@permission_required("deposits.view_deposit", raise_exception=True)
-def data_quality(request):
-    """The data-quality report in the admin: each finding links to the record to fix."""
-    findings = quality.findings()
-    context = {
-        **site.each_context(request),
-        "title": "Data quality",
-        "findings": findings,
-        "checks": sorted({f.check for f in findings}),
-    }
-    return TemplateResponse(request, "admin/data_quality.html", context)

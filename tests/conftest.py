@@ -73,7 +73,7 @@ class ThrottleClock:
 
 @pytest.fixture
 def throttle_clock(monkeypatch):
-    from registry.api.throttling import _SettingsRateThrottle
+    from kernel.api.throttling import _SettingsRateThrottle
 
     clock = ThrottleClock(now=1_800_000_000.0)  # the start of a minute
     monkeypatch.setattr(_SettingsRateThrottle, "timer", staticmethod(clock))
@@ -199,7 +199,7 @@ def _served_over_plain_http(settings):
 def pages_settings(settings):
     """Pages as a local run serves them: plain HTTP, static files without a manifest
     (tests do not run collectstatic), translations compiled from locale/*.po."""
-    from registry.translations import compile_catalogues
+    from kernel.translations import compile_catalogues
 
     settings.SECURE_SSL_REDIRECT = False
     settings.STORAGES = {

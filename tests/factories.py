@@ -130,7 +130,7 @@ class PartnerOrganisationFactory(factory.django.DjangoModelFactory):
 
 def issue_api_key(*, organisation=None, user=None, **kwargs) -> str:
     """A fresh API key for a partner organisation or a user; returns the key itself."""
-    from registry.models import ApiKey
+    from kernel.models import ApiKey
 
     _api_key, key = ApiKey.issue(organisation=organisation, user=user, **kwargs)
     return key

@@ -147,7 +147,7 @@ def manage(database: str, *args: str, **extra) -> str:
 ISSUE_STAFF_KEY = """
 import json
 from django.contrib.auth.models import Group, User
-from registry.models import ApiKey
+from kernel.models import ApiKey
 user, _ = User.objects.get_or_create(username="trust-editor", defaults={"is_staff": True})
 user.groups.add(*Group.objects.filter(name__in=["Registry editors", "Cooperation editors"]))
 print(json.dumps({"key": ApiKey.issue(user=user)[1]}))

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from registry.api.keys import hash_key
-from registry.models import ApiKey
+from kernel.api.keys import hash_key
+from kernel.models import ApiKey
 from tests.factories import DepositFactory, PartnerOrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

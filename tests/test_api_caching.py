@@ -1,4 +1,4 @@
-"""API reads answered from the cache until the registry changes (registry/api/caching.py)."""
+"""API reads answered from the cache until the registry changes (kernel/api/caching.py)."""
 
 import datetime
 from decimal import Decimal
@@ -7,8 +7,8 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from registry.api.caching import registry_generation
-from registry.models import ApiKey, ApiKeyQuerySet
+from kernel.api.caching import registry_generation
+from kernel.models import ApiKey, ApiKeyQuerySet
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

@@ -14,7 +14,7 @@ from deposits.api.documents import deposit_documents
 from deposits.api.serializers import DepositSerializer
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
 from deposits.services import attach_reserve_shares
-from registry.api.conditional import etag_for
+from kernel.api.conditional import etag_for
 from tests.factories import CommodityFactory, DepositFactory
 from tests.live_registry import needs_postgres
 

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from deposits.api.exports import CSV_HEADER, _feature, csv_row, csv_statement, records
 from deposits.models import Deposit
-from registry.api.exports import stream_csv, stream_geojson
+from kernel.api.exports import stream_csv, stream_geojson
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

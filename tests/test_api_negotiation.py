@@ -1,4 +1,4 @@
-"""Content negotiation (registry/api/negotiation.py): DRF's answers, the commonest given at once."""
+"""Content negotiation (kernel/api/negotiation.py): DRF's answers, the commonest given at once."""
 
 import pytest
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from deposits.api.views import DepositViewSet
-from registry.api.negotiation import RegistryContentNegotiation
+from kernel.api.negotiation import RegistryContentNegotiation
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core import serializers
 from django.core.management import CommandError, call_command
 
 from deposits.models import Deposit
-from registry import backup
+from reports import backup
 from tests.factories import UserFactory
 
 # A restore goes into an emptied database (flush), outside any test transaction;

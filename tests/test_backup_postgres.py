@@ -117,7 +117,7 @@ def snapshot(database: str, only=None, *, users_by_name=False) -> dict[str, tupl
 
 
 def in_registry_dump(table: str) -> bool:
-    """The tables `dump_registry` carries (registry/backup.py: DUMPED)."""
+    """The tables `dump_registry` carries (reports/backup.py: DUMPED)."""
     return table.startswith(("registry_", "deposits_", "cooperation_")) or table in (
         "auth_group",
         "auth_user",
@@ -129,8 +129,8 @@ def in_registry_dump(table: str) -> bool:
 def test_a_freshly_migrated_database_counts_as_empty_for_a_restore():
     """Migrations leave an identifier counter that handed out nothing; a restore replaces it
     (on both databases; found restoring into a fresh PostgreSQL database)."""
-    from registry import backup
-    from registry.models import IdentifierSequence
+    from kernel.models import IdentifierSequence
+    from reports import backup
 
     IdentifierSequence.objects.update_or_create(prefix="RES", defaults={"last_value": 0})
     assert backup.is_empty()

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from deposits.models import Deposit
-from registry.concurrency import VERSION_FIELD
+from kernel.concurrency import VERSION_FIELD
 from tests.factories import (
     DepositFactory,
     EventFactory,

@@ -21,7 +21,7 @@ from cooperation.services import (
     cooperation_for_organisation,
     record_transition,
 )
-from registry.visibility import PUBLIC_ONLY
+from kernel.visibility import PUBLIC_ONLY
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from registry.quality import findings
+from reports.quality import findings
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

@@ -19,7 +19,7 @@ def change_url(deposit):
 
 def form_data(deposit, **overrides):
     """The POST body of the deposit change form, with empty inlines, carrying the version
-    of the record the form shows (registry/concurrency.py refuses a form without it)."""
+    of the record the form shows (kernel/concurrency.py refuses a form without it)."""
     data = {
         "name": deposit.name,
         "aliases": "\n".join(deposit.aliases),

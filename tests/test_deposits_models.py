@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
 from deposits.units import convert, to_kilograms
-from registry.models import IdentifierSequence
+from kernel.models import IdentifierSequence
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

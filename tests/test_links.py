@@ -1,9 +1,9 @@
-"""registry.links: URLs resolved once and filled in are the URLs `reverse` gives."""
+"""kernel.links: URLs resolved once and filled in are the URLs `reverse` gives."""
 
 import pytest
 from django.urls import reverse
 
-from registry.links import url_maker, url_parts
+from kernel.links import url_maker, url_parts
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.db import connection
 from drf_spectacular.validation import validate_schema
 
 from deposits.models import Deposit, DepositCommodity
-from registry.models import ApiKey, Visibility
+from kernel.models import ApiKey, Visibility
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

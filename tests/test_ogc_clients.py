@@ -22,7 +22,7 @@ from django.test.utils import override_settings
 from owslib.ogcapi.features import Features
 
 from deposits.models import Deposit
-from registry.models import Visibility
+from kernel.models import Visibility
 from tests.factories import PartnerOrganisationFactory, issue_api_key
 
 # serialized_rollback: the staff groups made by migrations survive for the tests that follow.

@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from deposits.models import Deposit, Mineral
 from deposits.ogc import documents, views
 from deposits.services import attach_reserve_shares
-from registry.models import Visibility
-from registry.visibility import ALL_LEVELS
+from kernel.models import Visibility
+from kernel.visibility import ALL_LEVELS
 from tests.factories import (
     BeltFactory,
     CommodityFactory,

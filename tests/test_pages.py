@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from deposits.models import Deposit, DepositCommodity
-from registry.models import Visibility
+from kernel.models import Visibility
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

@@ -44,7 +44,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PARTNER_KEY_SCRIPT = """
 import json
 from cooperation.models import Organisation
-from registry.models import ApiKey
+from kernel.models import ApiKey
 print(json.dumps({"key": ApiKey.issue(organisation=Organisation.objects.first())[1]}))
 """
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from registry.models import ApiKey
+from kernel.models import ApiKey
 from tests.factories import DepositFactory, RegionFactory, UserFactory, issue_api_key
 
 pytestmark = pytest.mark.django_db

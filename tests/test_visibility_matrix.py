@@ -3,7 +3,7 @@
 One deposit, event, memorandum and initiative of each visibility. Each surface
 reports which visibilities it showed (by a marker in the record's name, or its
 identifier), counts and aggregates included, and the test compares that with what
-the caller may see (registry/visibility.py):
+the caller may see (kernel/visibility.py):
 
 - anonymous visitors and signed-in users who are not staff: `public`;
 - a partner organisation's key: `public` and `partners` on the API and OGC service
@@ -26,7 +26,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from registry.models import ApiKey
+from kernel.models import ApiKey
 from tests.factories import (
     CommodityFactory,
     DepositFactory,

@@ -17,7 +17,7 @@ from cooperation.models import (
     Topic,
 )
 from deposits.models import Deposit, Mineral
-from registry.api.serializers import FullCleanMixin
+from kernel.api.serializers import FullCleanMixin
 
 
 def public_ids(model, **kwargs):

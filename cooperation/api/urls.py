@@ -1,4 +1,4 @@
-"""Routes of the cooperation resources; registry/api/urls.py mounts them under /api/v1/."""
+"""Routes of the cooperation resources; registry/api_urls.py mounts them under /api/v1/."""
 
 from cooperation.api import views
 

@@ -31,7 +31,7 @@ from cooperation.models import (
 )
 from cooperation.services import record_transition
 from deposits.models import Deposit
-from registry.api.viewsets import RegistryModelViewSet
+from kernel.api.viewsets import RegistryModelViewSet
 
 
 class _RecordViewSet(RegistryModelViewSet):

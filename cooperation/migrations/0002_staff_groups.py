@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from registry.permissions import EDIT_ACTIONS, VIEW_ACTIONS, grant_app_permissions
+from kernel.permissions import EDIT_ACTIONS, VIEW_ACTIONS, grant_app_permissions
 
 
 def create_groups(apps, schema_editor):

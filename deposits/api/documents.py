@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from deposits.models import ReserveEstimate
 from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
-from registry.api.prepared import prepared_rows
+from kernel.api.prepared import prepared_rows
 
 
 def _two_places(number: str) -> str:

@@ -20,7 +20,7 @@ from deposits.services import (
     commodities_sql,
     share_estimates,
 )
-from registry.api.exports import (
+from kernel.api.exports import (
     batches,
     formula_safe_sql,
     point,
@@ -28,7 +28,7 @@ from registry.api.exports import (
     stream_csv,
     stream_geojson,
 )
-from registry.api.prepared import built_by_database
+from kernel.api.prepared import built_by_database
 
 CSV_HEADER = [
     "Identifier",

@@ -14,7 +14,7 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.services import COMPUTED, REPORTED, attach_reserve_shares
-from registry.api.serializers import FullCleanMixin
+from kernel.api.serializers import FullCleanMixin
 
 SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
 

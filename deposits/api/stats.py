@@ -29,8 +29,8 @@ from deposits.services import (
     share_kilograms_sql,
     share_pct_sql,
 )
-from registry.api.parameters import whole_number
-from registry.api.prepared import built_by_database
+from kernel.api.parameters import whole_number
+from kernel.api.prepared import built_by_database
 
 DEFAULT_TOP = 10
 MAX_TOP = 1000

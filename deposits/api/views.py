@@ -31,10 +31,10 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.services import attach_reserve_shares
-from registry.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
-from registry.api.permissions import ReadOnly
-from registry.api.prepared import built_by_database
-from registry.api.viewsets import (
+from kernel.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
+from kernel.api.permissions import ReadOnly
+from kernel.api.prepared import built_by_database
+from kernel.api.viewsets import (
     RegistryModelViewSet,
     RegistryReadOnlyViewSet,
 )

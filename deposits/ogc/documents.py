@@ -28,9 +28,9 @@ from deposits.models import (
     Region,
 )
 from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
-from registry.api.exports import point
-from registry.api.prepared import prepared_rows
-from registry.links import url_parts
+from kernel.api.exports import point
+from kernel.api.prepared import prepared_rows
+from kernel.links import url_parts
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
-from registry.api.parameters import whole_number
+from kernel.api.parameters import whole_number
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000

@@ -23,9 +23,9 @@ from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
 from deposits.ogc.openapi import openapi_document
 from deposits.ogc.query import COMMON_PARAMETERS, check_parameters, items_query
 from deposits.services import attach_reserve_shares, share_estimates
-from registry.api.authentication import ApiKeyAuthentication
-from registry.api.prepared import built_by_database
-from registry.visibility import visibility_levels
+from kernel.api.authentication import ApiKeyAuthentication
+from kernel.api.prepared import built_by_database
+from kernel.visibility import visibility_levels
 
 
 class HeaderOrQueryKeyAuthentication(ApiKeyAuthentication):

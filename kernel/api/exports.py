@@ -20,7 +20,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
-from registry.spreadsheets import escape_formula
+from kernel.spreadsheets import escape_formula
 
 CHUNK_SIZE = 500
 COPY_BLOCK_BYTES = 64 * 1024  # COPY hands over a row at a time; the response gets blocks

@@ -7,14 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from registry.api.caching import CacheLookup
-from registry.api.keys import hash_key
-from registry.models import ApiKey
+from kernel.api.caching import CacheLookup
+from kernel.api.keys import hash_key
+from kernel.models import ApiKey
 
 
 class KeyLookup:
     """A presented key's row, kept in the shared cache with the registry generation it
-    was read at (registry/api/caching.py), so a partner's repeated reads need no
+    was read at (kernel/api/caching.py), so a partner's repeated reads need no
     database: any committed write of a key (issue, revocation, deletion) moves the
     generation on, and an entry of an older generation is never used. On whenever the
     API cache is (`API_CACHE_SECONDS`, with a shared cache); kept as long as an answer.

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from registry.translations import compile_catalogues
+from kernel.translations import compile_catalogues
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from registry import quality
+from reports import quality
 
 
 class Command(BaseCommand):

@@ -1,8 +1,14 @@
 from django.apps import AppConfig
 
 
-class RegistryConfig(AppConfig):
-    name = "registry"
+class KernelConfig(AppConfig):
+    """The shared kernel: public records, visibility, API keys and the API's plumbing.
+
+    Its label stays `registry`, the label its tables, migrations and permissions were
+    made under."""
+
+    name = "kernel"
+    label = "registry"
     verbose_name = "Registry"
 
     # The apps whose records the API shows; any write to them moves the API cache on.
@@ -12,8 +18,8 @@ class RegistryConfig(AppConfig):
         from django.apps import apps
         from django.db.models import signals
 
-        from registry import checks  # noqa: F401 (registers them)
-        from registry.api.caching import registry_changed
+        from kernel import checks  # noqa: F401 (registers them)
+        from kernel.api.caching import registry_changed
 
         models = [
             model

@@ -4,7 +4,7 @@ Anonymous callers see `public` records; holders of a partner key see `public`
 and `partners`; staff see everything. Hidden records answer 404, never 403.
 """
 
-from registry.models import Visibility
+from kernel.models import Visibility
 
 PUBLIC_ONLY = frozenset({Visibility.PUBLIC})
 PARTNER_LEVELS = frozenset({Visibility.PUBLIC, Visibility.PARTNERS})

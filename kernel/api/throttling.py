@@ -6,7 +6,7 @@ environment (API_THROTTLE_ANON, API_THROTTLE_KEY) and overridden in tests.
 Requests are counted in fixed windows (a minute for "120/minute"): one atomic
 increment of a counter in the shared cache per request (with Redis, one round trip
 that also sets the counter's expiry, and reads the cached answer to the request
-when the view has one to look up: registry/api/caching.py). DRF's own throttle keeps
+when the view has one to look up: kernel/api/caching.py). DRF's own throttle keeps
 the time of every request in the window, a list as long as the rate, read and
 written back whole on each request; a counter costs the same at any rate. The
 price: a client may spend one window's allowance at its end and the next one's at
@@ -18,7 +18,7 @@ from django_redis.cache import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from registry.models import ApiKey
+from kernel.models import ApiKey
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):

@@ -4,10 +4,10 @@ Partners pull the same lists and records again and again; between two edits the
 answer to a GET is the same bytes. A read is cached under its full URL, the
 caller's visibility levels and the language, together with the *generation* of
 the registry it was read at: a number every committed write of a registry record
-moves on (signals connected in `RegistryConfig.ready`; bulk paths call
+moves on (signals connected in `KernelConfig.ready`; bulk paths call
 `registry_changed` themselves). An entry of an older generation is never served;
 the generation and the entry come back in one round trip to the cache, with Redis
-the same one that counts the request for the throttle (registry/api/throttling.py).
+the same one that counts the request for the throttle (kernel/api/throttling.py).
 
 Only with a cache all server processes share (REDIS_URL): a process-local
 cache would keep serving a record another process has changed. The setting

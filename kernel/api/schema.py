@@ -46,7 +46,7 @@ def _model_field(field):
         return None
 
 
-# What `?format=csv` and `?format=geojson` of a list stream (registry/api/exports.py):
+# What `?format=csv` and `?format=geojson` of a list stream (kernel/api/exports.py):
 # the whole filtered list, not the paged JSON.
 EXPORT_SCHEMAS = {
     "text/csv": {"type": "string", "description": "The filtered list as CSV, one row a record."},
@@ -147,7 +147,7 @@ class RegistryAutoSchema(AutoSchema):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "registry.api.authentication.ApiKeyAuthentication"
+    target_class = "kernel.api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

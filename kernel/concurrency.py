@@ -15,7 +15,7 @@ from django.db import router, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from registry.models import PublicRecord
+from kernel.models import PublicRecord
 
 VERSION_FIELD = "loaded_version"
 EMPTY = "—"

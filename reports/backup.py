@@ -12,7 +12,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from deposits.services import refresh_national_totals
-from registry.models import IdentifierSequence
+from kernel.models import IdentifierSequence
 
 # What a dump holds: the registry's own apps (records, history, identifier counters,
 # API keys), and the staff accounts and groups that history and keys point to.

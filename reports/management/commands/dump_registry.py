@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry import backup
+from reports import backup
 
 
 class Command(BaseCommand):

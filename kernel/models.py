@@ -5,8 +5,8 @@ from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.api.keys import VISIBLE_CHARS, generate_key, hash_key
-from registry.api.prepared import built_by_database, prepared_rows
+from kernel.api.keys import VISIBLE_CHARS, generate_key, hash_key
+from kernel.api.prepared import built_by_database, prepared_rows
 
 
 class IdentifierSequence(models.Model):
@@ -54,7 +54,7 @@ class PublicRecord(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
     # Optimistic concurrency: 1 when created, one more on every save. The admin's change
     # form carries the version it showed and refuses a save if the record moved on
-    # meanwhile (registry.admin.RegistryAdmin); history rows keep the version they saved.
+    # meanwhile (kernel.admin.RegistryAdmin); history rows keep the version they saved.
     version = models.PositiveIntegerField(
         _("version"),
         default=1,
@@ -191,7 +191,7 @@ class ApiKey(models.Model):
 
     @property
     def grants_partner_access(self) -> bool:
-        """Partner organisation keys read `partners` records (see registry.visibility)."""
+        """Partner organisation keys read `partners` records (see kernel.visibility)."""
         return self.organisation_id is not None
 
     @property

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry import backup
+from reports import backup
 
 
 class Command(BaseCommand):

@@ -28,8 +28,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, viewsets
 
-from registry.api.permissions import ReadOnly
-from registry.api.viewsets import RegistryViewSetMixin
+from kernel.api.permissions import ReadOnly
+from kernel.api.viewsets import RegistryViewSetMixin
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 COLUMNS = ("c_model", "c_id", "c_action", "c_at", "c_seq")

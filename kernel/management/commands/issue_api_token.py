@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from registry.models import ApiKey
+from kernel.models import ApiKey
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from cooperation.api.urls import register as register_cooperation
 from deposits.api.urls import register as register_deposits
 from registry import security
-from registry.api.changes import ChangeViewSet
+from reports.changes import ChangeViewSet
 
 
 class RegistryAPIRootView(APIRootView):

@@ -14,7 +14,7 @@ from django.utils.http import parse_etags
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from registry.api.exceptions import PreconditionFailed
+from kernel.api.exceptions import PreconditionFailed
 
 
 def etag_for(data, representation: str = "json") -> str:

@@ -7,10 +7,10 @@ from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 
-from registry.api.caching import CachedReadsMixin
-from registry.api.conditional import ConditionalRequestMixin
-from registry.api.exports import EXPORT_FORMATS
-from registry.visibility import ALL_LEVELS, visibility_levels
+from kernel.api.caching import CachedReadsMixin
+from kernel.api.conditional import ConditionalRequestMixin
+from kernel.api.exports import EXPORT_FORMATS
+from kernel.visibility import ALL_LEVELS, visibility_levels
 
 
 def with_tiebreaker(queryset):
@@ -32,7 +32,7 @@ def with_tiebreaker(queryset):
 class RegistryViewSetMixin(ConditionalRequestMixin):
     """Shared behaviour of the registry's viewsets.
 
-    - `levels` are the visibility levels of the caller (registry.visibility).
+    - `levels` are the visibility levels of the caller (kernel.visibility).
     - An unknown `?format=` is a 400 naming `format`, not DRF's bare 404.
     - Errors of a CSV/GeoJSON request are answered in JSON, the one error format.
     - Lists are ordered down to the primary key (stable paging).

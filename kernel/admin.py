@@ -9,9 +9,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from registry import concurrency
-from registry.forms import LinesField
-from registry.models import ApiKey
+from kernel import concurrency
+from kernel.forms import LinesField
+from kernel.models import ApiKey
 
 
 class BoundedCountPaginator(Paginator):
@@ -30,7 +30,7 @@ class BoundedCountPaginator(Paginator):
 class RegistryAdmin(SimpleHistoryAdmin):
     """History with revert, list-valued JSON fields as one-per-line text areas, and no
     lost edits: the change form of a PublicRecord carries the version it showed and a
-    save over someone else's refuses with what they changed (registry/concurrency.py).
+    save over someone else's refuses with what they changed (kernel/concurrency.py).
     """
 
     formfield_overrides = {JSONField: {"form_class": LinesField}}

@@ -1,0 +1,207 @@
+"""The reserve-share rule: a deposit's share of the national reserves of a mineral.
+
+A share is derived, never typed twice. Where the mineral has balance A+B+C1
+estimates anywhere in the registry, a deposit's share is its own balance A+B+C1
+contained quantity over the national total in the same categories, units
+normalised to kilograms (`COMPUTED`). Where the mineral has none, the share a
+published source reported stands (`REPORTED`). Every share says its basis; a share
+is rounded to two decimals, half up. Shares are national facts: the denominator
+counts every deposit of the registry, whoever is looking.
+
+The rule is written once, as ORM expressions (`with_shares`), so the API, the
+pages, OGC, the exports, the statistics, the `min_share` filter and the rankings
+all read the same figure, computed by the database on SQLite and PostgreSQL alike.
+The national totals are kept in `NationalReserveTotal`, refreshed here alone
+(`refresh_national_totals`, called on every estimate write by deposits.signals and
+after bulk loads).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Collate, Round, RowNumber
+
+from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
+from deposits.units import KILOGRAMS_PER_UNIT, to_kilograms
+
+COMPUTED = "computed"
+REPORTED = "reported"
+BASES = (COMPUTED, REPORTED)
+# A deposit's share of national reserves counts explored balance reserves only.
+SHARE_CATEGORIES = ("A", "B", "C1")
+
+KILOGRAMS = DecimalField(max_digits=40, decimal_places=12)
+PERCENT = DecimalField(max_digits=6, decimal_places=2)
+
+
+def share_estimates(estimates: QuerySet | None = None) -> QuerySet:
+    """The estimates that count towards shares: balance A, B, C1 with a quantity."""
+    estimates = ReserveEstimate.objects.all() if estimates is None else estimates
+    return estimates.filter(
+        balance=True, category__in=SHARE_CATEGORIES, quantity__isnull=False
+    ).order_by()
+
+
+def kilograms(prefix: str = ""):
+    """An estimate's contained quantity in kilograms (exact factors); `prefix` reaches the
+    estimate through a relation (`"reserves__"`)."""
+    return Case(
+        *[
+            When(**{f"{prefix}unit": unit}, then=F(f"{prefix}quantity") * Value(factor))
+            for unit, factor in KILOGRAMS_PER_UNIT.items()
+        ],
+        output_field=KILOGRAMS,
+    )
+
+
+class Percent(Func):
+    """`part` × 100 / `whole`, rounded to two decimals. Exact numeric arithmetic on
+    PostgreSQL; SQLite, which has no decimal type, divides as REAL (never as integers)."""
+
+    template = "ROUND(%(expressions)s, 2)"
+    arg_joiner = " * 100 / "
+    output_field = PERCENT
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, arg_joiner=" * 100.0 / ", **extra_context)
+
+
+def _own_kilograms():
+    """The commodity's deposit's share estimates of its mineral, summed in kilograms."""
+    own = (
+        share_estimates()
+        .filter(deposit_id=OuterRef("deposit_id"), mineral_id=OuterRef("mineral_id"))
+        .values("deposit_id")
+        .annotate(kilograms=Sum(kilograms()))
+        .values("kilograms")
+    )
+    return Coalesce(
+        Subquery(own, output_field=KILOGRAMS), Value(Decimal(0)), output_field=KILOGRAMS
+    )
+
+
+def with_shares(commodities: QuerySet) -> QuerySet:
+    """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None)
+    and `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known)."""
+    computed = Q(share_national_kilograms__gt=0)
+    return commodities.alias(
+        share_national_kilograms=F("mineral__national_total__kilograms"),
+    ).annotate(
+        share_pct=Case(
+            When(computed, then=Percent(_own_kilograms(), F("share_national_kilograms"))),
+            default=Round(F("reported_share_pct"), precision=2),
+            output_field=PERCENT,
+        ),
+        share_basis=Case(
+            When(computed, then=Value(COMPUTED)),
+            When(reported_share_pct__isnull=False, then=Value(REPORTED)),
+            default=None,
+            output_field=CharField(),
+        ),
+    )
+
+
+def commodities_with_shares() -> QuerySet:
+    """A deposit's minerals as every surface shows them: main first, by name, each with
+    its mineral and its share."""
+    return with_shares(DepositCommodity.objects.select_related("mineral"))
+
+
+def prefetch_commodities(lookup: str = "commodities") -> Prefetch:
+    """The prefetch of deposits' minerals with their shares (one query per batch)."""
+    return Prefetch(lookup, queryset=commodities_with_shares())
+
+
+def deposits_with_min_share(deposits: QuerySet, minerals, min_share: Decimal) -> QuerySet:
+    """The deposits whose share of any of `minerals` is at least `min_share` percent."""
+    holding = with_shares(DepositCommodity.objects.filter(mineral__in=minerals)).filter(
+        share_pct__gte=min_share
+    )
+    return deposits.filter(pk__in=holding.values("deposit_id"))
+
+
+class CodePointOrder(Collate):
+    """Text compared by code point, as Python compares strings: PostgreSQL's "C"
+    collation, SQLite's BINARY (its default)."""
+
+    def __init__(self, expression):
+        super().__init__(expression, "C")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, collation="BINARY", **extra_context)
+
+
+def ranked(commodities: QuerySet, per: Iterable[str], top: int) -> QuerySet:
+    """Each ranking's first `top` commodities by share: largest first, no share last, then
+    by deposit name and identifier. A ranking is the rows sharing the fields `per` (e.g.
+    `["mineral_id"]`); each row carries `place` and `ranked_count` (the ranking's length)."""
+    per = [F(name) for name in per]
+    order = [
+        F("share_pct").desc(nulls_last=True),
+        CodePointOrder(F("deposit__name")),
+        CodePointOrder(F("deposit__public_id")),
+    ]
+    return (
+        with_shares(commodities)
+        .annotate(
+            place=Window(RowNumber(), partition_by=per, order_by=order),
+            ranked_count=Window(Count("pk"), partition_by=per),
+        )
+        .filter(place__lte=top)
+        .order_by(*per, "place")
+    )
+
+
+def national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """The kept national balance A+B+C1 totals in kilograms, per mineral id."""
+    totals = NationalReserveTotal.objects.all()
+    if mineral_ids is not None:
+        totals = totals.filter(mineral_id__in=list(mineral_ids))
+    return dict(totals.values_list("mineral_id", "kilograms"))
+
+
+def summed_national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """The national totals summed from the estimates themselves (what the table keeps)."""
+    estimates = share_estimates()
+    if mineral_ids is not None:
+        estimates = estimates.filter(mineral_id__in=list(mineral_ids))
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for row in estimates.values("mineral_id", "unit").annotate(total=Sum("quantity")):
+        totals[row["mineral_id"]] += to_kilograms(row["total"], row["unit"])
+    return {mineral_id: total for mineral_id, total in totals.items() if total > 0}
+
+
+def refresh_national_totals(mineral_ids: Iterable[int] | None = None) -> None:
+    """Recompute the kept totals of these minerals (all when None) from their estimates.
+
+    Called on every estimate write (deposits.signals) and after bulk loads, which
+    bypass signals (synthetic data, restores).
+    """
+    mineral_ids = None if mineral_ids is None else {m for m in mineral_ids if m is not None}
+    summed = summed_national_totals(mineral_ids)
+    stale = NationalReserveTotal.objects.exclude(mineral_id__in=list(summed))
+    if mineral_ids is not None:
+        stale = stale.filter(mineral_id__in=mineral_ids)
+    stale.delete()
+    for mineral_id, total in summed.items():
+        NationalReserveTotal.objects.update_or_create(
+            mineral_id=mineral_id, defaults={"kilograms": total}
+        )
