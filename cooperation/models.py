@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from deposits.models import Deposit, Mineral, TranslatedNameMixin
 from kernel.models import PublicRecord, Visibility
+from kernel.visibility import VisibleQuerySet
 
 SIGNED_DOCUMENT_EXTENSIONS = ["pdf", "docx", "odt", "jpg", "jpeg", "png"]
 SIGNED_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -106,11 +107,6 @@ def format_date(value: datetime.date | None, precision: str = DatePrecision.DAY)
     if precision == DatePrecision.MONTH:
         return date_format(value, "F Y")
     return date_format(value, "j F Y")
-
-
-class VisibleQuerySet(models.QuerySet):
-    def visible_to(self, levels):
-        return self.filter(visibility__in=levels)
 
 
 class Organisation(TranslatedNameMixin, PublicRecord):

@@ -75,13 +75,13 @@ class Cooperation:
     memoranda: QuerySet[Memorandum]
     initiatives: QuerySet[Initiative]
 
-    def visible_to(self, levels) -> "Cooperation":
+    def visible_to(self, caller) -> "Cooperation":
         """Only the events, memoranda and initiatives the caller may see (topics are public)."""
         return Cooperation(
-            events=self.events.visible_to(levels),
+            events=self.events.visible_to(caller),
             topics=self.topics,
-            memoranda=self.memoranda.visible_to(levels),
-            initiatives=self.initiatives.visible_to(levels),
+            memoranda=self.memoranda.visible_to(caller),
+            initiatives=self.initiatives.visible_to(caller),
         )
 
 

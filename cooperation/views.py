@@ -2,7 +2,7 @@
 their lifecycle, organisations with what they took part in, initiatives.
 
 Events, memoranda and initiatives carry a visibility like deposits and are read
-through `visibility_levels(request)`; organisations and topics are public.
+through `Caller.of(request)`; organisations and topics are public.
 """
 
 from django.db.models import Prefetch
@@ -18,7 +18,7 @@ from cooperation.models import (
     Organisation,
 )
 from cooperation.services import cooperation_for_organisation
-from kernel.visibility import visibility_levels
+from kernel.visibility import Caller
 
 
 def events_for_timeline(events):
@@ -47,23 +47,23 @@ def initiatives_with_organisations(initiatives):
 
 
 def cooperation_index(request):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     return render(
         request,
         "cooperation/index.html",
         {
-            "events": events_for_timeline(Event.objects.visible_to(levels)),
-            "memoranda": memoranda_with_parties(Memorandum.objects.visible_to(levels)),
-            "initiatives": initiatives_with_organisations(Initiative.objects.visible_to(levels)),
+            "events": events_for_timeline(Event.objects.visible_to(caller)),
+            "memoranda": memoranda_with_parties(Memorandum.objects.visible_to(caller)),
+            "initiatives": initiatives_with_organisations(Initiative.objects.visible_to(caller)),
             "organisations": Organisation.objects.select_related("parent"),
         },
     )
 
 
 def event_detail(request, public_id: str):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     event = get_object_or_404(
-        events_for_timeline(Event.objects.visible_to(levels)), public_id=public_id
+        events_for_timeline(Event.objects.visible_to(caller)), public_id=public_id
     )
     topic_links = list(event.topic_links.all())
     return render(
@@ -72,16 +72,16 @@ def event_detail(request, public_id: str):
         {
             "event": event,
             "topic_links": topic_links,
-            "memoranda": memoranda_with_parties(event.memoranda.visible_to(levels)),
-            "initiatives": initiatives_with_organisations(event.initiatives.visible_to(levels)),
+            "memoranda": memoranda_with_parties(event.memoranda.visible_to(caller)),
+            "initiatives": initiatives_with_organisations(event.initiatives.visible_to(caller)),
         },
     )
 
 
 def memorandum_detail(request, public_id: str):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     memorandum = get_object_or_404(
-        memoranda_with_parties(Memorandum.objects.visible_to(levels)).prefetch_related(
+        memoranda_with_parties(Memorandum.objects.visible_to(caller)).prefetch_related(
             "topics", "minerals", "commitments__party"
         ),
         public_id=public_id,
@@ -92,21 +92,21 @@ def memorandum_detail(request, public_id: str):
         {
             "memorandum": memorandum,
             "transitions": memorandum.transitions.order_by("id"),
-            "deposits": memorandum.deposits.visible_to(levels).select_related("region"),
-            "events": memorandum.events.visible_to(levels).order_by("-start_date"),
+            "deposits": memorandum.deposits.visible_to(caller).select_related("region"),
+            "events": memorandum.events.visible_to(caller).order_by("-start_date"),
             "initiatives": initiatives_with_organisations(
-                memorandum.initiatives.visible_to(levels)
+                memorandum.initiatives.visible_to(caller)
             ),
         },
     )
 
 
 def organisation_detail(request, public_id: str):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     organisation = get_object_or_404(
         Organisation.objects.select_related("parent"), public_id=public_id
     )
-    cooperation = cooperation_for_organisation(organisation).visible_to(levels)
+    cooperation = cooperation_for_organisation(organisation).visible_to(caller)
     return render(
         request,
         "cooperation/organisation_detail.html",

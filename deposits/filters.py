@@ -21,9 +21,9 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.services import deposits_with_min_share
+from deposits.shares import deposits_with_min_share
 from kernel.models import Visibility
-from kernel.visibility import visibility_levels
+from kernel.visibility import Caller
 
 
 class BBoxField(forms.CharField):
@@ -196,7 +196,7 @@ def _visible_deposits(request):
     """Deposits the caller may name in a filter: a hidden one is as unknown as a typo."""
     if request is None:
         return Deposit.objects.none()
-    return Deposit.objects.visible_to(visibility_levels(request))
+    return Deposit.objects.visible_to(Caller.of(request))
 
 
 class ReserveEstimateFilterSet(filters.FilterSet):

@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from deposits.units import GradeUnit, MassUnit
 from kernel.models import PublicRecord, Visibility
+from kernel.visibility import VisibleQuerySet
 
 # Tajikistan's bounding box (WGS84). A point outside it cannot be a Tajik deposit;
 # a point inside it but outside the border is flagged by the data-quality report.
@@ -139,10 +140,7 @@ def normalize_search_text(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
 
-class DepositQuerySet(models.QuerySet):
-    def visible_to(self, levels) -> "DepositQuerySet":
-        return self.filter(visibility__in=levels)
-
+class DepositQuerySet(VisibleQuerySet):
     def search(self, text: str) -> "DepositQuerySet":
         """Deposits whose identifier, name or an alias contains `text`, in any case."""
         needle = normalize_search_text(text.strip())
@@ -293,6 +291,12 @@ class Deposit(PublicRecord):
         super().save(*args, **kwargs)
 
 
+class OfDepositQuerySet(VisibleQuerySet):
+    """Records seen with their deposit: its minerals, its reserve estimates."""
+
+    visibility_path = "deposit__"
+
+
 class DepositCommodity(models.Model):
     """One mineral of a deposit: main or associated, with an optional reported share."""
 
@@ -313,6 +317,7 @@ class DepositCommodity(models.Model):
     )
     reported_share_source = models.TextField(_("source of the reported share"), blank=True)
     history = HistoricalRecords()
+    objects = OfDepositQuerySet.as_manager()
 
     class Meta:
         ordering = ["-role", "mineral__name", "mineral__code"]  # "main" before "associated"
@@ -457,6 +462,7 @@ class ReserveEstimate(PublicRecord):
     source = models.TextField(_("source"), blank=True)
     note = models.TextField(_("note"), blank=True)
     history = HistoricalRecords()
+    objects = OfDepositQuerySet.as_manager()
 
     class Meta:
         ordering = ["mineral__name", "category", "-as_of", "id"]  # total: ETags are stable

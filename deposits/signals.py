@@ -1,14 +1,14 @@
 """Keep the national reserve totals in step with every estimate written one at a time.
 
 Bulk paths (QuerySet.update, bulk_create, loaddata) bypass these signals and call
-deposits.services.refresh_national_totals themselves.
+deposits.shares.refresh_national_totals themselves.
 """
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from deposits.models import ReserveEstimate
-from deposits.services import refresh_national_totals
+from deposits.shares import refresh_national_totals
 
 
 @receiver(pre_save, sender=ReserveEstimate)

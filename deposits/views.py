@@ -1,6 +1,6 @@
 """Server-rendered pages of the registry for analysts and the public.
 
-Every page reads through `visibility_levels(request)`, so staff logged in to the
+Every page reads through `Caller.of(request)`, so staff logged in to the
 admin see `partners` and `internal` records and anonymous visitors `public`
 ones only; a hidden deposit answers 404. Lists are filtered by the one
 `DepositFilterSet` the API uses, so a URL of the list page, its map and its
@@ -14,7 +14,6 @@ from functools import cache, partial
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -53,7 +52,7 @@ from deposits.templatetags import pages
 from deposits.units import KILOGRAMS_PER_UNIT
 from kernel.links import url_maker
 from kernel.models import Visibility
-from kernel.visibility import visibility_levels
+from kernel.visibility import Caller, visible
 
 # Filters that only serve machine clients; the page keeps them under "more filters".
 ADVANCED_FILTERS = ("bbox", "updated_since")
@@ -79,7 +78,7 @@ class RankedShare:
         return self.basis == REPORTED
 
 
-def ranked_shares(mineral: Mineral, levels, limit: int, total: Decimal | None) -> list[RankedShare]:
+def ranked_shares(mineral: Mineral, caller, limit: int, total: Decimal | None) -> list[RankedShare]:
     """The visible deposits with the largest share of `mineral`, largest first.
 
     Same rule as `deposits.services.share_of`: computed from balance A+B+C1
@@ -90,7 +89,8 @@ def ranked_shares(mineral: Mineral, levels, limit: int, total: Decimal | None) -
     if total:
         rows = (
             share_estimates()
-            .filter(mineral=mineral, deposit__visibility__in=levels)
+            .filter(mineral=mineral)
+            .filter(visible(caller, "deposit__"))
             .values("deposit__public_id", "deposit__name")
             .annotate(kg=Sum(kilograms_expression()))
             .order_by("-kg", "deposit__public_id")[:limit]
@@ -102,9 +102,8 @@ def ranked_shares(mineral: Mineral, levels, limit: int, total: Decimal | None) -
             for r in rows
         ]
     rows = (
-        DepositCommodity.objects.filter(
-            mineral=mineral, reported_share_pct__isnull=False, deposit__visibility__in=levels
-        )
+        DepositCommodity.objects.filter(mineral=mineral, reported_share_pct__isnull=False)
+        .visible_to(caller)
         .order_by("-reported_share_pct", "deposit__public_id")
         .values_list("deposit__public_id", "deposit__name", "reported_share_pct")[:limit]
     )
@@ -130,19 +129,20 @@ def with_bars(rows, value):
     return rows
 
 
-def deposit_counts_by_mineral(levels):
-    visible = Q(commodities__deposit__visibility__in=levels)
+def deposit_counts_by_mineral(caller):
     minerals = Mineral.objects.annotate(
-        deposit_count=Count("commodities__deposit", filter=visible, distinct=True)
+        deposit_count=Count(
+            "commodities__deposit", filter=visible(caller, "commodities__deposit__"), distinct=True
+        )
     )
     return [m for m in minerals if m.deposit_count]
 
 
 def home(request):
-    levels = visibility_levels(request)
-    minerals = deposit_counts_by_mineral(levels)
+    caller = Caller.of(request)
+    minerals = deposit_counts_by_mineral(caller)
     regions = Region.objects.annotate(
-        deposit_count=Count("deposits", filter=Q(deposits__visibility__in=levels))
+        deposit_count=Count("deposits", filter=visible(caller, "deposits__"))
     )
     totals = national_totals()
     reported = set(
@@ -154,12 +154,12 @@ def home(request):
     for mineral in minerals:
         if mineral.pk in totals or mineral.pk in reported:
             ranking = ranked_shares(
-                mineral, levels, settings.PAGES_HOME_TOP_DEPOSITS, totals.get(mineral.pk)
+                mineral, caller, settings.PAGES_HOME_TOP_DEPOSITS, totals.get(mineral.pk)
             )
             if ranking:
                 share_charts.append((mineral, ranking))
     latest = (
-        Deposit.objects.visible_to(levels)
+        Deposit.objects.visible_to(caller)
         .select_related("region")
         .order_by("-updated_at", "-pk")[: settings.PAGES_HOME_LATEST]
     )
@@ -175,54 +175,36 @@ def home(request):
             "regions": with_bars(regions, lambda r: r.deposit_count),
             "share_charts": share_charts,
             "latest": latest,
-            "deposit_count": Deposit.objects.visible_to(levels).count(),
+            "deposit_count": Deposit.objects.visible_to(caller).count(),
         },
     )
 
 
 def filtered_deposits(request) -> DepositFilterSet:
     """The request's deposit filter, over the deposits the caller may see."""
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     filterset = DepositFilterSet(
-        request.GET, queryset=Deposit.objects.visible_to(levels), request=request
+        request.GET, queryset=Deposit.objects.visible_to(caller), request=request
     )
-    if len(levels) == 1:
+    if len(caller.levels) == 1:
         del filterset.form.fields["visibility"]  # one level visible: nothing to choose
     return filterset
 
 
-# The types are few and the deposits many: one probe of the (deposit_type, visibility)
-# index per type, the next type after the last (a "loose index scan"), where SELECT
-# DISTINCT would read every visible deposit. Plain SQL, so SQLite runs it too.
-VISIBLE_TYPES_SQL = """WITH RECURSIVE types(name) AS (
-    SELECT min(deposit_type) FROM deposits_deposit
-    WHERE deposit_type > '' AND visibility IN ({levels})
-  UNION ALL
-    SELECT (SELECT min(deposit_type) FROM deposits_deposit
-            WHERE deposit_type > types.name AND visibility IN ({levels}))
-    FROM types WHERE types.name IS NOT NULL)
-SELECT name FROM types WHERE name IS NOT NULL"""
+def visible_deposit_types(caller) -> list[str]:
+    """The deposit types of the deposits `caller` may see, in order, none empty."""
+    deposits = Deposit.objects.visible_to(caller).exclude(deposit_type="")
+    return list(deposits.order_by("deposit_type").values_list("deposit_type", flat=True).distinct())
 
 
-def visible_deposit_types(levels) -> list[str]:
-    """The deposit types of the deposits visible at `levels`, in order, none empty."""
-    levels = list(levels)
-    if not levels:
-        return []
-    placeholders = ", ".join(["%s"] * len(levels))
-    with connections[Deposit.objects.all().db].cursor() as cursor:
-        cursor.execute(VISIBLE_TYPES_SQL.format(levels=placeholders), levels + levels)
-        return [name for (name,) in cursor.fetchall()]
-
-
-def offer_choices(form, levels, minerals, regions) -> None:
+def offer_choices(form, caller, minerals, regions) -> None:
     """The choices the list page's form shows, as plain (value, label) pairs: names in the
     page's language, and for `deposit_type` only the types of visible deposits (the
     FilterSet lists every type). Validation still reads the FilterSet's querysets."""
     belts = MetallogenicBelt.objects.all()
     for name, records in (("mineral", minerals), ("region", regions), ("belt", belts)):
         form.fields[name].widget.choices = [(r.code, r.localized_name()) for r in records]
-    form.fields["deposit_type"].choices = [(t, t) for t in visible_deposit_types(levels)]
+    form.fields["deposit_type"].choices = [(t, t) for t in visible_deposit_types(caller)]
     form.fields["critical"].widget.choices = [
         ("unknown", gettext_lazy("Any")),
         ("true", gettext_lazy("Yes")),
@@ -352,7 +334,7 @@ def deposit_list(request):
     minerals, regions = list(Mineral.objects.all()), list(Region.objects.all())
     page.object_list = listed_deposits(page.object_list, shares, minerals, regions)
     form = filterset.form
-    offer_choices(form, visibility_levels(request), minerals, regions)
+    offer_choices(form, Caller.of(request), minerals, regions)
     ordering = request.GET.get("ordering", "") if valid else ""
     query = query_without(request, "page")
     return render(
@@ -462,9 +444,9 @@ def change_history(deposit, limit: int):
 
 
 def deposit_detail(request, public_id: str):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     deposit = get_object_or_404(
-        Deposit.objects.visible_to(levels)
+        Deposit.objects.visible_to(caller)
         .select_related("region", "district", "belt")
         .prefetch_related(
             Prefetch("commodities", queryset=DepositCommodity.objects.select_related("mineral")),
@@ -495,7 +477,7 @@ def deposit_detail(request, public_id: str):
         "commodities": deposit.commodities.all(),
         "reserves": sorted_reserves(deposit.reserves.all()),
         "map_config": map_config(points=point),
-        "cooperation": prefetched(cooperation_for_deposit(deposit).visible_to(levels)),
+        "cooperation": prefetched(cooperation_for_deposit(deposit).visible_to(caller)),
     }
     if user.is_staff:
         context["history"] = change_history(deposit, settings.PAGES_HISTORY_LENGTH)
@@ -506,13 +488,12 @@ def deposit_detail(request, public_id: str):
     return render(request, "deposits/deposit_detail.html", context)
 
 
-def mineral_totals(mineral: Mineral, levels):
+def mineral_totals(mineral: Mineral, caller):
     """Contained quantities of a mineral per category and balance, in its unit, over the
     deposits the caller may see (like every statistic; only shares are national facts)."""
     rows = (
-        ReserveEstimate.objects.filter(
-            mineral=mineral, quantity__isnull=False, deposit__visibility__in=levels
-        )
+        ReserveEstimate.objects.visible_to(caller)
+        .filter(mineral=mineral, quantity__isnull=False)
         .exclude(unit="")
         .values("category", "balance", "unit")
         .annotate(total=Sum("quantity"), deposits=Count("deposit", distinct=True))
@@ -544,45 +525,45 @@ def mineral_totals(mineral: Mineral, levels):
 
 
 def mineral_detail(request, code: str):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     mineral = get_object_or_404(Mineral, code=code)
     total = national_totals([mineral.pk]).get(mineral.pk)
-    ranking = ranked_shares(mineral, levels, settings.PAGES_MINERAL_TOP_DEPOSITS, total)
-    visible = Q(deposits__visibility__in=levels, deposits__commodities__mineral=mineral)
+    ranking = ranked_shares(mineral, caller, settings.PAGES_MINERAL_TOP_DEPOSITS, total)
+    in_region = visible(caller, "deposits__") & Q(deposits__commodities__mineral=mineral)
     regions = [
         r
         for r in Region.objects.annotate(
-            deposit_count=Count("deposits", filter=visible, distinct=True)
+            deposit_count=Count("deposits", filter=in_region, distinct=True)
         )
         if r.deposit_count
     ]
-    deposit_count = Deposit.objects.visible_to(levels).filter(commodities__mineral=mineral).count()
+    deposit_count = Deposit.objects.visible_to(caller).filter(commodities__mineral=mineral).count()
     return render(
         request,
         "deposits/mineral_detail.html",
         {
             "mineral": mineral,
-            "totals": mineral_totals(mineral, levels),
+            "totals": mineral_totals(mineral, caller),
             "ranking": ranking,
             "regions": with_bars(regions, lambda r: r.deposit_count),
             "deposit_count": deposit_count,
-            "cooperation": prefetched(cooperation_for_mineral(mineral).visible_to(levels)),
+            "cooperation": prefetched(cooperation_for_mineral(mineral).visible_to(caller)),
         },
     )
 
 
 def region_detail(request, code: str):
-    levels = visibility_levels(request)
+    caller = Caller.of(request)
     region = get_object_or_404(Region.objects.prefetch_related("districts"), code=code)
-    visible = Q(commodities__deposit__visibility__in=levels, commodities__deposit__region=region)
+    of_region = visible(caller, "commodities__deposit__") & Q(commodities__deposit__region=region)
     minerals = [
         m
         for m in Mineral.objects.annotate(
-            deposit_count=Count("commodities__deposit", filter=visible, distinct=True)
+            deposit_count=Count("commodities__deposit", filter=of_region, distinct=True)
         )
         if m.deposit_count
     ]
-    deposits = Deposit.objects.visible_to(levels).filter(region=region)
+    deposits = Deposit.objects.visible_to(caller).filter(region=region)
     statuses = deposits.values("status").annotate(n=Count("pk")).order_by("-n", "status")
     status_labels = dict(Deposit.Status.choices)
     query = f"region={region.code}"

@@ -5,8 +5,8 @@ from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kernel.api.keys import VISIBLE_CHARS, generate_key, hash_key
 from kernel.api.prepared import built_by_database, prepared_rows
+from kernel.keys import VISIBLE_CHARS, generate_key, hash_key
 
 
 class IdentifierSequence(models.Model):

@@ -3,7 +3,7 @@
 import logging
 import re
 
-# API keys look like `tjr_` + 43 URL-safe characters (kernel/api/keys.py).
+# API keys look like `tjr_` + 43 URL-safe characters (kernel/keys.py).
 KEY_SHAPE = re.compile(r"\b(tjr_)[A-Za-z0-9_\-]{8,}")
 
 

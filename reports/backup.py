@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import override_settings
 
-from deposits.services import refresh_national_totals
+from deposits.shares import refresh_national_totals
 from kernel.models import IdentifierSequence
 
 # What a dump holds: the registry's own apps (records, history, identifier counters,

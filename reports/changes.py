@@ -30,6 +30,7 @@ from rest_framework import exceptions, serializers, viewsets
 
 from kernel.api.permissions import ReadOnly
 from kernel.api.viewsets import RegistryViewSetMixin
+from kernel.visibility import visible
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 COLUMNS = ("c_model", "c_id", "c_action", "c_at", "c_seq")
@@ -92,11 +93,11 @@ def _latest(history, id_field: str, column: str, *, before: bool):
     return Subquery(rows.order_by("-history_date", "-history_id").values(column)[:1])
 
 
-def _visible_record_changes(model, label: str, since, levels):
+def _visible_record_changes(model, label: str, since, caller):
     """Changes of a model with its own `visibility` and `public_id` (deposits, memoranda)."""
     history = model.history.model
-    visible_after = Q(visibility__in=levels)
-    visible_before = Q(previous_visibility__in=levels)
+    visible_after = visible(caller)
+    visible_before = visible(caller, "previous_")
     return (
         history.objects.filter(history_date__gte=since)
         .annotate(previous_visibility=_latest(history, "id", "visibility", before=True))
@@ -120,7 +121,7 @@ def _visible_record_changes(model, label: str, since, levels):
     )
 
 
-def _reserve_changes(since, levels):
+def _reserve_changes(since, caller):
     estimates = apps.get_model("deposits", "ReserveEstimate").history.model
     deposits = apps.get_model("deposits", "Deposit")
     current = deposits.objects.filter(pk=OuterRef("deposit_id")).values("visibility")[:1]
@@ -131,7 +132,7 @@ def _reserve_changes(since, levels):
     return (
         estimates.objects.filter(history_date__gte=since)
         .annotate(deposit_visibility=deposit_visibility)
-        .filter(deposit_visibility__in=levels)
+        .filter(visible(caller, "deposit_"))
         .annotate(
             c_model=Value("reserve", output_field=CharField()),
             c_id=F("public_id"),
@@ -149,15 +150,15 @@ def _reserve_changes(since, levels):
     )
 
 
-def change_feed(since, levels):
+def change_feed(since, caller):
     """All changes since `since` the caller may see, oldest first (one SQL UNION)."""
     parts = [
-        _visible_record_changes(apps.get_model("deposits", "Deposit"), "deposit", since, levels),
-        _reserve_changes(since, levels),
+        _visible_record_changes(apps.get_model("deposits", "Deposit"), "deposit", since, caller),
+        _reserve_changes(since, caller),
     ]
     if apps.is_installed("cooperation"):
         memorandum = apps.get_model("cooperation", "Memorandum")
-        parts.append(_visible_record_changes(memorandum, "memorandum", since, levels))
+        parts.append(_visible_record_changes(memorandum, "memorandum", since, caller))
     first, *rest = parts
     return first.union(*rest, all=True).order_by("c_at", "c_model", "c_seq")
 
@@ -182,5 +183,5 @@ class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
 
     def list(self, request, *args, **kwargs):
         since = parse_since(request.query_params.get("since"))
-        page = self.paginate_queryset(change_feed(since, self.levels))
+        page = self.paginate_queryset(change_feed(since, self.caller))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

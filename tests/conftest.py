@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import os
 from decimal import Decimal
 
 import pytest
@@ -39,13 +40,15 @@ def viewer_client(client, viewer):
 @pytest.fixture(params=["process cache", "redis"])
 def either_cache(request, settings):
     """The test runs with the per-process cache and with the cache production shares
-    between processes: the local Redis (CI starts it) through django-redis."""
+    between processes: the local Redis (CI starts it) through django-redis; TEST_REDIS_URL
+    names another database of it for a second run on the same machine."""
     if request.param == "redis":
         from django.core.cache import cache
 
         from registry.settings import redis_cache
 
-        settings.CACHES = {"default": redis_cache("redis://127.0.0.1:6379/14")}
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+        settings.CACHES = {"default": redis_cache(url)}
         cache.clear()
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from kernel.api.keys import hash_key
+from kernel.keys import hash_key
 from kernel.models import ApiKey
 from tests.factories import DepositFactory, PartnerOrganisationFactory, UserFactory
 

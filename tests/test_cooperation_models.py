@@ -21,7 +21,7 @@ from cooperation.services import (
     cooperation_for_organisation,
     record_transition,
 )
-from kernel.visibility import PUBLIC_ONLY
+from kernel.visibility import ANONYMOUS
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -479,7 +479,7 @@ class TestCooperationOfADeposit:
         Event.objects.filter(pk=w["roundtable"].pk).update(visibility="partners")
         Initiative.objects.filter(pk=w["lab"].pk).update(visibility="internal")
 
-        found = cooperation_for_deposit(w["konimansur"]).visible_to(PUBLIC_ONLY)
+        found = cooperation_for_deposit(w["konimansur"]).visible_to(ANONYMOUS)
 
         assert titles(found.events) == []
         assert titles(found.memoranda) == ["Konimansur memorandum", "Rare metals memorandum"]

@@ -7,11 +7,11 @@ import pytest
 from django.http import QueryDict
 
 from deposits.filters import DepositFilterSet
-from deposits.models import Deposit
-from deposits.services import (
-    attach_reserve_shares,
-    mineral_shares,
+from deposits.models import Deposit, DepositCommodity
+from deposits.shares import (
+    commodities_with_shares,
     national_totals,
+    ranked,
     refresh_national_totals,
     summed_national_totals,
 )
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 def shares_of(deposit):
-    deposit = Deposit.objects.prefetch_related("commodities", "reserves").get(pk=deposit.pk)
-    attach_reserve_shares([deposit])
-    return {c.mineral.code: c.share for c in deposit.commodities.all()}
+    """Per mineral code, the deposit's share as every surface reads it: (pct, basis)."""
+    rows = commodities_with_shares().filter(deposit=deposit)
+    return {c.mineral.code: (c.share_pct, c.share_basis) for c in rows}
 
 
 @pytest.fixture
@@ -56,22 +56,20 @@ def test_share_counts_balance_a_b_c1_with_units_normalised(gold):
     first = gold_deposit(gold, ("B", "10", "t", True), ("C1", "500", "kg", True))
     gold_deposit(gold, ("C1", "10500", "kg", True))
     assert national_totals()[gold.pk] == Decimal("21000")
-    share = shares_of(first)["gold"]
-    assert share.pct == Decimal("50.00")
-    assert share.basis == "computed"
+    assert shares_of(first)["gold"] == (Decimal("50.00"), "computed")
 
 
 def test_c2_off_balance_and_prognostic_do_not_count(gold):
     first = gold_deposit(gold, ("C1", "1", "t", True), ("C2", "100", "t", True))
     gold_deposit(gold, ("A", "3", "t", True), ("C1", "50", "t", False), ("P1", "90", "t", None))
-    assert shares_of(first)["gold"].pct == Decimal("25.00")
+    assert shares_of(first)["gold"] == (Decimal("25.00"), "computed")
 
 
 def test_troy_ounces_normalise_exactly(gold):
     # 1,000,000 oz t = 31.1034768 t; with 31.1034768 t elsewhere each has half
     first = gold_deposit(gold, ("C1", "1000000", "oz t", True))
     gold_deposit(gold, ("B", "31103.4768", "kg", True))
-    assert shares_of(first)["gold"].pct == Decimal("50.00")
+    assert shares_of(first)["gold"] == (Decimal("50.00"), "computed")
 
 
 def test_reported_share_stands_where_the_mineral_has_no_estimates():
@@ -83,23 +81,19 @@ def test_reported_share_stands_where_the_mineral_has_no_estimates():
         reported_share_pct=Decimal("70"),
         reported_share_source="roundtable report, December 2024",
     )
-    share = shares_of(deposit)["silver"]
-    assert share.pct == Decimal("70")
-    assert share.basis == "reported"
+    assert shares_of(deposit)["silver"] == (Decimal("70"), "reported")
 
 
 def test_computed_share_replaces_the_reported_one(gold):
     deposit = gold_deposit(gold, ("C1", "5", "t", True))
     deposit.commodities.update(reported_share_pct=Decimal("90"), reported_share_source="x")
     gold_deposit(gold, ("C1", "15", "t", True))
-    share = shares_of(deposit)["gold"]
-    assert (share.pct, share.basis) == (Decimal("25.00"), "computed")
+    assert shares_of(deposit)["gold"] == (Decimal("25.00"), "computed")
 
 
 def test_no_share_without_estimates_or_report(gold):
     deposit = gold_deposit(gold)
-    share = shares_of(deposit)["gold"]
-    assert (share.pct, share.basis) == (None, None)
+    assert shares_of(deposit)["gold"] == (None, None)
 
 
 def test_min_share_filter_uses_the_same_rule(gold):
@@ -162,15 +156,58 @@ def test_refresh_rebuilds_what_bulk_writes_bypassed(gold):
     assert national_totals() == summed_national_totals() == {gold.pk: Decimal("30000")}
 
 
-def test_shares_of_many_deposits_are_those_of_each_deposit(awkward_registry):
-    """The list page reads the minerals and shares of a page of deposits at once (in SQL on
-    PostgreSQL): the same roles, order and shares as `share_of` gives each deposit."""
-    deposits = list(Deposit.objects.prefetch_related("commodities", "reserves"))
-    attach_reserve_shares(deposits)
-    expected = {
-        d.pk: [(c.mineral_id, c.role, c.share) for c in d.commodities.all()] for d in deposits
+@pytest.mark.parametrize(
+    ("quantities", "expected"),
+    [
+        # whole tonnes: a database that divided integers would answer 33 and 66
+        (("1", "2"), (Decimal("33.33"), Decimal("66.67"))),
+        (("1", "7"), (Decimal("12.50"), Decimal("87.50"))),
+        (("1", "15"), (Decimal("6.25"), Decimal("93.75"))),
+    ],
+)
+def test_shares_are_rounded_to_two_places_half_up(gold, quantities, expected):
+    deposits = [gold_deposit(gold, ("C1", q, "t", True)) for q in quantities]
+    assert [shares_of(d)["gold"][0] for d in deposits] == list(expected)
+
+
+def test_reported_shares_read_with_two_places():
+    silver = MineralFactory()
+    deposit = DepositFactory()
+    CommodityFactory(
+        deposit=deposit, mineral=silver, reported_share_pct=Decimal("12.375"),
+        reported_share_source="x",
+    )  # fmt: skip
+    assert shares_of(deposit)["silver"] == (Decimal("12.38"), "reported")
+
+
+def test_ranking_puts_the_largest_share_first_and_no_share_last(gold):
+    big = gold_deposit(gold, ("C1", "30", "t", True))
+    small = gold_deposit(gold, ("C1", "10", "t", True))
+    none_b = gold_deposit(gold)
+    none_a = gold_deposit(gold)
+    Deposit.objects.filter(pk=none_a.pk).update(name="Aaa")
+    Deposit.objects.filter(pk=none_b.pk).update(name="Bbb")
+    rows = list(ranked(DepositCommodity.objects.filter(mineral=gold), ["mineral_id"], top=3))
+    assert [r.deposit_id for r in rows] == [big.pk, small.pk, none_a.pk]
+    assert [r.place for r in rows] == [1, 2, 3]
+    assert {r.ranked_count for r in rows} == {4}
+    assert [(r.share_pct, r.share_basis) for r in rows] == [
+        (Decimal("75.00"), "computed"),
+        (Decimal("25.00"), "computed"),
+        (Decimal("0.00"), "computed"),
+    ]
+
+
+def test_rankings_are_per_partition(gold):
+    silver = MineralFactory()
+    first = gold_deposit(gold, ("C1", "30", "t", True))
+    second = gold_deposit(gold, ("C1", "10", "t", True))
+    CommodityFactory(
+        deposit=second, mineral=silver, reported_share_pct=Decimal("40"),
+        reported_share_source="x",
+    )  # fmt: skip
+    rows = ranked(DepositCommodity.objects.all(), ["mineral_id"], top=1)
+    assert {(r.mineral_id, r.deposit_id) for r in rows} == {
+        (gold.pk, first.pk),
+        (silver.pk, second.pk),
     }
-    read = mineral_shares(list(expected))
-    assert {pk: [(s.mineral_id, s.role, s.share) for s in read[pk]] for pk in expected} == expected
-    bases = {share.basis for shares in expected.values() for _, _, share in shares}
-    assert bases == {"computed", "reported", None}

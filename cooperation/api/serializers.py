@@ -239,9 +239,9 @@ class InitiativeSerializer(RecordSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         # A memorandum the caller may not see is not named.
-        levels = self.context.get("levels")
+        caller = self.context.get("caller")
         memorandum = instance.memorandum
-        if levels is not None and memorandum is not None and memorandum.visibility not in levels:
+        if caller is not None and memorandum is not None and not caller.sees(memorandum):
             data["memorandum"] = None
         return data
 

@@ -40,7 +40,7 @@ class _RecordViewSet(RegistryModelViewSet):
     lookup_value_regex = "[^/]+"
 
     def visible(self, model):
-        return model.objects.visible_to(self.levels)
+        return model.objects.visible_to(self.caller)
 
 
 class OrganizationViewSet(_RecordViewSet):
@@ -145,4 +145,4 @@ class InitiativeViewSet(_RecordViewSet):
         )
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "levels": self.levels}
+        return {**super().get_serializer_context(), "caller": self.caller}

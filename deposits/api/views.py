@@ -1,6 +1,6 @@
 """Viewsets of the deposits resources: regions, minerals, belts, deposits, reserves, statistics."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -38,6 +38,7 @@ from kernel.api.viewsets import (
     RegistryModelViewSet,
     RegistryReadOnlyViewSet,
 )
+from kernel.visibility import visible
 
 
 class RegionViewSet(RegistryReadOnlyViewSet):
@@ -50,7 +51,7 @@ class RegionViewSet(RegistryReadOnlyViewSet):
 
     def get_queryset(self):
         return Region.objects.annotate(
-            deposit_count=Count("deposits", filter=Q(deposits__visibility__in=self.levels))
+            deposit_count=Count("deposits", filter=visible(self.caller, "deposits__"))
         ).order_by("code")
 
 
@@ -67,7 +68,7 @@ class MineralViewSet(RegistryReadOnlyViewSet):
         return Mineral.objects.annotate(
             deposit_count=Count(
                 "commodities",
-                filter=Q(commodities__deposit__visibility__in=self.levels),
+                filter=visible(self.caller, "commodities__deposit__"),
             )
         ).order_by("code")
 
@@ -82,7 +83,7 @@ class BeltViewSet(RegistryReadOnlyViewSet):
 
     def get_queryset(self):
         return MetallogenicBelt.objects.annotate(
-            deposit_count=Count("deposits", filter=Q(deposits__visibility__in=self.levels))
+            deposit_count=Count("deposits", filter=visible(self.caller, "deposits__"))
         ).order_by("code")
 
 
@@ -116,7 +117,7 @@ class DepositViewSet(RegistryModelViewSet):
         )
         reserves = ReserveEstimate.objects.select_related("mineral")
         queryset = (
-            Deposit.objects.visible_to(self.levels)
+            Deposit.objects.visible_to(self.caller)
             .select_related("region", "district", "belt")
             .prefetch_related(
                 Prefetch("commodities", queryset=commodities),
@@ -127,7 +128,7 @@ class DepositViewSet(RegistryModelViewSet):
 
     def filter_queryset(self, queryset):
         params = self.request.query_params
-        if "visibility" in params and not self.caller_is_staff:
+        if "visibility" in params and not self.caller.is_staff:
             raise exceptions.ValidationError(
                 {"visibility": [_("Only staff keys may filter by visibility.")]}
             )
@@ -158,7 +159,7 @@ class DepositViewSet(RegistryModelViewSet):
     # PostgreSQL's read path: the documents built by the database (deposits.api.documents),
     # the same JSON as the serializer's, paged and filtered as the serializer's.
     def visible_ids(self):
-        queryset = self.filter_queryset(Deposit.objects.visible_to(self.levels))
+        queryset = self.filter_queryset(Deposit.objects.visible_to(self.caller))
         return queryset.values_list("pk", flat=True)
 
     def list_documents(self, request):
@@ -175,7 +176,7 @@ class DepositViewSet(RegistryModelViewSet):
             ids = self.visible_ids().filter(**{self.lookup_field: public_id})
             document = deposit_document(ids)
         else:
-            document = visible_deposit_document(public_id, self.levels, Deposit.objects.db)
+            document = visible_deposit_document(public_id, self.caller.levels, Deposit.objects.db)
         if document is None:  # as get_object_or_404 says it
             raise Http404(f"No {Deposit._meta.object_name} matches the given query.")
         return Response(document)
@@ -206,7 +207,7 @@ class ReserveEstimateViewSet(RegistryModelViewSet):
 
     def get_queryset(self):
         queryset = (
-            ReserveEstimate.objects.filter(deposit__visibility__in=self.levels)
+            ReserveEstimate.objects.visible_to(self.caller)
             .select_related("deposit", "mineral")
             .order_by("deposit__public_id", "mineral__code", "category", "-as_of", "pk")
         )
@@ -249,7 +250,7 @@ class MineralStatisticsViewSet(_StatisticsViewSet):
         return Mineral.objects.order_by("code")
 
     def build(self, minerals, top):
-        return stats.mineral_statistics(minerals, Deposit.objects.visible_to(self.levels), top)
+        return stats.mineral_statistics(minerals, Deposit.objects.visible_to(self.caller), top)
 
 
 class RegionStatisticsViewSet(_StatisticsViewSet):
@@ -261,4 +262,4 @@ class RegionStatisticsViewSet(_StatisticsViewSet):
         return Region.objects.order_by("code")
 
     def build(self, regions, top):
-        return stats.region_statistics(regions, Deposit.objects.visible_to(self.levels), top)
+        return stats.region_statistics(regions, Deposit.objects.visible_to(self.caller), top)

@@ -112,8 +112,8 @@ class Collection:
     description: str
     mineral: Mineral | None = None
 
-    def deposits(self, levels):
-        deposits = Deposit.objects.visible_to(levels)
+    def deposits(self, caller):
+        deposits = Deposit.objects.visible_to(caller)
         if self.mineral is not None:
             with_mineral = DepositCommodity.objects.filter(mineral=self.mineral)
             deposits = deposits.filter(pk__in=with_mineral.values("deposit_id"))
@@ -189,8 +189,8 @@ def extent(aggregate: dict) -> dict:
     }
 
 
-def collection_extent(collection: Collection, levels) -> dict:
-    return extent(collection.deposits(levels).aggregate(**extent_aggregates()))
+def collection_extent(collection: Collection, caller) -> dict:
+    return extent(collection.deposits(caller).aggregate(**extent_aggregates()))
 
 
 def collection_document(collection: Collection, extent_: dict, links: Links) -> dict:
@@ -222,13 +222,13 @@ def collection_document(collection: Collection, extent_: dict, links: Links) -> 
     }
 
 
-def collections_document(levels, links: Links) -> dict:
+def collections_document(caller, links: Links) -> dict:
     """All deposits, then one collection per mineral that has deposits the caller may see
     (two aggregate queries and one for the minerals, however many minerals there are)."""
     everything = all_deposits()
-    documents = [collection_document(everything, collection_extent(everything, levels), links)]
+    documents = [collection_document(everything, collection_extent(everything, caller), links)]
     per_mineral = (
-        DepositCommodity.objects.filter(deposit__visibility__in=levels)
+        DepositCommodity.objects.visible_to(caller)
         .values("mineral_id")
         .annotate(**extent_aggregates("deposit__"))
         .order_by()

@@ -25,7 +25,7 @@ from deposits.ogc.query import COMMON_PARAMETERS, check_parameters, items_query
 from deposits.services import attach_reserve_shares, share_estimates
 from kernel.api.authentication import ApiKeyAuthentication
 from kernel.api.prepared import built_by_database
-from kernel.visibility import visibility_levels
+from kernel.visibility import Caller
 
 
 class HeaderOrQueryKeyAuthentication(ApiKeyAuthentication):
@@ -83,8 +83,8 @@ class OgcView(APIView):
         return response
 
     @property
-    def levels(self) -> frozenset[str]:
-        return visibility_levels(self.request)
+    def caller(self) -> Caller:
+        return Caller.of(self.request)
 
     def collection(self, collection_id: str) -> documents.Collection:
         collection = documents.find_collection(collection_id)
@@ -132,13 +132,13 @@ class ServiceDoc(OgcView):
 
 class Collections(OgcView):
     def get(self, request):
-        return self.respond(documents.collections_document(self.levels, Links(request)))
+        return self.respond(documents.collections_document(self.caller, Links(request)))
 
 
 class Collection(OgcView):
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
-        extent = documents.collection_extent(collection, self.levels)
+        extent = documents.collection_extent(collection, self.caller)
         return self.respond(documents.collection_document(collection, extent, Links(request)))
 
 
@@ -164,7 +164,7 @@ class Items(OgcView):
 
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
-        query = items_query(request.query_params, collection.deposits(self.levels), request)
+        query = items_query(request.query_params, collection.deposits(self.caller), request)
         matching = query.deposits().order_by("name", "pk")
         matched = matching.count()
         links = Links(request)
@@ -187,7 +187,7 @@ class Item(OgcView):
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
         deposit = (
-            with_related(collection.deposits(self.levels)).filter(public_id=feature_id).first()
+            with_related(collection.deposits(self.caller)).filter(public_id=feature_id).first()
         )
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)

@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from kernel.api.caching import CacheLookup
-from kernel.api.keys import hash_key
+from kernel.keys import hash_key
 from kernel.models import ApiKey
 
 

@@ -2,7 +2,7 @@
 
 Partners pull the same lists and records again and again; between two edits the
 answer to a GET is the same bytes. A read is cached under its full URL, the
-caller's visibility levels and the language, together with the *generation* of
+caller's visibility and the language, together with the *generation* of
 the registry it was read at: a number every committed write of a registry record
 moves on (signals connected in `KernelConfig.ready`; bulk paths call
 `registry_changed` themselves). An entry of an older generation is never served;
@@ -58,8 +58,8 @@ def _next_generation() -> None:
 
 
 def _cache_key(view, request) -> str:
-    levels = ",".join(sorted(view.levels))
-    identity = f"{request.build_absolute_uri()}\n{levels}\n{get_language()}"
+    caller = view.caller.cache_identity
+    identity = f"{request.build_absolute_uri()}\n{caller}\n{get_language()}"
     return "api:" + hashlib.sha256(identity.encode()).hexdigest()
 
 

@@ -10,7 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from kernel.api.caching import CachedReadsMixin
 from kernel.api.conditional import ConditionalRequestMixin
 from kernel.api.exports import EXPORT_FORMATS
-from kernel.visibility import ALL_LEVELS, visibility_levels
+from kernel.visibility import Caller
 
 
 def with_tiebreaker(queryset):
@@ -32,7 +32,7 @@ def with_tiebreaker(queryset):
 class RegistryViewSetMixin(ConditionalRequestMixin):
     """Shared behaviour of the registry's viewsets.
 
-    - `levels` are the visibility levels of the caller (kernel.visibility).
+    - `caller` is who reads (kernel.visibility), for `visible_to(caller)`.
     - An unknown `?format=` is a 400 naming `format`, not DRF's bare 404.
     - Errors of a CSV/GeoJSON request are answered in JSON, the one error format.
     - Lists are ordered down to the primary key (stable paging).
@@ -40,12 +40,8 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
     """
 
     @property
-    def levels(self) -> frozenset[str]:
-        return visibility_levels(self.request)
-
-    @property
-    def caller_is_staff(self) -> bool:
-        return self.levels == ALL_LEVELS
+    def caller(self) -> Caller:
+        return Caller.of(self.request)
 
     def perform_content_negotiation(self, request, force=False):
         try:

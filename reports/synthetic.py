@@ -27,7 +27,7 @@ from deposits.models import (
     ReserveEstimate,
     normalize_search_text,
 )
-from deposits.services import refresh_national_totals
+from deposits.shares import refresh_national_totals
 from kernel.api.caching import registry_changed
 from kernel.models import IdentifierSequence
 
