@@ -118,7 +118,7 @@ def operations() -> list[Operation]:
         Operation(
             "OGC items, limit=100",
             lambda: _get(client, "/ogc/collections/deposits/items", {"limit": PAGE_SIZE}),
-            when_pg(lambda: sql.page(sql.PUBLIC, {}, PAGE_SIZE, document=sql.FEATURE)),
+            when_pg(lambda: sql.page(sql.PUBLIC, {}, PAGE_SIZE, document=sql.feature)),
             "3",
             paged=True,
         ),

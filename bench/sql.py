@@ -2,35 +2,55 @@
 same document (JSON built with json_build_object/json_agg, CSV with COPY).
 
 Each statement does the work the app does: the same filter, order and page, the
-related region, district, belt, minerals and estimates, and the reserve shares
-(own balance A+B+C1 in kilograms over the national total, which the app keeps in
-a derived table and so does the statement here).
+related region, district, belt, minerals and estimates, and the reserve shares. The
+shares are not written again here: the statements embed the SQL that Django compiles
+from the app's own rule (`deposits.shares.commodities_with_shares`), so the reference
+and the app cannot compute different figures.
 """
 
+from functools import cache
+
 from django.db import connection
+from django.db.models import F
+from django.db.models.expressions import RawSQL
 
-from deposits.services import SHARE_BASIS_SQL as BASIS
-from deposits.services import SHARE_PCT_SQL as SHARE
-from deposits.services import commodities_sql
+from deposits.shares import commodities_with_shares
 
-# A commodity `c` of deposit `d`, its mineral `m` and kept national total `t`: the
-# app's own share rule (deposits.services), which reads the derived totals table.
-COMMODITY_FROM = commodities_sql("d.id")
 RELATED = """LEFT JOIN deposits_region r ON r.id = d.region_id
     LEFT JOIN deposits_district di ON di.id = d.district_id
     LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id"""
 
-DEPOSIT = f"""json_build_object(
+
+@cache
+def commodities() -> str:
+    """FROM: the minerals `c` of deposit `d`, each with its share, by the app's rule and in
+    its order (main first), compiled by Django with the parameters written in."""
+    rows = (
+        commodities_with_shares()
+        .filter(deposit_id=RawSQL("d.id", []))
+        .annotate(code=F("mineral__code"), mineral_name=F("mineral__name"))
+        .values(
+            "code", "mineral_name", "role", "share_pct", "share_basis",
+            "reported_share_pct", "reported_share_source",
+        )
+    )  # fmt: skip
+    sql, params = rows.query.sql_with_params()
+    # The outer statements take %(name)s parameters: a literal % must be doubled.
+    return f"FROM ({connection.ops.compose_sql(sql, params).replace('%', '%%')}) c"
+
+
+def deposit() -> str:
+    return f"""json_build_object(
     'id', d.public_id, 'name', d.name, 'aliases', d.aliases, 'region', r.code,
     'district', di.code, 'latitude', d.latitude, 'longitude', d.longitude,
     'status', d.status, 'deposit_type', d.deposit_type, 'belt', b.code,
     'exploration_level', d.exploration_level, 'description', d.description,
     'visibility', d.visibility,
     'commodities', coalesce((SELECT json_agg(json_build_object(
-            'mineral', m.code, 'role', c.role, 'reserve_share_pct', ({SHARE})::text,
-            'share_basis', {BASIS}, 'reported_share_pct', c.reported_share_pct::text,
-            'reported_share_source', c.reported_share_source) ORDER BY c.role, m.name)
-        {COMMODITY_FROM}), '[]'),
+            'mineral', c.code, 'role', c.role, 'reserve_share_pct', c.share_pct::text,
+            'share_basis', c.share_basis, 'reported_share_pct', c.reported_share_pct::text,
+            'reported_share_source', c.reported_share_source))
+        {commodities()}), '[]'),
     'reserves', coalesce((SELECT json_agg(json_build_object(
             'id', e.public_id, 'mineral', em.code, 'category', e.category,
             'balance', e.balance, 'quantity', e.quantity::text, 'unit', e.unit,
@@ -43,7 +63,9 @@ DEPOSIT = f"""json_build_object(
         WHERE e.deposit_id = d.id), '[]'),
     'sources', d.sources, 'created_at', d.created_at, 'updated_at', d.updated_at)"""
 
-FEATURE = f"""json_build_object(
+
+def feature() -> str:
+    return f"""json_build_object(
     'type', 'Feature', 'id', d.public_id,
     'geometry', CASE WHEN d.longitude IS NULL OR d.latitude IS NULL THEN NULL
         ELSE json_build_object('type', 'Point', 'coordinates',
@@ -54,10 +76,11 @@ FEATURE = f"""json_build_object(
         'deposit_type', nullif(d.deposit_type, ''), 'belt', b.code,
         'exploration_level', nullif(d.exploration_level, ''), 'visibility', d.visibility,
         'commodities', coalesce((SELECT json_agg(json_build_object(
-                'mineral', m.code, 'role', c.role, 'reserve_share_pct', ({SHARE})::text,
-                'share_basis', {BASIS}) ORDER BY c.role DESC, m.name)
-            {COMMODITY_FROM}), '[]'),
+                'mineral', c.code, 'role', c.role, 'reserve_share_pct', c.share_pct::text,
+                'share_basis', c.share_basis))
+            {commodities()}), '[]'),
         'updated_at', d.updated_at))"""
+
 
 # The visibility of an anonymous caller, and the filters the benchmark uses.
 PUBLIC = "d.visibility = 'public'"
@@ -72,19 +95,19 @@ def _fetch_text(sql: str, params: dict) -> int:
         return len(cursor.fetchone()[0] or "")
 
 
-def page(where: str, params: dict, limit: int, document: str = DEPOSIT) -> int:
+def page(where: str, params: dict, limit: int, document=deposit) -> int:
     """A page of deposits with the count of all matches, as the API's JSON."""
     sql = f"""WITH page AS (SELECT * FROM deposits_deposit d WHERE {where}
              ORDER BY d.name, d.id LIMIT {int(limit)})
     SELECT json_build_object(
         'count', (SELECT count(*) FROM deposits_deposit d WHERE {where}),
-        'results', coalesce((SELECT json_agg({document} ORDER BY d.name, d.id)
+        'results', coalesce((SELECT json_agg({document()} ORDER BY d.name, d.id)
                              FROM page d {RELATED}), '[]'))::text"""
     return _fetch_text(sql, params)
 
 
 def detail(public_id: str) -> int:
-    sql = f"""SELECT {DEPOSIT}::text FROM deposits_deposit d {RELATED}
+    sql = f"""SELECT {deposit()}::text FROM deposits_deposit d {RELATED}
     WHERE d.public_id = %(id)s AND {PUBLIC}"""
     return _fetch_text(sql, {"id": public_id})
 
@@ -92,7 +115,7 @@ def detail(public_id: str) -> int:
 def feature_collection(where: str, params: dict) -> int:
     """Every matching deposit as one GeoJSON FeatureCollection."""
     sql = f"""SELECT json_build_object('type', 'FeatureCollection',
-        'features', coalesce(json_agg({FEATURE} ORDER BY d.name, d.id), '[]'))::text
+        'features', coalesce(json_agg({feature()} ORDER BY d.name, d.id), '[]'))::text
     FROM deposits_deposit d {RELATED} WHERE {where}"""
     return _fetch_text(sql, params)
 
@@ -103,23 +126,26 @@ CSV_COLUMNS = """d.public_id, d.name, array_to_string(ARRAY(
     d.exploration_level, mc.main, mc.associated, mc.shares, d.visibility,
     array_to_string(ARRAY(SELECT jsonb_array_elements_text(d.sources::jsonb)), '; '),
     to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"""
-# The minerals of deposit `d` as the export's three columns, aggregated once.
-CSV_MINERALS = f"""LEFT JOIN LATERAL (SELECT
-        string_agg(m.name, ', ' ORDER BY m.name) FILTER (WHERE c.role = 'main') AS main,
-        string_agg(m.name, ', ' ORDER BY m.name) FILTER (WHERE c.role = 'associated')
-            AS associated,
-        string_agg(m.name || ' ' || ({SHARE})::text || '% (' || {BASIS} || ')', '; '
-            ORDER BY c.role DESC, m.name) AS shares
-    {COMMODITY_FROM}) mc ON true"""
+
+
+def csv_minerals() -> str:
+    """The minerals of deposit `d` as the export's three columns, aggregated once."""
+    return f"""LEFT JOIN LATERAL (SELECT
+        string_agg(c.mineral_name, ', ') FILTER (WHERE c.role = 'main') AS main,
+        string_agg(c.mineral_name, ', ') FILTER (WHERE c.role = 'associated') AS associated,
+        string_agg(c.mineral_name || ' ' || c.share_pct::text || '%% (' || c.share_basis
+            || ')', '; ') AS shares
+    {commodities()}) mc ON true"""
 
 
 def copy_csv(where: str) -> int:
     """`COPY (SELECT …) TO STDOUT WITH CSV` of the export's columns; the bytes received."""
     sql = f"""COPY (SELECT {CSV_COLUMNS}
-        FROM deposits_deposit d {RELATED} {CSV_MINERALS} WHERE {where}
+        FROM deposits_deposit d {RELATED} {csv_minerals()} WHERE {where}
         ORDER BY d.name, d.id) TO STDOUT WITH CSV HEADER"""
+    statement = connection.ops.compose_sql(sql, {})  # COPY takes no parameters: %% -> %
     received = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for data in copy:
             received += len(data)
     return received

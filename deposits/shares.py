@@ -18,7 +18,7 @@ after bulk loads).
 
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Case,
@@ -37,7 +37,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Collate, Round, RowNumber
+from django.db.models.functions import Coalesce, Collate, RowNumber
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
 from deposits.units import KILOGRAMS_PER_UNIT, to_kilograms
@@ -48,8 +48,24 @@ BASES = (COMPUTED, REPORTED)
 # A deposit's share of national reserves counts explored balance reserves only.
 SHARE_CATEGORIES = ("A", "B", "C1")
 
+SHARE_PLACES = Decimal("0.01")
 KILOGRAMS = DecimalField(max_digits=40, decimal_places=12)
-PERCENT = DecimalField(max_digits=6, decimal_places=2)
+
+
+class SharePercentField(DecimalField):
+    """A share as every surface reads it: rounded to two decimals, half up, in Python.
+
+    The database hands over the unrounded percentage (exact on PostgreSQL, a float on
+    SQLite, which has no decimal type); rounding it here, rather than in SQL, gives the
+    same figure on both engines, half-way cases included."""
+
+    def __init__(self):
+        super().__init__(max_digits=30, decimal_places=12)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return Decimal(value).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def share_estimates(estimates: QuerySet | None = None) -> QuerySet:
@@ -73,12 +89,11 @@ def kilograms(prefix: str = ""):
 
 
 class Percent(Func):
-    """`part` × 100 / `whole`, rounded to two decimals. Exact numeric arithmetic on
-    PostgreSQL; SQLite, which has no decimal type, divides as REAL (never as integers)."""
+    """`part` × 100 / `whole`, unrounded (see SharePercentField). Exact numeric arithmetic on
+    PostgreSQL; SQLite divides as REAL, never as integers."""
 
-    template = "ROUND(%(expressions)s, 2)"
+    template = "(%(expressions)s)"
     arg_joiner = " * 100 / "
-    output_field = PERCENT
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, arg_joiner=" * 100.0 / ", **extra_context)
@@ -107,8 +122,8 @@ def with_shares(commodities: QuerySet) -> QuerySet:
     ).annotate(
         share_pct=Case(
             When(computed, then=Percent(_own_kilograms(), F("share_national_kilograms"))),
-            default=Round(F("reported_share_pct"), precision=2),
-            output_field=PERCENT,
+            default=F("reported_share_pct"),
+            output_field=SharePercentField(),
         ),
         share_basis=Case(
             When(computed, then=Value(COMPUTED)),
