@@ -98,7 +98,7 @@ def operations() -> list[Operation]:
             "API list, mineral, page_size=100",
             lambda: _get(client, api, {**mineral, "page_size": PAGE_SIZE}),
             when_pg(lambda: sql.page(listed, mineral, PAGE_SIZE)),
-            "3",
+            "4",
             paged=True,
         ),
         Operation(
@@ -134,7 +134,7 @@ def operations() -> list[Operation]:
             "  API list, same filter and page size",
             same_list_in_api,
             when_pg(lambda: sql.page(listed, mineral, settings.PAGES_PAGE_SIZE)),
-            "3",
+            "4",
             paged=True,
         ),
         Operation(
@@ -148,7 +148,7 @@ def operations() -> list[Operation]:
             "CSV export, all",
             lambda: _get(client, api, {"format": "csv"}),
             when_pg(lambda: sql.copy_csv(sql.PUBLIC)),
-            "1.5",
+            "2",
             exports=True,
         ),
         Operation(
