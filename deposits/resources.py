@@ -18,8 +18,6 @@ from deposits.models import (
 )
 from kernel.spreadsheets import CodeWidget, IdentifiedResource, ListWidget
 
-COMMODITY_COLUMNS = ["main_minerals", "associated_minerals", "reported_shares"]
-
 
 def parse_shares(text: str) -> dict[str, Decimal]:
     """ "silver: 70; gold: 2.5" -> {"silver": Decimal("70"), "gold": Decimal("2.5")}"""
