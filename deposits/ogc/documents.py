@@ -17,8 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deposits.api.documents import iso_datetime_sql
-from deposits.api.exports import joined_sql
 from deposits.models import (
     LATITUDE_RANGE,
     LONGITUDE_RANGE,
@@ -27,10 +25,7 @@ from deposits.models import (
     Mineral,
     Region,
 )
-from deposits.services import SHARE_BASIS_SQL, SHARE_PCT_SQL, commodities_sql
-from kernel.api.exports import point
-from kernel.api.prepared import prepared_rows
-from kernel.links import url_parts
+from kernel.exports import point
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
@@ -250,20 +245,22 @@ def _codes(commodities) -> str:
     return ", ".join(c.mineral.code for c in commodities)
 
 
-def _share(share) -> tuple[float | None, str | None]:
-    return (None if share.pct is None else float(share.pct)), share.basis
+def _share(commodity) -> tuple[float | None, str | None]:
+    """A share as a number a map can be styled by, and its basis."""
+    pct = commodity.share_pct
+    return (None if pct is None else float(pct)), commodity.share_basis
 
 
 def feature(deposit: Deposit, collection: Collection, links: Links) -> dict:
     """A deposit as a GeoJSON Feature in CRS84 (null geometry without coordinates).
 
-    Expects region, district and belt selected, commodities (with minerals) and
-    reserves prefetched, and reserve shares attached (`attach_reserve_shares`).
+    Expects region, district and belt selected and the commodities prefetched with their
+    minerals and shares (`deposits.shares.prefetch_commodities`).
     """
     commodities = list(deposit.commodities.all())
     main = [c for c in commodities if c.role == DepositCommodity.Role.MAIN]
     associated = [c for c in commodities if c.role == DepositCommodity.Role.ASSOCIATED]
-    main_share, main_basis = _share(main[0].share) if main else (None, None)
+    main_share, main_basis = _share(main[0]) if main else (None, None)
     properties = {
         "name": deposit.name,
         "aliases": "; ".join(deposit.aliases),
@@ -282,14 +279,14 @@ def feature(deposit: Deposit, collection: Collection, links: Links) -> dict:
         "main_share_pct": main_share,
         "main_share_basis": main_basis,
         "reserve_shares": "; ".join(
-            f"{c.mineral.code} {c.share.pct}% ({c.share.basis})"
+            f"{c.mineral.code} {c.share_pct}% ({c.share_basis})"
             for c in commodities
-            if c.share.pct is not None
+            if c.share_pct is not None
         ),
     }
     if collection.mineral is not None:
         own = next((c for c in commodities if c.mineral_id == collection.mineral.pk), None)
-        share_pct, share_basis = _share(own.share) if own else (None, None)
+        share_pct, share_basis = _share(own) if own else (None, None)
         properties["share_pct"] = share_pct
         properties["share_basis"] = share_basis
     properties.update(
@@ -376,16 +373,6 @@ def json_text(document: dict) -> str:
     return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
-def feature_collection_text(features: list[str], links: list, matched: int) -> str:
-    """`feature_collection` of features already written as JSON (by the database), spliced
-    in as they are: reading and writing them again would cost more than building them."""
-    members = []
-    for name, value in feature_collection(features, links, matched).items():
-        value = f"[{', '.join(features)}]" if name == "features" else json_text(value)
-        members.append(f"{json_text(name)}: {value}")
-    return "{" + ", ".join(members) + "}"
-
-
 def queryables(collection: Collection, links: Links) -> dict:
     """The Part 3 queryables: each is also a query parameter of the items request."""
     return {
@@ -422,111 +409,3 @@ def queryables(collection: Collection, links: Links) -> dict:
         },
         "additionalProperties": False,
     }
-
-
-# --- PostgreSQL: a page of features built by the database ---------------------------------
-#
-# `feature` in one statement, prepared once per connection: the same properties in the
-# same order (a GIS client takes its columns from them), numbers as Python writes floats,
-# reserve shares by the rule of deposits.services. tests/test_ogc_documents.py holds the
-# two paths to the same features.
-
-
-def _float_sql(number: str) -> str:
-    """A numeric as JSON the way Python writes `float(number)`: its digits without trailing
-    zeros, and ".0" when no fraction is left (70.000 -> 70.0, 69.797000 -> 69.797). Exact
-    for coordinates and shares: few digits, never small enough for an exponent."""
-    trimmed = f"trim_scale({number})"
-    return f"""(CASE WHEN scale({trimmed}) = 0 THEN {trimmed}::text || '.0'
-        ELSE {trimmed}::text END)::json"""
-
-
-_MAIN = f"s.role = '{DepositCommodity.Role.MAIN.value}'"
-_ASSOCIATED = f"s.role = '{DepositCommodity.Role.ASSOCIATED.value}'"
-
-# The minerals of the page's deposits as `feature` shows them, one row per deposit. The
-# aggregates read each deposit's minerals in the order the subquery sorts them in (that
-# of with_related: main minerals first), as PostgreSQL's documentation on aggregate
-# expressions suggests (an ORDER BY in each aggregate would sort a deposit's minerals
-# seven times).
-# `share_pct` and `share_basis` are those of the collection's mineral (the parameter).
-_MINERALS = f"""SELECT s.deposit_id,
-        string_agg(s.code, ', ') AS codes,
-        string_agg(s.code, ', ') FILTER (WHERE {_MAIN}) AS main_codes,
-        string_agg(s.code, ', ') FILTER (WHERE {_ASSOCIATED}) AS associated_codes,
-        bool_or(s.is_critical) AS critical,
-        (array_agg(s.code) FILTER (WHERE {_MAIN}))[1] AS main_mineral,
-        (array_agg(s.pct) FILTER (WHERE {_MAIN}))[1] AS main_share_pct,
-        (array_agg(s.basis) FILTER (WHERE {_MAIN}))[1] AS main_share_basis,
-        string_agg(s.code || ' ' || s.pct::text || '%% (' || s.basis || ')', '; ')
-            AS reserve_shares,
-        (array_agg(s.pct) FILTER (WHERE s.mineral_id = %s))[1] AS share_pct,
-        (array_agg(s.basis) FILTER (WHERE s.mineral_id = %s))[1] AS share_basis
-    FROM (SELECT c.deposit_id, c.mineral_id, c.role, m.code, m.is_critical,
-            {SHARE_PCT_SQL} AS pct, {SHARE_BASIS_SQL} AS basis
-        {commodities_sql("ANY(ARRAY(SELECT id FROM page))")}
-        ORDER BY c.deposit_id, c.role DESC, m.name, m.code) s
-    GROUP BY s.deposit_id"""
-
-
-def _features_sql(collection_share: bool) -> str:
-    """The statement of a page. Its parameters: the deposits' ids in the page's order,
-    the collection's mineral (twice), and the deposit page's URL before and after the
-    identifier."""
-    share = f"'share_pct', {_float_sql('x.share_pct')}, 'share_basis', x.share_basis,"
-    return f"""WITH page AS (
-    SELECT p.id, p.n FROM unnest(%s::bigint[]) WITH ORDINALITY AS p (id, n)
-), minerals AS ({_MINERALS})
-SELECT json_build_object(
-    'type', 'Feature',
-    'id', d.public_id,
-    'geometry', CASE WHEN d.longitude IS NULL OR d.latitude IS NULL THEN NULL
-        ELSE json_build_object('type', 'Point', 'coordinates', json_build_array(
-            {_float_sql("d.longitude")}, {_float_sql("d.latitude")})) END,
-    'properties', json_build_object(
-        'name', d.name,
-        'aliases', {joined_sql("d.aliases")},
-        'region', r.code,
-        'region_name', r.name,
-        'district', di.name,
-        'status', nullif(d.status, ''),
-        'deposit_type', nullif(d.deposit_type, ''),
-        'belt', b.name,
-        'exploration_level', nullif(d.exploration_level, ''),
-        'minerals', coalesce(x.codes, ''),
-        'main_minerals', coalesce(x.main_codes, ''),
-        'associated_minerals', coalesce(x.associated_codes, ''),
-        'critical', coalesce(x.critical, false),
-        'main_mineral', x.main_mineral,
-        'main_share_pct', {_float_sql("x.main_share_pct")},
-        'main_share_basis', x.main_share_basis,
-        'reserve_shares', coalesce(x.reserve_shares, ''),
-        {share if collection_share else ""}
-        'visibility', d.visibility,
-        'sources', {joined_sql("d.sources")},
-        'description', d.description,
-        'url', %s::text || d.public_id || %s::text,
-        'created_at', {iso_datetime_sql("d.created_at", "'UTC'")},
-        'updated_at', {iso_datetime_sql("d.updated_at", "'UTC'")}))::text
-FROM page
-JOIN deposits_deposit d ON d.id = page.id
-LEFT JOIN deposits_region r ON r.id = d.region_id
-LEFT JOIN deposits_district di ON di.id = d.district_id
-LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id
-LEFT JOIN minerals x ON x.deposit_id = d.id
-ORDER BY page.n"""
-
-
-_FEATURES_SQL = {share: _features_sql(share) for share in (False, True)}
-
-
-def feature_texts(ids: list[int], collection: Collection, links: Links, using: str) -> list[str]:
-    """`feature` of the deposits `ids`, in that order, as JSON text PostgreSQL wrote (one
-    prepared statement, the same whatever the page and its filters)."""
-    if not ids:
-        return []
-    head, after = url_parts("deposit-detail")
-    before = links.request.build_absolute_uri(head)
-    mineral = collection.mineral.pk if collection.mineral is not None else None
-    sql = _FEATURES_SQL[collection.mineral is not None]
-    return [text for (text,) in prepared_rows(sql, [ids, mineral, mineral, before, after], using)]

@@ -6,7 +6,6 @@ long, varied Accept lists), and errors in the OGC exception shape
 (`{"code", "description"}`, with the bad parameters named).
 """
 
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,14 +16,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from deposits.models import DepositCommodity
 from deposits.ogc import documents
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
 from deposits.ogc.openapi import openapi_document
 from deposits.ogc.query import COMMON_PARAMETERS, check_parameters, items_query
-from deposits.services import attach_reserve_shares, share_estimates
+from deposits.shares import prefetch_commodities
 from kernel.api.authentication import ApiKeyAuthentication
-from kernel.api.prepared import built_by_database
 from kernel.visibility import Caller
 
 
@@ -93,10 +90,8 @@ class OgcView(APIView):
         return collection
 
     @staticmethod
-    def respond(document: dict | str, content_type: str = JSON) -> HttpResponse:
-        """A document, or one already written as JSON text."""
-        body = document if isinstance(document, str) else documents.json_text(document)
-        return HttpResponse(body, content_type=content_type)
+    def respond(document: dict, content_type: str = JSON) -> HttpResponse:
+        return HttpResponse(documents.json_text(document), content_type=content_type)
 
 
 class LandingPage(OgcView):
@@ -150,12 +145,8 @@ class Queryables(OgcView):
 
 def with_related(deposits):
     """What a feature shows, in a fixed number of queries however long the page is."""
-    commodities = DepositCommodity.objects.select_related("mineral").order_by(
-        "-role", "mineral__name", "mineral__code"
-    )
     return deposits.select_related("region", "district", "belt").prefetch_related(
-        Prefetch("commodities", queryset=commodities),
-        Prefetch("reserves", queryset=share_estimates()),
+        prefetch_commodities()
     )
 
 
@@ -170,17 +161,10 @@ class Items(OgcView):
         links = Links(request)
         # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
         start = min(query.offset, matched)
-        if built_by_database(matching):  # the same features, written by PostgreSQL
-            page = matching.values_list("pk", flat=True)[start : start + query.limit]
-            features = documents.feature_texts(list(page), collection, links, matching.db)
-            frame = documents.feature_collection_text
-        else:
-            page = list(with_related(matching)[start : start + query.limit])
-            attach_reserve_shares(page)
-            features = [documents.feature(d, collection, links) for d in page]
-            frame = documents.feature_collection
+        page = with_related(matching)[start : start + query.limit]
+        features = [documents.feature(d, collection, links) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
-        return self.respond(frame(features, page_links, matched), GEOJSON)
+        return self.respond(documents.feature_collection(features, page_links, matched), GEOJSON)
 
 
 class Item(OgcView):
@@ -191,7 +175,6 @@ class Item(OgcView):
         )
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)
-        attach_reserve_shares([deposit])
         return self.respond(
             documents.feature_document(deposit, collection, Links(request)), GEOJSON
         )

@@ -1,0 +1,74 @@
+"""Streaming CSV and GeoJSON downloads of a whole list, whatever surface offers them.
+
+Exports are not paged: they stream every record of the filtered list, read in chunks
+(`CHUNK_SIZE`), so the memory used does not grow with the registry. An app supplies
+the rows or features of its records; this module does the framing, the
+formula-injection guard and the HTTP response. It belongs to no surface, so the API
+and the pages share it.
+"""
+
+import csv
+import json
+from collections.abc import Iterable
+
+from django.http import StreamingHttpResponse
+from rest_framework.utils.encoders import JSONEncoder
+
+from kernel.spreadsheets import escape_formula
+
+# Records read per query by `queryset.iterator(chunk_size=CHUNK_SIZE)`; the queryset's
+# prefetches run once per chunk.
+CHUNK_SIZE = 500
+
+
+def safe_cell(value) -> str | int | float:
+    """A cell a spreadsheet shows as text: formula triggers get a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    return escape_formula(str(value))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def stream_csv(header: list[str], rows: Iterable[list], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def content():
+        # The byte order mark makes spreadsheet programs read the file as UTF-8 (Cyrillic names).
+        yield "\ufeff" + writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([safe_cell(cell) for cell in row])
+
+    response = StreamingHttpResponse(content(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def stream_geojson(features: Iterable[dict], filename: str) -> StreamingHttpResponse:
+    """A FeatureCollection of the features, written one at a time."""
+
+    def content():
+        yield '{"type": "FeatureCollection", "features": ['
+        separator = ""
+        for feature in features:
+            yield separator + json.dumps(feature, cls=JSONEncoder, ensure_ascii=False)
+            separator = ",\n"
+        yield "]}\n"
+
+    response = StreamingHttpResponse(content(), content_type="application/geo+json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.geojson"'
+    return response
+
+
+def point(longitude, latitude) -> dict | None:
+    """A GeoJSON Point in CRS84 (longitude first); None for a record without coordinates."""
+    if longitude is None or latitude is None:
+        return None
+    return {"type": "Point", "coordinates": [float(longitude), float(latitude)]}
