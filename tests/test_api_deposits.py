@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from deposits.models import Deposit, DepositCommodity, Mineral, ReserveEstimate
 from tests.factories import (
     BeltFactory,
     CommodityFactory,
@@ -144,6 +144,110 @@ def test_unknown_deposit_is_a_json_404(api_client):
     response = api_client.get(f"{DEPOSITS}TJD-999999/")
     assert response.status_code == 404
     assert response.json() == {"detail": "No Deposit matches the given query."}
+
+
+def test_a_deposits_minerals_and_reserves_come_in_a_fixed_order(api_client, konimansur):
+    """Minerals by role name ("associated" before "main", as the API has always listed
+    them), then by mineral name; reserves by mineral name, category, newest first (undated
+    last, on every engine), then as entered. The order is part of the document, and so of
+    its ETag."""
+    silver, lead = Mineral.objects.get(code="silver"), Mineral.objects.get(code="lead")
+    estimates = [
+        ReserveEstimateFactory(deposit=konimansur, mineral=mineral, category=category, as_of=as_of)
+        for mineral, category, as_of in [
+            (silver, "C2", "2022-01-01"),
+            (silver, "C1", "2019-01-01"),
+            (silver, "C1", "2021-01-01"),
+            (lead, "C1", "2018-01-01"),
+            (silver, "C1", "2021-01-01"),
+            (silver, "C1", None),
+        ]
+    ]
+    body = api_client.get(f"{DEPOSITS}{konimansur.public_id}/").json()
+    assert [(c["mineral"], c["role"]) for c in body["commodities"]] == [
+        ("lead", "associated"),
+        ("zinc", "associated"),
+        ("silver", "main"),
+    ]
+    in_order = [estimates[n].public_id for n in (3, 2, 4, 1, 5, 0)]
+    assert [r["id"] for r in body["reserves"]] == in_order
+
+
+@pytest.mark.parametrize(
+    ("zone", "updated_at"),
+    [("UTC", "2026-01-02T03:04:05Z"), ("Asia/Dushanbe", "2026-01-02T08:04:05.250000+05:00")],
+)
+def test_times_are_iso_8601_in_the_registrys_time_zone(api_client, settings, zone, updated_at):
+    settings.TIME_ZONE = zone
+    deposit = DepositFactory()
+    moment = "2026-01-02T03:04:05Z" if zone == "UTC" else "2026-01-02T03:04:05.25Z"
+    Deposit.objects.filter(pk=deposit.pk).update(updated_at=moment)
+    body = api_client.get(f"{DEPOSITS}{deposit.public_id}/").json()
+    assert body["updated_at"] == updated_at
+    assert api_client.get(DEPOSITS).json()["results"][0]["updated_at"] == updated_at
+
+
+def test_shares_have_two_decimals_rounded_half_up_and_figures_keep_their_scale(api_client):
+    """Shares, reported or computed, are rounded to two decimals half up (12.345 ->
+    12.35) by the share rule; reported shares and quantities are exact strings at their
+    column's scale; coordinates are JSON numbers."""
+    lead = MineralFactory(code="lead", symbol="Pb", name="Lead")
+    for n, reported in enumerate(["12.345", "12.355", "12.365"]):
+        CommodityFactory(
+            deposit=DepositFactory(name=f"Lead {n}", latitude=Decimal("38.1234")),
+            mineral=lead,
+            reported_share_pct=Decimal(reported),
+            reported_share_source="test",
+        )
+    for quantity in ["1", "2"]:  # a computed third: 33.333...%
+        deposit = CommodityFactory(deposit=DepositFactory(name=f"Silver {quantity}")).deposit
+        ReserveEstimateFactory(deposit=deposit, quantity=Decimal(quantity))
+    results = api_client.get(DEPOSITS, {"ordering": "name"}).json()["results"]
+    shares = [
+        (c["reserve_share_pct"], c["reported_share_pct"], c["share_basis"])
+        for d in results
+        for c in d["commodities"]
+    ]
+    assert shares == [
+        ("12.35", "12.345", "reported"),
+        ("12.36", "12.355", "reported"),
+        ("12.37", "12.365", "reported"),
+        ("33.33", None, "computed"),
+        ("66.67", None, "computed"),
+    ]
+    assert results[0]["latitude"] == 38.1234 and results[0]["longitude"] is None
+    assert results[3]["reserves"][0]["quantity"] == "1.000000"
+
+
+def test_a_record_is_narrowed_by_the_lists_filters_too(api_client, konimansur):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    assert api_client.get(url, {"q": konimansur.name}).status_code == 200
+    assert api_client.get(url, {"q": "zzz"}).status_code == 404
+    assert api_client.get(url, {"q": "%"}).status_code == 404
+    khatlon()
+    assert api_client.get(url, {"region": "TJ-KT"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "content_type"),
+    [
+        ({}, {}, "application/json"),
+        ({"HTTP_ACCEPT": "*/*"}, {}, "application/json"),
+        ({"HTTP_ACCEPT": "application/json"}, {}, "application/json"),
+        ({"HTTP_ACCEPT": "text/csv"}, {}, "text/csv; charset=utf-8"),
+        ({"HTTP_ACCEPT": "*/*"}, {"format": "csv"}, "text/csv; charset=utf-8"),
+        ({"HTTP_ACCEPT": "application/geo+json"}, {}, "application/geo+json"),
+        ({"HTTP_ACCEPT": "text/html"}, {}, "text/html; charset=utf-8"),
+        ({}, {"format": "api"}, "text/html; charset=utf-8"),
+    ],
+)
+def test_the_api_answers_in_the_format_asked_for(
+    api_client, konimansur, headers, query, content_type
+):
+    """DRF's content negotiation: by the Accept header, `?format=` overriding it."""
+    response = api_client.get(DEPOSITS, query, **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
 
 
 def test_regions_and_minerals_by_code_with_visible_deposit_counts(api_client, konimansur):
@@ -392,22 +496,29 @@ def test_deposit_list_query_count_does_not_grow_with_page_size(
                 quantity=Decimal(i),
                 unit="t",
             )
-    # PostgreSQL: count, the page's ids, its documents (tests/test_api_documents.py).
-    # Elsewhere: count, deposits (region, district and belt joined), commodities,
-    # reserves, national totals.
-    queries = 3 if connection.vendor == "postgresql" else 5
-    with django_assert_num_queries(queries):
+    # count, deposits (region, district and belt joined), commodities with their shares,
+    # reserves
+    with django_assert_num_queries(4):
         api_client.get(DEPOSITS, {"page_size": 10})
-    with django_assert_num_queries(queries):
+    with django_assert_num_queries(4):
         api_client.get(DEPOSITS, {"page_size": 1000})
     assert _list_queries(api_client, 10) == _list_queries(api_client, 1000)
+
+
+def test_a_record_takes_three_queries(api_client, konimansur, django_assert_num_queries):
+    ReserveEstimateFactory(deposit=konimansur)
+    # the deposit (region, district and belt joined), its minerals with their shares,
+    # its reserves
+    with django_assert_num_queries(3):
+        response = api_client.get(f"{DEPOSITS}{konimansur.public_id}/")
+    assert response.status_code == 200
 
 
 def test_query_count_with_a_partner_key_and_filters(partner_client, django_assert_num_queries):
     for i in range(30):
         CommodityFactory(deposit=DepositFactory(name=f"D{i}"))
     # + key lookup, + last use of the key, + mineral and region codes validated
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 9):
+    with django_assert_num_queries(8):
         response = partner_client.get(DEPOSITS, {"mineral": "silver", "region": "TJ-SU"})
     assert response.json()["count"] == 30
 

@@ -1,14 +1,11 @@
 """Statistics of API v1 (deposits/api/stats.py): each mineral's ranking lists its first
-`top` deposits by reserve share and counts them all; PostgreSQL ranks in SQL and gives
-the answers Python gives with `share_of`; a page takes a fixed number of queries."""
+`top` deposits by reserve share and counts them all; a page takes a fixed number of
+queries."""
 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from deposits.api import stats
-from deposits.models import Deposit, Mineral, Region
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -16,22 +13,15 @@ from tests.factories import (
     RegionFactory,
     ReserveEstimateFactory,
 )
-from tests.live_registry import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
 STATS = "/api/v1/stats"
 
 
-@pytest.fixture(params=["database", "python"])
-def read_path(request, monkeypatch, settings):
-    """Each test runs on both read paths: SQL on PostgreSQL, and Python's (SQLite's)."""
+@pytest.fixture(autouse=True)
+def uncached(settings):
     settings.API_CACHE_SECONDS = 0
-    if request.param == "database" and connection.vendor != "postgresql":
-        pytest.skip("SQLite ranks in Python only")
-    if request.param == "python":
-        monkeypatch.setattr(stats, "built_by_database", lambda queryset: False)
-    return request.param
 
 
 def _deposit(name, tonnes=None, mineral=None, visibility="public", region=None, **commodity):
@@ -99,9 +89,7 @@ SILVER_FOR_STAFF = [
         ("staff_api_client", set()),
     ],
 )
-def test_deposits_rank_by_share_then_name_then_identifier(
-    request, read_path, shares, client_name, hidden
-):
+def test_deposits_rank_by_share_then_name_then_identifier(request, shares, client_name, hidden):
     client = request.getfixturevalue(client_name)
     silver = client.get(f"{STATS}/minerals/silver/", {"top": 1000}).json()
     # Hidden deposits are neither ranked nor counted; their reserves still count in
@@ -114,11 +102,11 @@ def test_deposits_rank_by_share_then_name_then_identifier(
     assert {d["region"] for d in silver["deposits"]} == {"TJ-SU", "TJ-KT"}
 
 
-def test_published_shares_rank_unrounded_and_no_share_comes_last(api_client, read_path, shares):
+def test_published_shares_rank_unrounded_and_no_share_comes_last(api_client, shares):
     lead = api_client.get(f"{STATS}/minerals/lead/").json()
     assert ranking(lead) == [
-        ("Lead high", "12.36", "reported"),  # 12.355 and 12.345, rounded half to even
-        ("Lead low", "12.34", "reported"),
+        ("Lead high", "12.36", "reported"),  # 12.355 and 12.345, rounded half up
+        ("Lead low", "12.35", "reported"),
         ("Lead five", "5.00", "reported"),
         ("Aardvark", None, None),
     ]
@@ -127,7 +115,7 @@ def test_published_shares_rank_unrounded_and_no_share_comes_last(api_client, rea
     assert ranking(zinc) == [("Zn a", None, None), ("Zn b", None, None), ("Zn c", None, None)]
 
 
-def test_a_ranking_lists_top_deposits_and_counts_them_all(staff_api_client, read_path, shares):
+def test_a_ranking_lists_top_deposits_and_counts_them_all(staff_api_client, shares):
     for top, listed in [(None, 10), (3, 3), (1, 1), (1000, 10)]:
         params = {"top": top} if top else {}
         silver = staff_api_client.get(f"{STATS}/minerals/silver/", params).json()
@@ -138,7 +126,7 @@ def test_a_ranking_lists_top_deposits_and_counts_them_all(staff_api_client, read
     assert {m["mineral"]: m["deposit_count"] for m in page} == {"silver": 10, "lead": 4, "zinc": 3}
 
 
-def test_a_region_ranks_the_minerals_of_its_own_deposits(api_client, read_path, shares):
+def test_a_region_ranks_the_minerals_of_its_own_deposits(api_client, shares):
     sughd = api_client.get(f"{STATS}/regions/TJ-SU/", {"top": 2}).json()
     assert sughd["deposit_count"] == 15  # visible deposits in Sughd, "Bare" included
     minerals = {m["mineral"]: m for m in sughd["minerals"]}
@@ -191,60 +179,6 @@ def test_a_bad_top_is_a_400_naming_it(api_client, shares, url, top):
     assert "number" in reason
 
 
-# --- PostgreSQL's SQL and Python give the same answers ------------------------------
-
-
-@pytest.fixture
-def demo_with_hidden(request, awkward_registry):
-    """The demo registry and the awkward deposits, some of them made partners-only or
-    internal, and the edge cases above."""
-    ids = list(Deposit.objects.order_by("pk").values_list("pk", flat=True))
-    Deposit.objects.filter(pk__in=ids[::5]).update(visibility="internal")
-    Deposit.objects.filter(pk__in=ids[1::5]).update(visibility="partners")
-    request.getfixturevalue("shares")
-
-
-def _minerals_in(body):
-    for item in body.get("results", [body]):
-        yield from item.get("minerals", [item])
-
-
-def _every_statistics_url():
-    yield f"{STATS}/minerals/?page_size=1000"
-    yield f"{STATS}/regions/?page_size=1000"
-    for code in Mineral.objects.values_list("code", flat=True):
-        yield f"{STATS}/minerals/{code}/"
-    for code in Region.objects.values_list("code", flat=True):
-        yield f"{STATS}/regions/{code}/"
-
-
-@needs_postgres
-@pytest.mark.parametrize("client_name", ["api_client", "partner_client", "staff_api_client"])
-def test_sql_answers_as_python_on_the_demo_registry(
-    request, monkeypatch, settings, demo_with_hidden, client_name
-):
-    settings.API_CACHE_SECONDS = 0
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "1000000/minute", "key": "1000000/minute"},
-    }
-    client = request.getfixturevalue(client_name)
-    urls = [
-        f"{url}{'&' if '?' in url else '?'}top={top}"
-        for url in _every_statistics_url()
-        for top in (1, 3, 10, 1000)
-    ]
-    by_sql = [client.get(url).json() for url in urls]
-    monkeypatch.setattr(stats, "built_by_database", lambda queryset: False)
-    by_python = [client.get(url).json() for url in urls]
-    for url, sql, python in zip(urls, by_sql, by_python, strict=True):
-        assert sql == python, url
-    rankings = [m for body in by_sql for m in _minerals_in(body)]
-    assert any(m["deposit_count"] > len(m["deposits"]) for m in rankings)  # cut somewhere
-    bases = {d["share_basis"] for m in rankings for d in m["deposits"]}
-    assert bases == {"computed", "reported", None}
-
-
 # --- a fixed number of queries ------------------------------------------------------
 
 
@@ -258,32 +192,20 @@ def _grow(n):
         ReserveEstimateFactory(deposit=deposit, mineral=silver, category="P1")
 
 
-# The caller's key and, for a staff key, its user; then on PostgreSQL: the rankings and
-# counts of every mineral on the page in one query, the totals by category in another.
-# SQLite reads the deposits, their minerals, estimates and the national totals, and
-# ranks them in Python.
+# The caller's key (with its user); the rankings of every mineral on the page with their
+# counts in one query, the totals by category in another.
 QUERIES = {
-    "postgresql": {
-        "/minerals/": 6,  # key, user, count, page, rankings, totals
-        "/minerals/silver/": 5,  # key, user, mineral, rankings, totals
-        "/regions/": 8,  # key, user, count, page, deposit counts, rankings, minerals, totals
-        "/regions/TJ-SU/": 7,  # key, user, region, deposit counts, rankings, minerals, totals
-    },
-    "sqlite": {
-        "/minerals/": 9,
-        "/minerals/silver/": 8,
-        "/regions/": 11,
-        "/regions/TJ-SU/": 10,
-    },
+    "/minerals/": 5,  # key, count, page, rankings, totals
+    "/minerals/silver/": 4,  # key, mineral, rankings, totals
+    "/regions/": 7,  # key, count, page, deposit counts, rankings, minerals, totals
+    "/regions/TJ-SU/": 6,  # key, region, deposit counts, rankings, minerals, totals
 }
 
 
-@pytest.mark.parametrize("url", list(QUERIES["postgresql"]))
+@pytest.mark.parametrize(("url", "queries"), QUERIES.items())
 def test_statistics_take_a_fixed_number_of_queries(
-    staff_api_client, settings, django_assert_num_queries, url
+    staff_api_client, django_assert_num_queries, url, queries
 ):
-    settings.API_CACHE_SECONDS = 0
-    queries = QUERIES[connection.vendor][url]
     _grow(6)
     staff_api_client.get(f"{STATS}{url}")  # the key's last use is recorded once
     with django_assert_num_queries(queries):

@@ -13,7 +13,7 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.services import COMPUTED, REPORTED, attach_reserve_shares
+from deposits.shares import COMPUTED, REPORTED
 from kernel.api.serializers import FullCleanMixin
 
 SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
@@ -96,11 +96,12 @@ class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
 
 
 class CommoditySerializer(serializers.ModelSerializer):
-    """One mineral of a deposit with its share of the national reserves of that mineral."""
+    """One mineral of a deposit with its share of the national reserves of that mineral
+    (`share_pct`, `share_basis`: read through deposits.shares.with_shares)."""
 
     mineral = code_field(Mineral)
     reserve_share_pct = serializers.DecimalField(
-        source="share.pct",
+        source="share_pct",
         max_digits=6,
         decimal_places=2,
         read_only=True,
@@ -108,7 +109,6 @@ class CommoditySerializer(serializers.ModelSerializer):
         help_text=_("Share of the national reserves of this mineral, in percent."),
     )
     share_basis = serializers.ChoiceField(
-        source="share.basis",
         choices=SHARE_BASES,
         read_only=True,
         allow_null=True,
@@ -172,11 +172,6 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def to_representation(self, instance):
-        if any(not hasattr(c, "share") for c in instance.commodities.all()):
-            attach_reserve_shares([instance])
-        return super().to_representation(instance)
 
     def validate_commodities(self, items):
         seen = set()

@@ -1,36 +1,27 @@
 """Statistics of API v1: per mineral and per region, over the records the caller may see.
 
 Deposit counts and category totals count only visible deposits. Reserve shares
-are national facts (deposits.services): a deposit's share is the same for
-every caller, though a caller's ranking lists only the deposits it may see.
+are national facts (deposits.shares): a deposit's share is the same for every
+caller, though a caller's ranking lists only the deposits it may see.
 
 Each mineral's ranking lists its first `top` deposits by share: share descending,
 deposits without a share last, then by name and identifier; its `deposit_count`
-counts them all. On PostgreSQL the rankings and counts of a page are one query,
-shares computed by the rule of `deposits.services` in SQL, so the work and memory
-of a request follow what it returns, not the size of the registry. Elsewhere
-(SQLite, the local run) Python ranks every deposit with `share_of`; tests hold the
-two to the same answers.
+counts them all. The rankings of a page are one query (`deposits.shares.ranked`,
+a window over the visible commodities), so the work and memory of a request follow
+what it returns, not the size of the registry.
 """
 
 from collections import defaultdict
-from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connections
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Sum
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from deposits.models import DepositCommodity, Mineral, ReserveEstimate
-from deposits.services import (
-    SHARE_BASIS_SQL,
-    attach_reserve_shares,
-    share_kilograms_sql,
-    share_pct_sql,
-)
+from deposits import shares
+from deposits.models import Deposit, DepositCommodity, Mineral, ReserveEstimate
 from kernel.api.parameters import whole_number
-from kernel.api.prepared import built_by_database
+from kernel.visibility import Caller
 
 DEFAULT_TOP = 10
 MAX_TOP = 1000
@@ -97,100 +88,30 @@ class Ranking(NamedTuple):
 
 NO_DEPOSITS = Ranking(0, [])
 
-
-def _ranked_deposit(public_id, name, region, role, pct, basis) -> dict:
-    return {
-        "id": public_id,
-        "name": name,
-        "region": region,
-        "role": role,
-        "reserve_share_pct": pct,
-        "share_basis": basis,
-    }
-
-
-def _ranking_key(entry):
-    share = entry["reserve_share_pct"]
-    return (share is None, -(share or Decimal(0)), entry["name"], entry["id"])
+# A ranked deposit's fields (RankedDepositSerializer), as read from its commodity row.
+RANKED_FIELDS = {
+    "id": "deposit__public_id",
+    "name": "deposit__name",
+    "region": "deposit__region__code",
+    "role": "role",
+    "reserve_share_pct": "share_pct",
+    "share_basis": "share_basis",
+}
 
 
-def _rankings_in_python(deposits, mineral_ids, per_region: bool, top: int) -> dict:
-    if mineral_ids is not None:
-        deposits = deposits.filter(
-            pk__in=DepositCommodity.objects.filter(mineral__in=mineral_ids).values("deposit_id")
-        )
-    commodities = DepositCommodity.objects.select_related("mineral")
-    deposits = list(
-        deposits.select_related("region").prefetch_related(
-            Prefetch("commodities", queryset=commodities), "reserves"
-        )
+def rankings(commodities, per: list[str], top: int) -> dict[tuple, Ranking]:
+    """The rankings (`deposits.shares.ranked`) of `commodities`, one for each value of the
+    fields `per`, keyed by those values: one query, whatever the registry's size."""
+    rows = shares.ranked(commodities, per=per, top=top).values_list(
+        *per, "ranked_count", *RANKED_FIELDS.values()
     )
-    attach_reserve_shares(deposits)
-    ranked = defaultdict(list)
-    for deposit in deposits:
-        region = deposit.region.code if deposit.region else None
-        for c in deposit.commodities.all():
-            if mineral_ids is None or c.mineral_id in mineral_ids:
-                key = (deposit.region_id, c.mineral_id) if per_region else (c.mineral_id,)
-                entry = (deposit.public_id, deposit.name, region, c.role)
-                ranked[key].append(_ranked_deposit(*entry, c.share.pct, c.share.basis))
-    return {
-        key: Ranking(len(entries), sorted(entries, key=_ranking_key)[:top])
-        for key, entries in ranked.items()
-    }
-
-
-# Shares of every commodity in scope (`c` of a deposit `d`, its national total `t`, its
-# deposit's share estimates summed in `own`), numbered within each ranking in the order
-# of `_ranking_key`: "C" collation compares names by code point, as Python does.
-_RANKINGS_SQL = """SELECT {key}, deposit_count, public_id, name, region, role, pct, basis
-FROM (SELECT shares.*,
-        row_number() OVER (PARTITION BY {key}
-            ORDER BY pct DESC NULLS LAST, name COLLATE "C", public_id COLLATE "C") AS place,
-        count(*) OVER (PARTITION BY {key}) AS deposit_count
-    FROM (SELECT d.region_id, c.mineral_id, d.public_id, d.name, r.code AS region, c.role,
-            {pct} AS pct, {basis} AS basis
-        FROM deposits_depositcommodity c
-        JOIN deposits_deposit d ON d.id = c.deposit_id
-        LEFT JOIN deposits_region r ON r.id = d.region_id
-        LEFT JOIN deposits_nationalreservetotal t ON t.mineral_id = c.mineral_id
-        LEFT JOIN ({own}) own ON own.deposit_id = c.deposit_id AND own.mineral_id = c.mineral_id
-        WHERE c.deposit_id IN ({deposits}) AND {minerals}) shares) ranked
-WHERE place <= %s
-ORDER BY {key}, place"""
-
-
-def _rankings_in_sql(deposits, mineral_ids, per_region: bool, top: int) -> dict:
-    selected, params = deposits.order_by().values("pk").query.sql_with_params()
-    minerals = [] if mineral_ids is None else [sorted(mineral_ids)]
-
-    def of_minerals(alias: str) -> str:
-        return "TRUE" if mineral_ids is None else f"{alias}.mineral_id = ANY(%s)"
-
-    sql = _RANKINGS_SQL.format(
-        key="region_id, mineral_id" if per_region else "mineral_id",
-        pct=share_pct_sql("own.kilograms"),
-        basis=SHARE_BASIS_SQL,
-        own=share_kilograms_sql(f"e.deposit_id IN ({selected}) AND {of_minerals('e')}"),
-        deposits=selected,
-        minerals=of_minerals("c"),
-    )
-    width = 2 if per_region else 1  # the key's columns
-    rankings = {}
-    with connections[deposits.db].cursor() as cursor:
-        cursor.execute(sql, [*params, *minerals, *params, *minerals, top])
-        for row in cursor.fetchall():
-            key, count, entry = row[:width], row[width], row[width + 1 :]
-            rankings.setdefault(key, Ranking(count, [])).deposits.append(_ranked_deposit(*entry))
-    return rankings
-
-
-def rankings(deposits, mineral_ids, per_region: bool, top: int) -> dict[tuple, Ranking]:
-    """The ranking of each mineral (of `mineral_ids`, or all) over `deposits`, keyed by
-    (mineral id,) or, `per_region`, by (region id, mineral id): a fixed number of queries."""
-    if built_by_database(deposits):
-        return _rankings_in_sql(deposits, mineral_ids, per_region, top)
-    return _rankings_in_python(deposits, mineral_ids, per_region, top)
+    width = len(per)
+    result: dict[tuple, Ranking] = {}
+    for row in rows:
+        key, count, entry = row[:width], row[width], row[width + 1 :]
+        ranking = result.setdefault(key, Ranking(count, []))
+        ranking.deposits.append(dict(zip(RANKED_FIELDS, entry, strict=True)))
+    return result
 
 
 def _category_totals(estimates, group_by: list[str]) -> dict[tuple, list[dict]]:
@@ -217,16 +138,18 @@ def _mineral_entry(mineral, ranking: Ranking, totals) -> dict:
     }
 
 
-def mineral_statistics(minerals, visible_deposits, top: int) -> list[dict]:
-    """Statistics of each mineral over `visible_deposits` (a fixed number of queries)."""
+def mineral_statistics(minerals, caller: Caller, top: int) -> list[dict]:
+    """Statistics of each mineral over the deposits `caller` may see (a fixed number of
+    queries)."""
     minerals = list(minerals)
     if not minerals:  # an empty page
         return []
-    mineral_ids = {m.pk for m in minerals}
-    ranked = rankings(visible_deposits, mineral_ids, per_region=False, top=top)
+    per_mineral = ["mineral_id"]
+    ranked = rankings(
+        DepositCommodity.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral, top
+    )
     totals = _category_totals(
-        ReserveEstimate.objects.filter(mineral__in=mineral_ids, deposit__in=visible_deposits),
-        ["mineral_id"],
+        ReserveEstimate.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral
     )
     return [
         _mineral_entry(m, ranked.get((m.pk,), NO_DEPOSITS), totals.get((m.pk,), []))
@@ -234,17 +157,23 @@ def mineral_statistics(minerals, visible_deposits, top: int) -> list[dict]:
     ]
 
 
-def region_statistics(regions, visible_deposits, top: int) -> list[dict]:
-    """For each region: its visible deposits and the statistics of each of their minerals."""
+def region_statistics(regions, caller: Caller, top: int) -> list[dict]:
+    """For each region: the deposits `caller` may see there and the statistics of each of
+    their minerals."""
     regions = list(regions)
     if not regions:
         return []
-    in_regions = visible_deposits.filter(region__in=regions)
+    in_regions = Deposit.objects.visible_to(caller).filter(region__in=regions)
     counts = dict(in_regions.order_by().values_list("region").annotate(Count("pk")))
-    ranked = rankings(in_regions, None, per_region=True, top=top)
+    per_region = ["deposit__region_id", "mineral_id"]
+    ranked = rankings(
+        DepositCommodity.objects.visible_to(caller).filter(deposit__region__in=regions),
+        per_region,
+        top,
+    )
     minerals = Mineral.objects.in_bulk({mineral_id for _, mineral_id in ranked})
     totals = _category_totals(
-        ReserveEstimate.objects.filter(deposit__in=in_regions), ["deposit__region_id", "mineral_id"]
+        ReserveEstimate.objects.visible_to(caller).filter(deposit__region__in=regions), per_region
     )
     result = []
     for region in regions:

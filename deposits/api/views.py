@@ -1,19 +1,14 @@
 """Viewsets of the deposits resources: regions, minerals, belts, deposits, reserves, statistics."""
 
 from django.db.models import Count, Prefetch
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from deposits.api import exports, stats
-from deposits.api.documents import (
-    deposit_document,
-    deposit_documents,
-    visible_deposit_document,
-)
+from deposits import exports
+from deposits.api import stats
 from deposits.api.serializers import (
     BeltSerializer,
     DepositSerializer,
@@ -24,16 +19,15 @@ from deposits.api.serializers import (
 from deposits.filters import DepositFilterSet, MineralFilterSet, ReserveEstimateFilterSet
 from deposits.models import (
     Deposit,
-    DepositCommodity,
     MetallogenicBelt,
     Mineral,
     Region,
     ReserveEstimate,
 )
-from deposits.services import attach_reserve_shares
+from deposits.shares import commodities_with_shares
+from kernel.api.caching import cached_read
 from kernel.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
 from kernel.api.permissions import ReadOnly
-from kernel.api.prepared import built_by_database
 from kernel.api.viewsets import (
     RegistryModelViewSet,
     RegistryReadOnlyViewSet,
@@ -112,9 +106,10 @@ class DepositViewSet(RegistryModelViewSet):
         return renderers
 
     def get_queryset(self):
-        commodities = DepositCommodity.objects.select_related("mineral").order_by(
-            "role", "mineral__name", "mineral__code"
-        )
+        # The API has always listed a deposit's minerals by role name ("associated"
+        # before "main"), then by mineral; the order is part of the document and of its
+        # ETag, so it stays, though the pages list "main" first.
+        commodities = commodities_with_shares().order_by("role", "mineral__name", "mineral__code")
         reserves = ReserveEstimate.objects.select_related("mineral")
         queryset = (
             Deposit.objects.visible_to(self.caller)
@@ -137,49 +132,14 @@ class DepositViewSet(RegistryModelViewSet):
             raise exceptions.ValidationError({"critical": [_("Give true or false.")]})
         return super().filter_queryset(queryset)
 
-    def prepare_objects(self, deposits) -> None:
-        attach_reserve_shares(deposits)
-
     def list(self, request, *args, **kwargs):
         export = {
-            CSVRenderer.format: exports.deposits_csv,
-            GeoJSONRenderer.format: exports.deposits_geojson,
+            CSVRenderer.format: exports.csv_response,
+            GeoJSONRenderer.format: exports.geojson_response,
         }.get(request.accepted_renderer.format)
         if export is not None:
             return export(self.filter_queryset(self.get_queryset()))
-        if built_by_database(Deposit.objects.all()):
-            return self.list_documents(request)
         return super().list(request, *args, **kwargs)
-
-    def retrieve(self, request, *args, **kwargs):
-        if built_by_database(Deposit.objects.all()):
-            return self.retrieve_document(request)
-        return super().retrieve(request, *args, **kwargs)
-
-    # PostgreSQL's read path: the documents built by the database (deposits.api.documents),
-    # the same JSON as the serializer's, paged and filtered as the serializer's.
-    def visible_ids(self):
-        queryset = self.filter_queryset(Deposit.objects.visible_to(self.caller))
-        return queryset.values_list("pk", flat=True)
-
-    def list_documents(self, request):
-        ids = self.visible_ids()
-        page = self.paginator.paginate_queryset(ids, request, view=self)
-        return self.get_paginated_response(deposit_documents(page, ids.db))
-
-    def retrieve_document(self, request):
-        public_id = self.kwargs[self.lookup_url_kwarg]
-        # The list's filters narrow a record too (as DRF's get_object), when any are given;
-        # without them neither the filterset nor an ORM query is built (most of the time
-        # of a record's answer).
-        if set(request.query_params) - {"format", "api_key"}:
-            ids = self.visible_ids().filter(**{self.lookup_field: public_id})
-            document = deposit_document(ids)
-        else:
-            document = visible_deposit_document(public_id, self.caller.levels, Deposit.objects.db)
-        if document is None:  # as get_object_or_404 says it
-            raise Http404(f"No {Deposit._meta.object_name} matches the given query.")
-        return Response(document)
 
     def perform_create(self, serializer):
         deposit = serializer.save()
@@ -190,10 +150,9 @@ class DepositViewSet(RegistryModelViewSet):
         serializer.instance = self.get_object_for_response(deposit)
 
     def get_object_for_response(self, deposit):
-        """The saved deposit re-read with its minerals, reserves and shares."""
-        deposit = self.get_queryset().get(pk=deposit.pk)
-        attach_reserve_shares([deposit])
-        return deposit
+        """The saved deposit re-read as a read reads it: minerals with their shares
+        (which the write may have moved), reserves."""
+        return self.get_queryset().get(pk=deposit.pk)
 
 
 class ReserveEstimateViewSet(RegistryModelViewSet):
@@ -228,12 +187,14 @@ class _StatisticsViewSet(RegistryReadOnlyViewSet):
 
     # Answered through the API cache like every other read (`top` is in the URL, so in
     # the key).
+    @cached_read
     def list(self, request, *args, **kwargs):
         top = stats.ranking_length(request.query_params)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(self.build(page, top), many=True).data
         return self.get_paginated_response(data)
 
+    @cached_read
     def retrieve(self, request, *args, **kwargs):
         top = stats.ranking_length(request.query_params)
         record = self.get_object()
@@ -250,7 +211,7 @@ class MineralStatisticsViewSet(_StatisticsViewSet):
         return Mineral.objects.order_by("code")
 
     def build(self, minerals, top):
-        return stats.mineral_statistics(minerals, Deposit.objects.visible_to(self.caller), top)
+        return stats.mineral_statistics(minerals, self.caller, top)
 
 
 class RegionStatisticsViewSet(_StatisticsViewSet):
@@ -262,4 +223,4 @@ class RegionStatisticsViewSet(_StatisticsViewSet):
         return Region.objects.order_by("code")
 
     def build(self, regions, top):
-        return stats.region_statistics(regions, Deposit.objects.visible_to(self.caller), top)
+        return stats.region_statistics(regions, self.caller, top)

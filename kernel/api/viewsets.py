@@ -59,21 +59,11 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
             self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
 
-    def prepare_objects(self, records) -> None:
-        """Hook: complete records before they are serialised (e.g. reserve shares)."""
-
     def get_object(self):
         instance = super().get_object()
-        self.prepare_objects([instance])
         if self.request.method not in SAFE_METHODS:
             self.check_if_match(instance)
         return instance
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            self.prepare_objects(page)
-        return page
 
     def filter_queryset(self, queryset):
         return with_tiebreaker(super().filter_queryset(queryset))
