@@ -11,7 +11,8 @@ class KernelConfig(AppConfig):
     label = "registry"
     verbose_name = "Registry"
 
-    # The apps whose records the API shows; any write to them moves the API cache on.
+    # The apps whose records the API shows; any write to them moves the registry
+    # generation on (kernel/api/caching.py), and with it every cached answer.
     RECORD_APPS = ("deposits", "cooperation")
 
     def ready(self):

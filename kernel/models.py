@@ -1,11 +1,13 @@
 """Shared building blocks of the registry's records."""
 
+import time
+
 from django.conf import settings
 from django.db import models, router, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kernel.api.prepared import built_by_database, prepared_rows
 from kernel.keys import VISIBLE_CHARS, generate_key, hash_key
 
 
@@ -30,6 +32,41 @@ class IdentifierSequence(models.Model):
             sequence.last_value += 1
             sequence.save(update_fields=["last_value"])
         return f"{prefix}-{sequence.last_value:0{width}d}"
+
+
+class RegistryGeneration(models.Model):
+    """The registry's generation: a number every committed write of a registry record
+    moves on, so that an answer kept in the API cache at an older one is never served
+    (kernel/api/caching.py).
+
+    Kept in the database, moved by one statement of its own right after each write
+    commits (the write's transaction never holds its row, so writers do not queue on
+    it); the shared cache only holds a copy, for a few seconds."""
+
+    value = models.BigIntegerField()
+
+    ROW = 1
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def current(cls, using: str | None = None) -> int:
+        rows = cls.objects.using(using).filter(pk=cls.ROW)
+        value = rows.values_list("value", flat=True).first()
+        if value is None:
+            # A lost row (a flushed database) restarts from the clock, never from a
+            # number already handed out and perhaps still in the cache.
+            row, _created = rows.get_or_create(pk=cls.ROW, defaults={"value": time.time_ns()})
+            value = row.value
+        return value
+
+    @classmethod
+    def move_on(cls, using: str | None = None) -> None:
+        """One step on."""
+        rows = cls.objects.using(using).filter(pk=cls.ROW)
+        while not rows.update(value=F("value") + 1):
+            cls.current(using)  # brings a lost row back, then it is moved on
 
 
 class Visibility(models.TextChoices):
@@ -100,21 +137,9 @@ class PublicRecord(models.Model):
 
 class ApiKeyQuerySet(models.QuerySet):
     def find(self, presented: str) -> "ApiKey | None":
-        """The key matching a presented secret, whatever its state (None if unknown).
-
-        Every keyed API request runs this, so it is one plain statement, prepared once
-        per connection on PostgreSQL: composing the ORM's query (user and organisation
-        joined) took ten times as long as the database took to answer it. A staff key's
-        user is read when first needed."""
-        fields = self.model._meta.concrete_fields
-        columns = ", ".join(field.column for field in fields)
-        sql = f"SELECT {columns} FROM {self.model._meta.db_table} WHERE key_hash = %s"
-        params = [hash_key(presented)]
-        if not built_by_database(self):
-            return next(iter(self.raw(sql, params)), None)
-        rows = prepared_rows(sql, params, self.db)
-        attnames = [field.attname for field in fields]
-        return self.model.from_db(self.db, attnames, rows[0]) if rows else None
+        """The key matching a presented secret, whatever its state (None if unknown),
+        with its staff user, whose being active is checked on every request."""
+        return self.select_related("user").filter(key_hash=hash_key(presented)).first()
 
 
 class ApiKey(models.Model):

@@ -118,6 +118,12 @@ def test_find_reads_a_key_as_the_orm_does(partner_org, editor):
     assert ApiKey.objects.find("") is None
 
 
+def test_find_reads_a_staff_key_with_its_user_in_one_query(editor, django_assert_num_queries):
+    _api_key, key = ApiKey.issue(user=editor)
+    with django_assert_num_queries(1):
+        assert ApiKey.objects.find(key).user.is_active
+
+
 def test_use_is_recorded(partner_client):
     partner_client.get(DEPOSITS)
     assert ApiKey.objects.get().last_used_at is not None

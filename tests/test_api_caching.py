@@ -1,14 +1,16 @@
 """API reads answered from the cache until the registry changes (kernel/api/caching.py)."""
 
 import datetime
+import time
 from decimal import Decimal
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from kernel.api import caching
 from kernel.api.caching import registry_generation
-from kernel.models import ApiKey, ApiKeyQuerySet
+from kernel.models import ApiKey, ApiKeyQuerySet, RegistryGeneration
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -149,6 +151,7 @@ def test_a_cached_answer_still_honours_if_none_match(api_client, deposit):
 
 def test_a_write_through_the_api_is_read_at_once(api_client, staff_api_client, deposit, commit):
     url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
     assert api_client.get(url).json()["status"] == "explored"
     patched = staff_api_client.patch(url, {"status": "producing"}, format="json")
     commit()
@@ -158,6 +161,7 @@ def test_a_write_through_the_api_is_read_at_once(api_client, staff_api_client, d
 
 def test_another_deposits_estimate_moves_this_deposits_share(api_client, deposit, silver, commit):
     url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
 
     def share():
         return api_client.get(url).json()["commodities"][0]["reserve_share_pct"]
@@ -199,6 +203,7 @@ def test_lists_are_cached_per_visibility(api_client, partner_client, deposit):
 
 def test_a_deleted_record_is_gone_from_the_next_read(api_client, deposit, commit):
     url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
     assert api_client.get(url).status_code == 200
     deposit.delete()
     commit()
@@ -218,6 +223,70 @@ def test_the_generation_moves_once_when_the_transaction_commits(
     assert len(callbacks) == 1  # one move for the whole transaction
     commit()
     assert registry_generation() == before + 1
+
+
+def test_the_database_generation_moves_after_a_commit_only(deposit, commit):
+    """The database holds the generation: a committed write moves it, once; a write
+    rolled back leaves it."""
+    commit()
+    before = RegistryGeneration.current()
+    with transaction.atomic():
+        deposit.save()
+        transaction.set_rollback(True)
+    commit()
+    assert RegistryGeneration.current() == before
+    deposit.save()
+    DepositFactory()
+    commit()
+    assert RegistryGeneration.current() == before + 1
+
+
+def test_the_caches_copy_of_the_generation_is_trusted_for_seconds(
+    api_client, deposit, commit, settings, monkeypatch, django_assert_num_queries
+):
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
+    start = time.time()
+    monkeypatch.setattr(caching, "clock", lambda: start)
+    first = api_client.get(url)
+    later = start + settings.API_CACHE_GENERATION_SECONDS
+    monkeypatch.setattr(caching, "clock", lambda: later)
+    with django_assert_num_queries(1):  # the database's generation, the same: still kept
+        assert api_client.get(url).content == first.content
+    with django_assert_num_queries(0):  # copied again, with the time it was read
+        assert api_client.get(url).content == first.content
+
+
+def test_a_write_whose_copy_is_not_forgotten_is_outlived_by_seconds_at_most(
+    api_client, partner_client, deposit, commit, settings, monkeypatch
+):
+    """Redis misses the write's forgetting of the generation's copy (stalled, away): the
+    write still succeeds, and once the copy is API_CACHE_GENERATION_SECONDS old a read
+    takes the database's generation, so a record made internal and a revoked key stop
+    being served (tests/test_health.py does it with a real Redis paused and stopped)."""
+    from django.core.cache import caches
+    from redis.exceptions import TimeoutError
+
+    url = f"{DEPOSITS}{deposit.public_id}/"
+    commit()  # the fixtures' writes
+    start = time.time()
+    monkeypatch.setattr(caching, "clock", lambda: start)
+    assert api_client.get(url).status_code == 200
+    assert partner_client.get(url).status_code == 200
+
+    def stalled(*args, **kwargs):
+        raise TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(caches["default"], "delete", stalled)
+    deposit.visibility = "internal"
+    deposit.save()
+    ApiKey.objects.get().revoke()
+    commit()  # does not raise: the write has committed
+    assert api_client.get(url).status_code == 200  # the copy is trusted a few seconds more
+    later = start + settings.API_CACHE_GENERATION_SECONDS
+    monkeypatch.setattr(caching, "clock", lambda: later)
+    assert api_client.get(url).status_code == 404
+    assert partner_client.get(url).status_code == 401
 
 
 def test_a_write_after_a_rolled_back_savepoint_still_moves_the_generation(
@@ -255,10 +324,11 @@ def test_cached_reads_are_counted_by_the_throttle(api_client, deposit, two_reque
 
 
 @pytest.mark.parametrize("either_cache", ["redis"], indirect=True)
-@pytest.mark.parametrize(("caller", "expected"), [("api_client", 1), ("partner_client", 2)])
+@pytest.mark.parametrize(("caller", "expected"), [("api_client", 2), ("partner_client", 3)])
 def test_round_trips_to_redis_of_a_cached_read(caller, expected, deposit, monkeypatch, request):
-    """The throttle's counter and the cached answer travel together; a partner's key
-    needs a round trip of its own (its visibility decides where the answer is kept)."""
+    """One for the throttle's counter, one for the registry's generation with the cached
+    answer; a partner's key needs one of its own (with the generation again), before
+    the throttle counts it."""
     from redis.connection import AbstractConnection
 
     client = request.getfixturevalue(caller)

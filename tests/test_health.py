@@ -1,19 +1,23 @@
 """Monitors read /healthz; a lost database or shared cache answers 503 with Retry-After,
-not a traceback."""
+not a traceback; a write the shared cache misses is neither refused nor outlived."""
 
 import shutil
 import socket
 import subprocess
 import time
 
+import psycopg
 import pytest
 import redis
-from django.db import OperationalError
+from django.db import OperationalError, close_old_connections, connection
 from django.test import RequestFactory
 
+from kernel.api import caching
+from kernel.models import ApiKey
 from registry.middleware import ServiceUnavailableMiddleware
 from registry.settings import redis_cache
-from tests.factories import DepositFactory
+from tests.factories import DepositFactory, PartnerOrganisationFactory, UserFactory
+from tests.live_registry import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +37,21 @@ def test_a_lost_database_connection_answers_503_with_retry_after():
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert b"unavailable" in response.content
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_connection_the_server_dropped_is_replaced_before_the_next_read(client):
+    """Health checks (CONN_HEALTH_CHECKS): after a database restart, a worker's next
+    read reconnects instead of answering 503."""
+    url = f"/api/v1/deposits/{DepositFactory().public_id}/"
+    assert client.get(url).status_code == 200
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    close_old_connections()  # what each request starts with (the test client leaves it out)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.json()["id"] == url.split("/")[-2]
 
 
 def test_other_errors_are_not_disguised():
@@ -142,3 +161,67 @@ def test_a_full_cache_answers_503_on_the_api_until_it_has_room(own_redis, client
     server.config_set("maxmemory", "0")
     assert client.get(record).status_code == 200
     assert client.get("/healthz").json()["cache"] == "ok"
+
+
+# Writes below commit for real, as in production, so that what runs once they commit
+# runs inside the request.
+committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@committing
+def test_writes_a_paused_cache_misses_stop_being_served_within_seconds(
+    own_redis, settings, client, monkeypatch
+):
+    """Redis paused for writes (`CLIENT PAUSE … WRITE`, as a stalled server or a failover
+    pauses them, expiring nothing meanwhile): a deposit made internal and a partner's key
+    revoked commit, and the cache's copy of the registry generation is not forgotten.
+    Once that copy is API_CACHE_GENERATION_SECONDS old, reads take the database's
+    generation: the stale answers are not served beyond it."""
+    settings.API_CACHE_SECONDS = 300
+    start = time.time()
+    monkeypatch.setattr(caching, "clock", lambda: start)
+    deposit = DepositFactory()
+    api_key, key = ApiKey.issue(organisation=PartnerOrganisationFactory())
+    record = f"/api/v1/deposits/{deposit.public_id}/"
+    partner = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    assert client.get(record).status_code == 200
+    assert client.get(record, **partner).status_code == 200
+
+    server = redis.Redis(port=own_redis.port)
+    server.execute_command("CLIENT", "PAUSE", "20000", "WRITE")
+    deposit.visibility = "internal"
+    deposit.save()  # commits; forgetting the copy waits out the socket timeout, logged
+    api_key.revoke()
+    assert client.get(record).status_code == 503  # the throttle cannot count
+    server.execute_command("CLIENT", "UNPAUSE")
+    assert client.get(record).status_code == 200  # the copy is trusted a few seconds more
+    later = start + settings.API_CACHE_GENERATION_SECONDS
+    monkeypatch.setattr(caching, "clock", lambda: later)
+    assert client.get(record).status_code == 404
+    assert client.get(record, **partner).status_code == 401
+
+
+@committing
+def test_a_write_is_answered_by_what_it_did_while_the_cache_is_away(own_redis, settings, client):
+    """An admin write commits and answers as it would with Redis there; an API write is
+    counted by the throttle first, so it answers 503 and writes nothing."""
+    settings.API_CACHE_SECONDS = 300
+    api_key, _key = ApiKey.issue(organisation=PartnerOrganisationFactory())
+    deposit = DepositFactory(status="explored")
+    _staff_key, staff_key = ApiKey.issue(user=UserFactory(groups=["Registry editors"]))
+    client.force_login(UserFactory(username="root", is_superuser=True))
+
+    own_redis.stop()
+    revoke = {"action": "revoke", "_selected_action": [api_key.pk]}
+    assert client.post("/admin/registry/apikey/", revoke, secure=True).status_code == 302
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    response = client.patch(
+        f"/api/v1/deposits/{deposit.public_id}/",
+        {"status": "producing"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {staff_key}",
+    )
+    assert response.status_code == 503
+    deposit.refresh_from_db()
+    assert deposit.status == "explored"

@@ -2,51 +2,48 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from kernel.api.caching import CacheLookup
+from kernel.api import caching
 from kernel.keys import hash_key
 from kernel.models import ApiKey
 
 
 class KeyLookup:
-    """A presented key's row, kept in the shared cache with the registry generation it
-    was read at (kernel/api/caching.py), so a partner's repeated reads need no
-    database: any committed write of a key (issue, revocation, deletion) moves the
-    generation on, and an entry of an older generation is never used. On whenever the
-    API cache is (`API_CACHE_SECONDS`, with a shared cache); kept as long as an answer.
+    """A presented key's row, kept in the shared cache at the registry generation it was
+    read at (kernel/api/caching.py), so a partner's repeated reads need no database:
+    any committed write of a key (issue, revocation, deletion) moves the generation on,
+    and a row kept at an older one is not used. On whenever the API cache is
+    (`API_CACHE_SECONDS`, with a shared cache); kept as long as an answer.
 
-    The generation is read before the database, in the same round trip as the entry:
-    a revocation committed after that read moves the generation past the one the
-    entry is kept under. The key's holder is not kept: a staff key's user is read
-    from the database, so deactivating the user takes effect at once."""
+    The generation is taken before the database is read: a revocation committed after
+    that moves the generation past the one the row is kept at. The key's holder is not
+    kept: a staff key's user is read from the database, so deactivating the user takes
+    effect at once."""
 
     def __init__(self, presented: str):
         self.presented = presented
-        self.lookup = None
-        if settings.API_CACHE_SECONDS:
-            self.lookup = CacheLookup("api-key:" + hash_key(presented))
+        self.key = "api-key:" + hash_key(presented) if settings.API_CACHE_SECONDS else None
         self.generation = None
 
     def find(self) -> ApiKey | None:
-        if self.lookup is None:
+        if self.key is None:
             return ApiKey.objects.find(self.presented)
-        self.generation, hit = self.lookup.read()
-        if hit is not None and hit[0] == self.generation:
-            return ApiKey.from_db(ApiKey.objects.db, *hit[1])
+        self.generation, row = caching.kept(self.key)
+        if row is not None:
+            return ApiKey.from_db(ApiKey.objects.db, *row)
         api_key = ApiKey.objects.find(self.presented)
         if api_key is not None:
             self.keep(api_key)
         return api_key
 
     def keep(self, api_key: ApiKey) -> None:
-        if self.lookup is not None:
+        if self.key is not None:
             fields = ApiKey._meta.concrete_fields
             row = [f.attname for f in fields], [getattr(api_key, f.attname) for f in fields]
-            cache.set(self.lookup.key, (self.generation, row), settings.API_CACHE_SECONDS)
+            caching.keep(self.key, self.generation, row)
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -5,8 +5,7 @@ environment (API_THROTTLE_ANON, API_THROTTLE_KEY) and overridden in tests.
 
 Requests are counted in fixed windows (a minute for "120/minute"): one atomic
 increment of a counter in the shared cache per request (with Redis, one round trip
-that also sets the counter's expiry, and reads the cached answer to the request
-when the view has one to look up: kernel/api/caching.py). DRF's own throttle keeps
+that also sets the counter's expiry). DRF's own throttle keeps
 the time of every request in the window, a list as long as the rate, read and
 written back whole on each request; a counter costs the same at any rate. The
 price: a client may spend one window's allowance at its end and the next one's at
@@ -32,30 +31,19 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         window = int(self.timer() // self.duration)
-        count = self.count(f"{self.key}:{window}", getattr(view, "cache_lookup", None))
         self.window_ends = (window + 1) * self.duration
-        return count <= self.num_requests
+        return self.count(f"{self.key}:{window}") <= self.num_requests
 
-    def count(self, counter: str, lookup=None) -> int:
-        """The window's counter with this request counted; with Redis, `lookup`'s keys
-        (a `caching.CacheLookup`) are read in the same round trip."""
+    def count(self, counter: str) -> int:
+        """The window's counter with this request counted."""
         backend = caches["default"]
         if isinstance(backend, RedisCache):
             # INCR and EXPIRE in one transaction: one round trip, where the cache API's
             # incr runs a script (EVAL) and a window's first request takes three.
             client = backend.client
             key = client.make_key(counter)
-            transaction = (
-                client.get_client(write=True).pipeline().incr(key).expire(key, self.duration)
-            )
-            if lookup is None:
-                return transaction.execute()[0]
-            keys = lookup.keys
-            count, _, values = transaction.mget([client.make_key(k) for k in keys]).execute()
-            lookup.found = {
-                k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None
-            }
-            return count
+            transaction = client.get_client(write=True).pipeline()
+            return transaction.incr(key).expire(key, self.duration).execute()[0]
         try:
             return self.cache.incr(counter)
         except ValueError:  # the window's first request
