@@ -119,12 +119,3 @@ def organisation_detail(request, public_id: str):
             "children": organisation.children.all(),
         },
     )
-
-
-def prefetched(cooperation):
-    """A `cooperation.services.Cooperation` ready for the pages: one query per kind."""
-    return {
-        "events": events_for_timeline(cooperation.events),
-        "memoranda": memoranda_with_parties(cooperation.memoranda),
-        "initiatives": initiatives_with_organisations(cooperation.initiatives),
-    }

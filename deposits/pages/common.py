@@ -1,0 +1,81 @@
+"""What several pages share: the filtered deposit list, the share rankings, maps and bars."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.templatetags.static import static
+
+from deposits.filters import DepositFilterSet
+from deposits.models import Deposit, DepositCommodity
+from deposits.shares import ranked
+from kernel.visibility import Caller
+
+
+def filtered_deposits(request) -> DepositFilterSet:
+    """The request's deposit filter, over the deposits the caller may see.
+
+    The one `DepositFilterSet` the API uses, so a URL of the list page, its map and its
+    exports all select the same deposits.
+    """
+    caller = Caller.of(request)
+    filterset = DepositFilterSet(
+        request.GET, queryset=Deposit.objects.visible_to(caller), request=request
+    )
+    if len(caller.levels) == 1:
+        del filterset.form.fields["visibility"]  # one level visible: nothing to choose
+    return filterset
+
+
+def ordered(filterset: DepositFilterSet) -> QuerySet:
+    """The filtered deposits in a total order, so pages never overlap."""
+    qs = filterset.qs
+    return qs.order_by(*(qs.query.order_by or Deposit._meta.ordering), "pk")
+
+
+def largest_shares(caller: Caller, top: int, **commodities) -> list[DepositCommodity]:
+    """Per mineral, the `top` visible deposits with the largest shares of its national
+    reserves, as DepositCommodity rows with their deposit, `share_pct` and `share_basis`,
+    all minerals in one query. `commodities` narrows the rows (e.g. `mineral=silver`).
+
+    A deposit holding no share of a mineral (none known, or none of its balance reserves)
+    is left out of its ranking. It ranks after every deposit that holds one, so leaving
+    it out after the ranking drops nobody else, and spares the database computing every
+    share twice."""
+    rows = DepositCommodity.objects.visible_to(caller).filter(**commodities)
+    ranking = ranked(rows, per=["mineral_id"], top=top).select_related("deposit")
+    return [row for row in ranking if row.share_pct]
+
+
+def map_config(**data) -> dict:
+    """Settings of a page's map, read by deposits/static/deposits/map.js from JSON.
+
+    The borders come from the app's static files; an online tile layer is added
+    only where PAGES_MAP_TILES configures one (ministry networks are often closed).
+    """
+    outline = static(settings.PAGES_MAP_OUTLINE)
+    return {"outline": outline, "tiles": settings.PAGES_MAP_TILES, **data}
+
+
+def point_feature(public_id: str, name: str, url: str, latitude, longitude) -> dict:
+    """A deposit as a GeoJSON point of a page's map, its popup linking to the deposit."""
+    return {
+        "type": "Feature",
+        "id": public_id,
+        "geometry": {"type": "Point", "coordinates": [float(longitude), float(latitude)]},
+        "properties": {"name": name, "url": url},
+    }
+
+
+def with_bars(rows) -> list:
+    """Attach `.bar` to rows counted by `deposit_count`: 0-100, the row's count over the
+    largest, for the SVG bar charts."""
+    rows = list(rows)
+    maximum = max((r.deposit_count for r in rows), default=0)
+    for row in rows:
+        row.bar = round(row.deposit_count * 100 / maximum, 1) if maximum else 0
+    return rows
+
+
+def most_deposits_first(minerals) -> list:
+    """Minerals counted by `deposit_count`, most deposits first, then by name in the
+    page's language, with their bars."""
+    return with_bars(sorted(minerals, key=lambda m: (-m.deposit_count, m.localized_name())))

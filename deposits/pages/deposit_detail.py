@@ -1,0 +1,89 @@
+"""A deposit: its facts, minerals with their shares, reserves by category, map, sources;
+for staff its change history and a link into the admin. Its cooperation is drawn by the
+template (`{% cooperation_concerning deposit %}`)."""
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from deposits.models import Deposit, Mineral, ReserveEstimate
+from deposits.pages.common import map_config, point_feature
+from deposits.shares import prefetch_commodities
+from kernel.visibility import Caller
+
+CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Category.values)}
+
+
+def sorted_reserves(reserves) -> list[tuple[Mineral, list[ReserveEstimate]]]:
+    """Reserves per mineral, each in the order A, B, C1, C2, P1-P3, then CRIRSCO."""
+    by_mineral: dict[Mineral, list[ReserveEstimate]] = {}
+    for estimate in reserves:
+        by_mineral.setdefault(estimate.mineral, []).append(estimate)
+    return [
+        (mineral, sorted(rows, key=lambda e: (CATEGORY_ORDER.get(e.category, 99), e.as_of is None)))
+        for mineral, rows in by_mineral.items()
+    ]
+
+
+def change_history(deposit: Deposit, limit: int) -> list[dict]:
+    """The latest changes of a deposit with the fields each one changed (no query per row)."""
+    records = list(deposit.history.select_related("history_user")[: limit + 1])
+    changes = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if len(changes) == limit:
+            break
+        fields = []
+        if older is not None and newer.history_type == "~":
+            fields = [
+                Deposit._meta.get_field(c.field).verbose_name
+                for c in newer.diff_against(older).changes
+            ]
+        changes.append({"record": newer, "fields": fields})
+    return changes
+
+
+def staff_context(user, deposit: Deposit) -> dict:
+    """What staff see beyond the public page: the history, a link into the admin."""
+    if not user.is_staff:
+        return {}
+    context = {"history": change_history(deposit, settings.PAGES_HISTORY_LENGTH)}
+    admin_url = reverse("admin:deposits_deposit_change", args=[deposit.pk])
+    if user.has_perm("deposits.change_deposit"):
+        context["admin_url"] = admin_url
+    elif user.has_perm("deposits.view_deposit"):
+        context["admin_view_url"] = admin_url
+    return context
+
+
+def deposit_detail(request, public_id: str):
+    deposit = get_object_or_404(
+        Deposit.objects.visible_to(Caller.of(request))
+        .select_related("region", "district", "belt")
+        .prefetch_related(
+            prefetch_commodities(),
+            Prefetch("reserves", queryset=ReserveEstimate.objects.select_related("mineral")),
+        ),
+        public_id=public_id,
+    )
+    point = None
+    if deposit.latitude is not None and deposit.longitude is not None:
+        feature = point_feature(
+            deposit.public_id,
+            deposit.name,
+            deposit.get_absolute_url(),
+            deposit.latitude,
+            deposit.longitude,
+        )
+        point = {"type": "FeatureCollection", "features": [feature]}
+    return render(
+        request,
+        "deposits/deposit_detail.html",
+        {
+            "deposit": deposit,
+            "commodities": deposit.commodities.all(),
+            "reserves": sorted_reserves(deposit.reserves.all()),
+            "map_config": map_config(points=point),
+            **staff_context(request.user, deposit),
+        },
+    )

@@ -1,0 +1,137 @@
+"""The deposit list: the filter form, the table of a page, its map's points and its
+exports, all selecting through `filtered_deposits`, so what an analyst sees is what the
+map draws and the export holds."""
+
+from django import forms
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from deposits import exports
+from deposits.models import MetallogenicBelt, Mineral, Region
+from deposits.pages.common import filtered_deposits, map_config, ordered, point_feature
+from deposits.querysets import visible_deposit_types
+from deposits.shares import prefetch_commodities
+from kernel.links import url_maker
+from kernel.visibility import Caller
+
+# Filters that only serve machine clients; the page keeps them under "more filters".
+ADVANCED_FILTERS = ("bbox", "updated_since")
+SORTABLE_COLUMNS = ("name", "region", "updated_at")
+# What the table shows of a deposit (its minerals come with `prefetch_commodities`).
+LISTED_FIELDS = (
+    "public_id", "name", "aliases", "visibility", "region", "status", "deposit_type",
+    "updated_at",
+)  # fmt: skip
+
+
+def offer_choices(form, caller: Caller) -> None:
+    """The choices the list page's form shows, as plain (value, label) pairs: names in the
+    page's language, and for `deposit_type` only the types of visible deposits (the
+    FilterSet lists every type). Validation still reads the FilterSet's querysets."""
+    for name, model in (("mineral", Mineral), ("region", Region), ("belt", MetallogenicBelt)):
+        form.fields[name].widget.choices = [
+            (r.code, r.localized_name()) for r in model.objects.all()
+        ]
+    form.fields["deposit_type"].choices = [(t, t) for t in visible_deposit_types(caller)]
+    form.fields["critical"].widget.choices = [
+        ("unknown", gettext_lazy("Any")),
+        ("true", gettext_lazy("Yes")),
+        ("false", gettext_lazy("No")),
+    ]
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.Select):
+            field.widget.template_name = "deposits/widgets/select.html"
+
+
+def sort_columns(current: str) -> dict[str, dict]:
+    """Per sortable column: the ordering its header link sets and its aria-sort state."""
+    columns = {}
+    for key in SORTABLE_COLUMNS:
+        if current == key:
+            columns[key] = {"next": f"-{key}", "aria": "ascending"}
+        elif current == f"-{key}":
+            columns[key] = {"next": key, "aria": "descending"}
+        else:
+            columns[key] = {"next": key, "aria": "none"}
+    if not current:
+        columns["name"] = {"next": "-name", "aria": "ascending"}  # the default order
+    return columns
+
+
+def query_without(request, *names) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def deposit_list(request):
+    filterset = filtered_deposits(request)
+    valid = filterset.is_valid()
+    deposits = (
+        ordered(filterset)
+        .select_related("region")
+        .only(*LISTED_FIELDS)
+        .prefetch_related(prefetch_commodities())
+        if valid
+        else filterset.queryset.none()
+    )
+    page = Paginator(deposits, settings.PAGES_PAGE_SIZE).get_page(request.GET.get("page"))
+    form = filterset.form
+    offer_choices(form, Caller.of(request))
+    ordering = request.GET.get("ordering", "") if valid else ""
+    query = query_without(request, "page")
+    return render(
+        request,
+        "deposits/deposit_list.html",
+        {
+            "filterset": filterset,
+            "form": form,
+            "basic_fields": [f for f in form if f.name not in (*ADVANCED_FILTERS, "ordering")],
+            "advanced_fields": [f for f in form if f.name in ADVANCED_FILTERS],
+            "advanced_open": any(request.GET.get(n) for n in ADVANCED_FILTERS)
+            or any(form.errors.get(n) for n in ADVANCED_FILTERS),
+            "valid": valid,
+            "page": page,
+            "ordering": ordering,
+            "sort_columns": sort_columns(ordering),
+            "query": query,
+            "map_config": map_config(pointsUrl=f"{reverse('deposit-map-data')}?{query}"),
+        },
+    )
+
+
+def deposit_map_data(request):
+    """GeoJSON points of the filtered deposits, for the list page's map."""
+    filterset = filtered_deposits(request)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors.get_json_data()}, status=400)
+    located = ordered(filterset).filter(latitude__isnull=False, longitude__isnull=False)
+    limit = settings.PAGES_MAP_MAX_POINTS
+    rows = list(located.values_list("public_id", "name", "latitude", "longitude")[: limit + 1])
+    deposit_url = url_maker("deposit-detail")
+    features = [
+        point_feature(public_id, name, deposit_url(public_id), lat, lon)
+        for public_id, name, lat, lon in rows[:limit]
+    ]
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit}
+    )
+
+
+def deposit_export(request, file_format: str):
+    """The filtered list, exactly as the page selects and orders it, as CSV or XLSX."""
+    filterset = filtered_deposits(request)
+    if not filterset.is_valid():
+        messages = [
+            f"{field}: {error['message']}"
+            for field, errors in filterset.errors.get_json_data().items()
+            for error in errors
+        ]
+        return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
+    response = exports.xlsx_response if file_format == "xlsx" else exports.csv_response
+    return response(ordered(filterset))

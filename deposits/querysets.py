@@ -1,0 +1,72 @@
+"""Reads of the deposits app that more than one line of a page needs: counts of visible
+deposits per mineral and per region, the deposit types offered, a mineral's reserve
+totals. Each counts only what the caller may see (`kernel.visibility`); shares are not
+here but in `deposits.shares`.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from deposits.models import Deposit, Mineral, Region, ReserveEstimate
+from deposits.units import KILOGRAMS_PER_UNIT
+from kernel.visibility import Caller, visible
+
+
+def minerals_with_deposit_counts(caller: Caller, region: Region | None = None) -> QuerySet:
+    """Minerals annotated with `deposit_count`, the visible deposits of each (in `region`
+    when given)."""
+    counted = visible(caller, "commodities__deposit__")
+    if region is not None:
+        counted &= Q(commodities__deposit__region=region)
+    return Mineral.objects.annotate(
+        deposit_count=Count("commodities__deposit", filter=counted, distinct=True)
+    )
+
+
+def regions_with_deposit_counts(caller: Caller, mineral: Mineral | None = None) -> QuerySet:
+    """Regions annotated with `deposit_count`, the visible deposits of each (of `mineral`
+    when given)."""
+    counted = visible(caller, "deposits__")
+    if mineral is not None:
+        counted &= Q(deposits__commodities__mineral=mineral)
+    return Region.objects.annotate(deposit_count=Count("deposits", filter=counted, distinct=True))
+
+
+def visible_deposit_types(caller: Caller) -> list[str]:
+    """The deposit types of the deposits `caller` may see, in order, none empty: a type
+    only hidden deposits have is not offered, since offering it would reveal them."""
+    deposits = Deposit.objects.visible_to(caller).exclude(deposit_type="")
+    return list(deposits.order_by("deposit_type").values_list("deposit_type", flat=True).distinct())
+
+
+def reserve_totals(mineral: Mineral, caller: Caller) -> list[dict]:
+    """Contained quantities of `mineral` per category and balance, in the mineral's unit,
+    with the number of deposits counted, over the deposits the caller may see (like every
+    statistic; only shares are national facts). Units are converted in Decimal, exactly,
+    after the database has summed each unit apart."""
+    rows = (
+        ReserveEstimate.objects.visible_to(caller)
+        .filter(mineral=mineral, quantity__isnull=False)
+        .exclude(unit="")
+        .values("category", "balance", "unit")
+        .annotate(total=Sum("quantity"), deposits=Count("deposit", distinct=True))
+        .order_by()
+    )
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        entry = merged.setdefault(
+            (row["category"], row["balance"]),
+            {
+                "category": row["category"],
+                "balance": row["balance"],
+                "kg": Decimal(0),
+                "deposits": 0,
+            },
+        )
+        entry["kg"] += row["total"] * KILOGRAMS_PER_UNIT[row["unit"]]
+        entry["deposits"] += row["deposits"]
+    factor = KILOGRAMS_PER_UNIT[mineral.unit]
+    for entry in merged.values():
+        entry["quantity"] = entry.pop("kg") / factor
+    return list(merged.values())
