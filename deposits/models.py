@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -239,7 +239,7 @@ class Deposit(PublicRecord):
             # (PostgreSQL; elsewhere `include` is dropped and this is a plain index).
             models.Index(fields=["id"], include=["visibility"], name="deposit_id_visibility"),
             # The deposit types the list page offers, one probe per type (see
-            # deposits.views.visible_deposit_types).
+            # deposits.querysets.visible_deposit_types).
             models.Index(fields=["deposit_type", "visibility"], name="deposit_type_visibility"),
         ]
 
@@ -465,7 +465,8 @@ class ReserveEstimate(PublicRecord):
     objects = OfDepositQuerySet.as_manager()
 
     class Meta:
-        ordering = ["mineral__name", "category", "-as_of", "id"]  # total: ETags are stable
+        # A total order, so ETags are stable; undated estimates last on every engine.
+        ordering = ["mineral__name", "category", F("as_of").desc(nulls_last=True), "id"]
         verbose_name = _("reserve estimate")
         indexes = [models.Index(fields=["mineral", "category", "balance"])]
 
@@ -500,7 +501,7 @@ class ReserveEstimate(PublicRecord):
 
 class NationalReserveTotal(models.Model):
     """Derived: a mineral's national balance A+B+C1 quantity in kilograms, the denominator
-    of every reserve share. Kept by deposits.services on each estimate write, so a page
+    of every reserve share. Kept by deposits.shares on each estimate write, so a page
     of deposits reads a few small rows instead of summing the whole national table."""
 
     mineral = models.OneToOneField(

@@ -105,16 +105,6 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
-# Statements a cursor asks to prepare (kernel.api.prepared: the deposits API's documents,
-# the OGC items' features) are prepared once per PostgreSQL connection; Django's own
-# queries never are (its cursors bind parameters client-side, which psycopg never
-# prepares). Django turns preparing off unless OPTIONS set a threshold (5, psycopg's
-# default). Off behind a pooler that cannot keep prepared statements (PgBouncer before
-# 1.21 in transaction mode).
-if env_bool("DB_PREPARED_STATEMENTS", default=True):
-    for database in DATABASES.values():
-        if database["ENGINE"].endswith("postgresql"):
-            database.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -204,7 +194,7 @@ SERIALIZATION_MODULES = {"exactjson": "kernel.serializers"}
 ADMIN_COUNT_LIMIT = env_int("ADMIN_COUNT_LIMIT", 10_000)
 
 # Pages
-# The server-rendered pages for analysts (deposits/views.py, templates/).
+# The server-rendered pages for analysts (deposits/pages/, templates/).
 import xstatic.pkg.leaflet  # noqa: E402  (Leaflet's JS and CSS, served as static/leaflet/)
 
 STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
@@ -236,6 +226,9 @@ API_THROTTLE_KEY = os.environ.get("API_THROTTLE_KEY", "1200/minute")
 # JSON reads answered from the cache until the registry changes (kernel/api/caching.py),
 # on by default only where the cache is shared by every server process (Redis).
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
+# How long the cache's copy of the registry generation is trusted before a read asks the
+# database again: the longest a stale answer outlives a write that could not reach Redis.
+API_CACHE_GENERATION_SECONDS = 3
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "kernel.api.authentication.ApiKeyAuthentication",
@@ -251,7 +244,6 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "kernel.api.negotiation.RegistryContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "kernel.api.throttling.ApiKeyRateThrottle",
         "kernel.api.throttling.AnonymousRateThrottle",

@@ -71,16 +71,6 @@ def test_redis_url_gives_a_cache_shared_between_processes():
     assert result.stdout.split() == ["django_redis.cache.RedisCache", "shared"]
 
 
-def test_postgresql_connections_prepare_statements_unless_turned_off():
-    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
-    postgres = {"DATABASE_URL": "postgres://registry@db.example.tj/registry", "DEBUG": "1"}
-    result = run_manage("shell", "-v0", "-c", show, **postgres)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "{'prepare_threshold': 5}"
-    result = run_manage("shell", "-v0", "-c", show, DB_PREPARED_STATEMENTS="false", **postgres)
-    assert result.stdout.strip() == "{}"
-
-
 def test_the_wsgi_application_freezes_what_it_loaded():
     """Production workers keep the loaded application out of the garbage collector's
     passes (registry/wsgi.py)."""
