@@ -151,7 +151,7 @@ class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
     readonly_fields = ["public_id", "created_at", "updated_at"]
     inlines = [DepositCommodityInline, ReserveEstimateInline]
     fieldsets = [
-        (None, {"fields": ["public_id", "name", "aliases", "visibility"]}),
+        (None, {"fields": ["public_id", "name", ("name_ru", "name_tg"), "aliases", "visibility"]}),
         (
             _("Location"),
             {"fields": [("region", "region_derived"), "district", ("latitude", "longitude")]},

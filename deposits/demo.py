@@ -118,10 +118,12 @@ EXTRA_ALIASES = {
     "Konimansuri Kalon": [
         "Koni Mansour",  # the roundtable report of December 2024
         "Konimansur",
-        "Большой Конимансур",
-        "Конимансури Калон",
     ],
 }
+
+# Russian and Tajik names: the Cyrillic forms of names the curated table gives
+# ("Bolshoi Konimansur" is the Russian name, "Konimansuri Kalon" the Tajik one).
+CYRILLIC_NAMES = {"Konimansuri Kalon": ("Большой Конимансур", "Конимансури Калон")}
 
 # Reported shares of national reserves: deposit, mineral, percent, source.
 REPORTED_SHARES = [
@@ -307,8 +309,12 @@ def load_curated_deposits(regions, minerals) -> None:
                 f"Reserve classification as published: {row['reserve_system_note']}."
             )
         existing = Deposit.objects.filter(name=name).first() or Deposit(name=name)
+        name_ru, name_tg = CYRILLIC_NAMES.get(name, ("", ""))
+        aliases += [a for a in existing.aliases if a not in aliases]
         values = {
-            "aliases": [*aliases, *(a for a in existing.aliases if a not in aliases)],
+            "name_ru": name_ru,
+            "name_tg": name_tg,
+            "aliases": [a for a in aliases if a not in (name_ru, name_tg)],
             "district": district if district and "(inferred)" not in row["district"] else None,
             "latitude": Decimal(row["lat"]) if row["lat"] else existing.latitude,
             "longitude": Decimal(row["lon"]) if row["lon"] else existing.longitude,

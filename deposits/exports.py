@@ -57,6 +57,8 @@ def _utc(moment: datetime.datetime) -> str:
 COLUMNS: list[tuple[str, Callable[[Deposit], object]]] = [
     ("Identifier", lambda d: d.public_id),
     ("Name", lambda d: d.name),
+    ("Name (Russian)", lambda d: d.name_ru),
+    ("Name (Tajik)", lambda d: d.name_tg),
     ("Other names", lambda d: "; ".join(d.aliases)),
     ("Region code", _related("region", "code")),
     ("Region", _related("region", "name")),
@@ -90,6 +92,8 @@ def feature(deposit: Deposit) -> dict:
         "properties": {
             "id": deposit.public_id,
             "name": deposit.name,
+            "name_ru": deposit.name_ru,
+            "name_tg": deposit.name_tg,
             "aliases": deposit.aliases,
             "region": deposit.region.code if deposit.region else None,
             "district": deposit.district.code if deposit.district else None,

@@ -147,7 +147,7 @@ class DepositQuerySet(VisibleQuerySet):
         return self.filter(Q(search_text__contains=needle) | Q(public_id__iexact=text.strip()))
 
 
-class Deposit(PublicRecord):
+class Deposit(TranslatedNameMixin, PublicRecord):
     """A named mineral deposit (or occurrence) of Tajikistan."""
 
     ID_PREFIX = "TJD"
@@ -170,6 +170,8 @@ class Deposit(PublicRecord):
         EXPLOITATION = "exploitation", _("exploitation exploration")
 
     name = models.CharField(_("name"), max_length=160)
+    name_ru = models.CharField(_("name (Russian)"), max_length=160, blank=True)
+    name_tg = models.CharField(_("name (Tajik)"), max_length=160, blank=True)
     aliases = models.JSONField(
         _("aliases"),
         default=list,
@@ -223,7 +225,7 @@ class Deposit(PublicRecord):
         db_index=True,
     )
     minerals = models.ManyToManyField(Mineral, through="DepositCommodity", related_name="+")
-    # Name and aliases folded for case-insensitive search; kept by save().
+    # Names and aliases folded for case-insensitive search; kept by save().
     search_text = models.TextField(editable=False, blank=True, default="")
 
     history = HistoricalRecords(excluded_fields=["search_text"])
@@ -251,7 +253,8 @@ class Deposit(PublicRecord):
 
     @property
     def all_names(self) -> list[str]:
-        return [self.name, *self.aliases]
+        """Every name the deposit goes by: English, Russian, Tajik, then the aliases."""
+        return [name for name in (self.name, self.name_ru, self.name_tg) if name] + self.aliases
 
     def clean(self) -> None:
         errors = {}
@@ -286,7 +289,9 @@ class Deposit(PublicRecord):
         if self.district_id and not self.region_id:
             self.region_id = self.district.region_id
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"name", "aliases"} & set(update_fields):
+        if update_fields is not None and {"name", "name_ru", "name_tg", "aliases"} & set(
+            update_fields
+        ):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 

@@ -60,6 +60,8 @@ class DepositResource(IdentifiedResource):
         fields = [
             "id",
             "name",
+            "name_ru",
+            "name_tg",
             "aliases",
             "region",
             "district",

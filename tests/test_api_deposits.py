@@ -652,6 +652,20 @@ def test_staff_key_creates_a_deposit_with_history_attributed(staff_api_client, k
     assert {c.history.get().history_user.username for c in deposit.commodities.all()} == {"editor"}
 
 
+def test_russian_and_tajik_names_are_written_and_read(staff_api_client, api_client, konimansur):
+    url = f"{DEPOSITS}{konimansur.public_id}/"
+    names = {"name_ru": "Большой Конимансур", "name_tg": "Конимансури Калон"}
+    response = staff_api_client.patch(url, names, format="json")
+    assert response.status_code == 200, response.content
+    body = api_client.get(url).json()
+    assert {key: body[key] for key in names} == names
+    assert list(body)[:4] == ["id", "name", "name_ru", "name_tg"]
+    found = api_client.get(DEPOSITS, {"q": "конимансури калон"}).json()["results"]
+    assert [d["id"] for d in found] == [konimansur.public_id]
+    too_long = staff_api_client.patch(url, {"name_ru": "я" * 161}, format="json")
+    assert too_long.status_code == 400 and "name_ru" in too_long.json()
+
+
 def test_staff_key_updates_and_deletes(staff_api_client, konimansur):
     url = f"{DEPOSITS}{konimansur.public_id}/"
     response = staff_api_client.patch(url, {"status": "producing"}, format="json")

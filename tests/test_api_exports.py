@@ -156,6 +156,8 @@ def test_csv_header_is_the_published_one(api_client):
     assert next(csv.reader(io.StringIO(text[1:]))) == [
         "Identifier",
         "Name",
+        "Name (Russian)",
+        "Name (Tajik)",
         "Other names",
         "Region code",
         "Region",

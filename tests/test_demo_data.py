@@ -58,14 +58,10 @@ def test_critical_flags_come_from_the_minmod_commodity_list(demo):
 def test_konimansur_as_the_issue_describes_it(demo):
     deposit = Deposit.objects.search("конимансур").get()
     assert deposit.name == "Konimansuri Kalon"
-    for alias in [
-        "Koni Mansour",
-        "Konimansur",
-        "Bolshoi Konimansur",
-        "Большой Конимансур",
-        "Конимансури Калон",
-    ]:
+    assert (deposit.name_ru, deposit.name_tg) == ("Большой Конимансур", "Конимансури Калон")
+    for alias in ["Koni Mansour", "Konimansur", "Bolshoi Konimansur"]:
         assert alias in deposit.aliases
+    assert not {deposit.name_ru, deposit.name_tg} & set(deposit.aliases)  # names, not aliases
     assert deposit.region.code == "TJ-SU"
     roles = {c.mineral.code: c.role for c in deposit.commodities.all()}
     assert roles == {"silver": "main", "lead": "associated", "zinc": "associated"}

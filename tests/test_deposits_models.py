@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
 from deposits.units import convert, to_kilograms
@@ -163,6 +164,24 @@ class TestSearch:
         DepositFactory(name="Jilau")
         for query in ["конимансур", "КОНИМАНСУР", "koni mansour", "KALON", deposit.public_id]:
             assert list(Deposit.objects.search(query)) == [deposit], query
+
+    def test_russian_and_tajik_names_are_names_too(self):
+        deposit = DepositFactory(
+            name="Konimansuri Kalon", name_ru="Большой Конимансур", name_tg="Конимансури Калон"
+        )
+        assert deposit.all_names == ["Konimansuri Kalon", "Большой Конимансур", "Конимансури Калон"]
+        for query in ["большой конимансур", "КОНИМАНСУРИ КАЛОН"]:
+            assert list(Deposit.objects.search(query)) == [deposit], query
+        deposit.name_ru = "Ёлочное"
+        deposit.save(update_fields=["name_ru"])
+        assert list(Deposit.objects.search("елочное")) == [deposit]
+        with translation.override("ru"):
+            assert deposit.localized_name() == "Ёлочное"
+        with translation.override("tg"):
+            assert deposit.localized_name() == "Конимансури Калон"
+        deposit.name_tg = ""
+        with translation.override("tg"):
+            assert deposit.localized_name() == "Konimansuri Kalon"  # English when none
 
     def test_search_text_follows_renames(self):
         deposit = DepositFactory(name="Old name")

@@ -29,6 +29,8 @@ ITEMS = "/ogc/collections/{}/items"
 
 PROPERTIES = [
     "name",
+    "name_ru",
+    "name_tg",
     "aliases",
     "region",
     "region_name",

@@ -491,6 +491,19 @@ def test_every_language_has_its_texts_and_names(client, konimansur, language, te
     assert text in html and region in html
 
 
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "Konimansuri Kalon"), ("ru", "Большой Конимансур"), ("tg", "Konimansuri Kalon")],
+)
+def test_a_deposit_is_named_in_the_page_language(client, konimansur, language, shown):
+    """Russian and Tajik names where the registry has them, English otherwise."""
+    konimansur.name_ru = "Большой Конимансур"
+    konimansur.save()
+    for url in (konimansur.get_absolute_url(), reverse("deposit-list")):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f">{shown}<" in html, (url, language)
+
+
 def test_numbers_follow_the_locale(client, konimansur):
     commodity = konimansur.commodities.get(role="main")
     commodity.reported_share_pct = Decimal("12.5")

@@ -24,6 +24,8 @@ CSV_FORMAT, XLSX_FORMAT = "0", "1"
 HEADER = [
     "id",
     "name",
+    "name_ru",
+    "name_tg",
     "aliases",
     "region",
     "district",
@@ -185,6 +187,20 @@ def test_import_only_the_valid_rows_when_asked(editor_client, reference):
     confirm(editor_client, response)
     assert list(Deposit.objects.values_list("name", flat=True)) == ["Jilau"]
     assert DepositCommodity.objects.filter(deposit__name="Outside").count() == 0
+
+
+def test_russian_and_tajik_names_import_and_an_older_sheet_without_them_still_does(
+    editor_client, reference
+):
+    row = deposit_row(name_ru="Большой Конимансур", name_tg="Конимансури Калон")
+    confirm(editor_client, preview(editor_client, csv_file([row])))
+    deposit = Deposit.objects.get()
+    assert (deposit.name_ru, deposit.name_tg) == ("Большой Конимансур", "Конимансури Калон")
+    older = [column for column in HEADER if column not in ("name_ru", "name_tg")]
+    jilau = deposit_row(name="Jilau", reported_shares="", reported_share_source="")
+    row = {k: v for k, v in jilau.items() if k in older}
+    confirm(editor_client, preview(editor_client, csv_file([row], header=older)))
+    assert Deposit.objects.get(name="Jilau").name_ru == ""
 
 
 def test_reimporting_an_export_changes_nothing(editor_client, reference):

@@ -155,6 +155,8 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "name_ru",
+            "name_tg",
             "aliases",
             "region",
             "district",

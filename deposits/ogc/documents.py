@@ -263,6 +263,8 @@ def feature(deposit: Deposit, collection: Collection, links: Links) -> dict:
     main_share, main_basis = _share(main[0]) if main else (None, None)
     properties = {
         "name": deposit.name,
+        "name_ru": deposit.name_ru,
+        "name_tg": deposit.name_tg,
         "aliases": "; ".join(deposit.aliases),
         "region": deposit.region.code if deposit.region else None,
         "region_name": deposit.region.name if deposit.region else None,

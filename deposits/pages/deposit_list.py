@@ -23,8 +23,8 @@ ADVANCED_FILTERS = ("bbox", "updated_since")
 SORTABLE_COLUMNS = ("name", "region", "updated_at")
 # What the table shows of a deposit (its minerals come with `prefetch_commodities`).
 LISTED_FIELDS = (
-    "public_id", "name", "aliases", "visibility", "region", "status", "deposit_type",
-    "updated_at",
+    "public_id", "name", "name_ru", "name_tg", "aliases", "visibility", "region", "status",
+    "deposit_type", "updated_at",
 )  # fmt: skip
 
 
