@@ -1,7 +1,7 @@
 """URLs of many records at once, for lists, maps and documents that link every row.
 
-`reverse` resolves a URL pattern on every call (~40 µs); a page of links, or a map of
-thousands of points, asks the same pattern again and again with another argument.
+`reverse` resolves a URL pattern on every call; a page of links, or a map of thousands
+of points, asks the same pattern again and again with another argument.
 """
 
 from urllib.parse import quote

@@ -24,6 +24,7 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
+from deposits.querysets import minerals_with_deposit_counts, regions_with_deposit_counts
 from deposits.shares import commodities_with_shares
 from kernel.api.caching import cached_read
 from kernel.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
@@ -44,9 +45,7 @@ class RegionViewSet(RegistryReadOnlyViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return Region.objects.annotate(
-            deposit_count=Count("deposits", filter=visible(self.caller, "deposits__"))
-        ).order_by("code")
+        return regions_with_deposit_counts(self.caller).order_by("code")
 
 
 class MineralViewSet(RegistryReadOnlyViewSet):
@@ -59,12 +58,7 @@ class MineralViewSet(RegistryReadOnlyViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return Mineral.objects.annotate(
-            deposit_count=Count(
-                "commodities",
-                filter=visible(self.caller, "commodities__deposit__"),
-            )
-        ).order_by("code")
+        return minerals_with_deposit_counts(self.caller).order_by("code")
 
 
 class BeltViewSet(RegistryReadOnlyViewSet):
