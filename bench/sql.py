@@ -35,6 +35,8 @@ def commodities() -> str:
         )
     )  # fmt: skip
     sql, params = rows.query.sql_with_params()
+    # The share comes unrounded (the app rounds it half up as it reads it; PostgreSQL's
+    # round() does the same on numerics, so the statements below round it there).
     # The outer statements take %(name)s parameters: a literal % must be doubled.
     return f"FROM ({connection.ops.compose_sql(sql, params).replace('%', '%%')}) c"
 
@@ -47,7 +49,7 @@ def deposit() -> str:
     'exploration_level', d.exploration_level, 'description', d.description,
     'visibility', d.visibility,
     'commodities', coalesce((SELECT json_agg(json_build_object(
-            'mineral', c.code, 'role', c.role, 'reserve_share_pct', c.share_pct::text,
+            'mineral', c.code, 'role', c.role, 'reserve_share_pct', round(c.share_pct, 2)::text,
             'share_basis', c.share_basis, 'reported_share_pct', c.reported_share_pct::text,
             'reported_share_source', c.reported_share_source))
         {commodities()}), '[]'),
@@ -76,7 +78,7 @@ def feature() -> str:
         'deposit_type', nullif(d.deposit_type, ''), 'belt', b.code,
         'exploration_level', nullif(d.exploration_level, ''), 'visibility', d.visibility,
         'commodities', coalesce((SELECT json_agg(json_build_object(
-                'mineral', c.code, 'role', c.role, 'reserve_share_pct', c.share_pct::text,
+                'mineral', c.code, 'role', c.role, 'reserve_share_pct', round(c.share_pct, 2)::text,
                 'share_basis', c.share_basis))
             {commodities()}), '[]'),
         'updated_at', d.updated_at))"""
@@ -89,13 +91,13 @@ MINERAL = """d.id IN (SELECT c.deposit_id FROM deposits_depositcommodity c
 SEARCH = "(d.search_text LIKE %(pattern)s OR upper(d.public_id) = upper(%(needle)s))"
 
 
-def _fetch_text(sql: str, params: dict) -> int:
+def _fetch_text(sql: str, params: dict) -> str:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return len(cursor.fetchone()[0] or "")
+        return cursor.fetchone()[0] or ""
 
 
-def page(where: str, params: dict, limit: int, document=deposit) -> int:
+def page(where: str, params: dict, limit: int, document=deposit) -> str:
     """A page of deposits with the count of all matches, as the API's JSON."""
     sql = f"""WITH page AS (SELECT * FROM deposits_deposit d WHERE {where}
              ORDER BY d.name, d.id LIMIT {int(limit)})
@@ -106,13 +108,13 @@ def page(where: str, params: dict, limit: int, document=deposit) -> int:
     return _fetch_text(sql, params)
 
 
-def detail(public_id: str) -> int:
+def detail(public_id: str) -> str:
     sql = f"""SELECT {deposit()}::text FROM deposits_deposit d {RELATED}
     WHERE d.public_id = %(id)s AND {PUBLIC}"""
     return _fetch_text(sql, {"id": public_id})
 
 
-def feature_collection(where: str, params: dict) -> int:
+def feature_collection(where: str, params: dict) -> str:
     """Every matching deposit as one GeoJSON FeatureCollection."""
     sql = f"""SELECT json_build_object('type', 'FeatureCollection',
         'features', coalesce(json_agg({feature()} ORDER BY d.name, d.id), '[]'))::text
@@ -133,7 +135,7 @@ def csv_minerals() -> str:
     return f"""LEFT JOIN LATERAL (SELECT
         string_agg(c.mineral_name, ', ') FILTER (WHERE c.role = 'main') AS main,
         string_agg(c.mineral_name, ', ') FILTER (WHERE c.role = 'associated') AS associated,
-        string_agg(c.mineral_name || ' ' || c.share_pct::text || '%% (' || c.share_basis
+        string_agg(c.mineral_name || ' ' || round(c.share_pct, 2)::text || '%% (' || c.share_basis
             || ')', '; ') AS shares
     {commodities()}) mc ON true"""
 
