@@ -1,11 +1,14 @@
 """Regions, minerals, belts, deposits and their reserve estimates."""
 
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q, Sum
+from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -302,6 +305,34 @@ class OfDepositQuerySet(VisibleQuerySet):
     visibility_path = "deposit__"
 
 
+# An undated estimate is older than any dated one of the same deposit, mineral and kind.
+UNDATED = datetime.date(1, 1, 1)
+
+
+def _balance_kind(balance):
+    """Balance, off-balance or not stated, as a value equal to itself (NULL is not)."""
+    return Case(When(Exact(balance, True), then=1), When(Exact(balance, False), then=0), default=-1)
+
+
+class ReserveEstimateQuerySet(OfDepositQuerySet):
+    def in_force(self) -> "ReserveEstimateQuerySet":
+        """The estimates in force: for each deposit, mineral, category and balance /
+        off-balance, the latest one (by date; the later entered among those of one date;
+        an undated one only while no dated one exists). Older estimates are history: a
+        re-estimate replaces its predecessor, it is never added to it."""
+        newer = ReserveEstimate.objects.filter(
+            deposit_id=OuterRef("deposit_id"),
+            mineral_id=OuterRef("mineral_id"),
+            category=OuterRef("category"),
+        ).annotate(dated=Coalesce("as_of", Value(UNDATED)), kind=_balance_kind(F("balance")))
+        outer = Coalesce(OuterRef("as_of"), Value(UNDATED))
+        newer = newer.filter(
+            Q(dated__gt=outer) | Q(dated=outer, pk__gt=OuterRef("pk")),
+            kind=_balance_kind(OuterRef("balance")),
+        )
+        return self.filter(~Exists(newer))
+
+
 class DepositCommodity(models.Model):
     """One mineral of a deposit: main or associated, with an optional reported share."""
 
@@ -467,7 +498,7 @@ class ReserveEstimate(PublicRecord):
     source = models.TextField(_("source"), blank=True)
     note = models.TextField(_("note"), blank=True)
     history = HistoricalRecords()
-    objects = OfDepositQuerySet.as_manager()
+    objects = ReserveEstimateQuerySet.as_manager()
 
     class Meta:
         # A total order, so ETags are stable; undated estimates last on every engine.

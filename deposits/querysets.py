@@ -41,12 +41,13 @@ def visible_deposit_types(caller: Caller) -> list[str]:
 
 
 def reserve_totals(mineral: Mineral, caller: Caller) -> list[dict]:
-    """Contained quantities of `mineral` per category and balance, in the mineral's unit,
-    with the number of deposits counted, over the deposits the caller may see (like every
-    statistic; only shares are national facts). Units are converted in Decimal, exactly,
-    after the database has summed each unit apart."""
+    """Contained quantities of `mineral` in force, per category and balance, in the
+    mineral's unit, with the number of deposits counted, over the deposits the caller may
+    see (like every statistic; only shares are national facts). Units are converted in
+    Decimal, exactly, after the database has summed each unit apart."""
     rows = (
         ReserveEstimate.objects.visible_to(caller)
+        .in_force()
         .filter(mineral=mineral, quantity__isnull=False)
         .exclude(unit="")
         .values("category", "balance", "unit")

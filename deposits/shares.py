@@ -1,10 +1,11 @@
 """The reserve-share rule: a deposit's share of the national reserves of a mineral.
 
-A share is derived, never typed twice. Where the mineral has balance A+B+C1
-estimates anywhere in the registry, a deposit's share is its own balance A+B+C1
-contained quantity over the national total in the same categories, units
-normalised to kilograms (`COMPUTED`). Where the mineral has none, the share a
-published source reported stands (`REPORTED`). Every share says its basis; a share
+A share is derived, never typed twice. Where a deposit has balance A+B+C1 estimates
+in force of a mineral, its share is their contained quantity over the national total
+of such estimates, units normalised to kilograms (`COMPUTED`). Only estimates in
+force count: a re-estimate replaces the estimate before it. Where the deposit has
+none, the share a published source reported stands (`REPORTED`), whatever other
+deposits of the mineral have. Every share says its basis; a share
 is rounded to two decimals, half up. Shares are national facts: the denominator
 counts every deposit of the registry, whoever is looking.
 
@@ -37,7 +38,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Collate, RowNumber
+from django.db.models.functions import Collate, RowNumber
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
 from deposits.units import KILOGRAMS_PER_UNIT, to_kilograms
@@ -69,11 +70,14 @@ class SharePercentField(DecimalField):
 
 
 def share_estimates(estimates: QuerySet | None = None) -> QuerySet:
-    """The estimates that count towards shares: balance A, B, C1 with a quantity."""
+    """The estimates that count towards shares: balance A, B, C1 with a quantity, in force
+    (a re-estimate replaces the one before it, `ReserveEstimate.objects.in_force`)."""
     estimates = ReserveEstimate.objects.all() if estimates is None else estimates
-    return estimates.filter(
-        balance=True, category__in=SHARE_CATEGORIES, quantity__isnull=False
-    ).order_by()
+    return (
+        estimates.in_force()
+        .filter(balance=True, category__in=SHARE_CATEGORIES, quantity__isnull=False)
+        .order_by()
+    )
 
 
 def kilograms(prefix: str = ""):
@@ -100,7 +104,8 @@ class Percent(Func):
 
 
 def _own_kilograms():
-    """The commodity's deposit's share estimates of its mineral, summed in kilograms."""
+    """The commodity's deposit's share estimates of its mineral, summed in kilograms
+    (NULL when it has none)."""
     own = (
         share_estimates()
         .filter(deposit_id=OuterRef("deposit_id"), mineral_id=OuterRef("mineral_id"))
@@ -108,25 +113,32 @@ def _own_kilograms():
         .annotate(kilograms=Sum(kilograms()))
         .values("kilograms")
     )
-    return Coalesce(
-        Subquery(own, output_field=KILOGRAMS), Value(Decimal(0)), output_field=KILOGRAMS
-    )
+    return Subquery(own, output_field=KILOGRAMS)
 
 
 def with_shares(commodities: QuerySet) -> QuerySet:
     """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None)
-    and `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known)."""
-    computed = Q(share_national_kilograms__gt=0)
+    and `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known).
+
+    The basis is chosen per deposit: computed where the deposit has balance A+B+C1
+    estimates in force of the mineral, over the national total of such estimates;
+    otherwise the share a source reported, which one estimate elsewhere never rewrites."""
+    has_own = Q(share_own_kilograms__isnull=False)
     return commodities.alias(
+        share_own_kilograms=_own_kilograms(),
         share_national_kilograms=F("mineral__national_total__kilograms"),
     ).annotate(
         share_pct=Case(
-            When(computed, then=Percent(_own_kilograms(), F("share_national_kilograms"))),
+            When(
+                has_own & Q(share_national_kilograms__gt=0),
+                then=Percent(F("share_own_kilograms"), F("share_national_kilograms")),
+            ),
+            When(has_own, then=Value(Decimal(0))),  # the mineral's recorded total is nil
             default=F("reported_share_pct"),
             output_field=SharePercentField(),
         ),
         share_basis=Case(
-            When(computed, then=Value(COMPUTED)),
+            When(has_own, then=Value(COMPUTED)),
             When(reported_share_pct__isnull=False, then=Value(REPORTED)),
             default=None,
             output_field=CharField(),

@@ -72,6 +72,63 @@ def test_troy_ounces_normalise_exactly(gold):
     assert shares_of(first)["gold"] == (Decimal("50.00"), "computed")
 
 
+def test_a_re_estimate_replaces_the_estimate_before_it_never_adds_to_it():
+    """Konchoch: C1 100 t silver in 2010, re-estimated at 150 t in 2020; Altyn-Topkan
+    50 t. Konchoch holds 75% of 200 t, not 83.33% of 300 t."""
+    silver = MineralFactory()
+    konchoch, altyn_topkan = DepositFactory(name="Konchoch"), DepositFactory(name="Altyn-Topkan")
+    for deposit in (konchoch, altyn_topkan):
+        CommodityFactory(deposit=deposit, mineral=silver)
+    for deposit, quantity, as_of in [
+        (konchoch, "100", "2010-06-01"),
+        (konchoch, "150", "2020-06-01"),
+        (altyn_topkan, "50", "2015-01-01"),
+    ]:
+        ReserveEstimateFactory(
+            deposit=deposit, mineral=silver, category="C1", balance=True,
+            quantity=Decimal(quantity), unit="t", as_of=as_of,
+        )  # fmt: skip
+    assert shares_of(konchoch)["silver"] == (Decimal("75.00"), "computed")
+    assert shares_of(altyn_topkan)["silver"] == (Decimal("25.00"), "computed")
+    assert national_totals() == {silver.pk: Decimal("200000")}
+
+
+def test_estimates_in_force_per_category_and_balance_undated_oldest(gold):
+    deposit = gold_deposit(gold)
+    for category, quantity, as_of, balance in [
+        ("C1", "1", None, True),  # undated: replaced by any dated C1 balance estimate
+        ("C1", "2", "2001-01-01", True),
+        ("C1", "3", "2001-01-01", True),  # same date, entered later: in force
+        ("C1", "4", "2005-01-01", False),  # off-balance: a kind of its own
+        ("B", "5", "1999-01-01", True),  # another category: in force beside C1
+    ]:
+        ReserveEstimateFactory(
+            deposit=deposit, mineral=gold, category=category, balance=balance,
+            quantity=Decimal(quantity), unit="t", as_of=as_of,
+        )  # fmt: skip
+    in_force = deposit.reserves.in_force().order_by("quantity")
+    assert [e.quantity for e in in_force] == [Decimal(3), Decimal(4), Decimal(5)]
+    assert national_totals() == {gold.pk: Decimal("8000")}  # C1 3 t + B 5 t
+
+
+def test_one_estimate_elsewhere_never_rewrites_a_reported_share():
+    """Konimansur's published "over 70%" stands after a clerk enters Altyn-Topkan's first
+    estimate: a deposit without estimates of its own keeps its reported share."""
+    silver = MineralFactory()
+    konimansur, altyn_topkan = DepositFactory(), DepositFactory()
+    CommodityFactory(
+        deposit=konimansur, mineral=silver, reported_share_pct=Decimal("70"),
+        reported_share_source="roundtable report, December 2024",
+    )  # fmt: skip
+    CommodityFactory(deposit=altyn_topkan, mineral=silver)
+    ReserveEstimateFactory(
+        deposit=altyn_topkan, mineral=silver, category="C1", balance=True,
+        quantity=Decimal("50"), unit="t",
+    )  # fmt: skip
+    assert shares_of(konimansur)["silver"] == (Decimal("70"), "reported")
+    assert shares_of(altyn_topkan)["silver"] == (Decimal("100"), "computed")
+
+
 def test_reported_share_stands_where_the_mineral_has_no_estimates():
     silver = MineralFactory()
     deposit = DepositFactory()
@@ -201,7 +258,7 @@ def test_ranking_puts_the_largest_share_first_and_no_share_last(gold):
     assert [(r.share_pct, r.share_basis) for r in rows] == [
         (Decimal("75.00"), "computed"),
         (Decimal("25.00"), "computed"),
-        (Decimal("0.00"), "computed"),
+        (None, None),  # no estimates of its own and no report: nothing is known
     ]
 
 

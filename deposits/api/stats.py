@@ -116,7 +116,8 @@ def rankings(commodities, per: list[str], top: int) -> dict[tuple, Ranking]:
 
 def _category_totals(estimates, group_by: list[str]) -> dict[tuple, list[dict]]:
     rows = (
-        estimates.filter(category__in=ReserveEstimate.GKZ_CATEGORIES, quantity__isnull=False)
+        estimates.in_force()
+        .filter(category__in=ReserveEstimate.GKZ_CATEGORIES, quantity__isnull=False)
         .values(*group_by, "category", "balance", "unit")
         .annotate(quantity=Sum("quantity"), deposit_count=Count("deposit", distinct=True))
         .order_by(*group_by, "category", "-balance", "unit")
