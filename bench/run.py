@@ -78,7 +78,7 @@ def synthetic_count() -> int:
 
 
 def refuse_real_records() -> None:
-    from deposits import synthetic
+    from reports import synthetic
 
     if synthetic.holds_real_records():
         raise SystemExit(
@@ -92,7 +92,7 @@ def top_up(size: int, log) -> None:
     statistics (autovacuum would, later) so plans are those of a settled database."""
     from django.db import connection
 
-    from deposits import synthetic
+    from reports import synthetic
 
     have = synthetic_count()
     if have < size:

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from deposits import synthetic
+from reports import synthetic
 
 
 class Command(BaseCommand):
