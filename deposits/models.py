@@ -352,7 +352,12 @@ class DepositCommodity(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     reported_share_source = models.TextField(_("source of the reported share"), blank=True)
-    history = HistoricalRecords()
+    # Derived, kept by deposits.shares on every estimate write: the deposit's balance
+    # A+B+C1 estimates in force of this mineral in kilograms; NULL when it has none.
+    share_kilograms = models.DecimalField(
+        max_digits=40, decimal_places=12, null=True, blank=True, editable=False
+    )
+    history = HistoricalRecords(excluded_fields=["share_kilograms"])
     objects = OfDepositQuerySet.as_manager()
 
     class Meta:

@@ -5,16 +5,17 @@ in force of a mineral, its share is their contained quantity over the national t
 of such estimates, units normalised to kilograms (`COMPUTED`). Only estimates in
 force count: a re-estimate replaces the estimate before it. Where the deposit has
 none, the share a published source reported stands (`REPORTED`), whatever other
-deposits of the mineral have. Every share says its basis; a share
-is rounded to two decimals, half up. Shares are national facts: the denominator
-counts every deposit of the registry, whoever is looking.
+deposits of the mineral have. Every share says its basis; a share is rounded to two
+decimals, half up. Shares are national facts: the denominator counts every deposit
+of the registry, whoever is looking.
 
 The rule is written once, as ORM expressions (`with_shares`), so the API, the
 pages, OGC, the exports, the statistics, the `min_share` filter and the rankings
 all read the same figure, computed by the database on SQLite and PostgreSQL alike.
-The national totals are kept in `NationalReserveTotal`, refreshed here alone
-(`refresh_national_totals`, called on every estimate write by deposits.signals and
-after bulk loads).
+Its two sums are kept rather than summed on every read: each deposit mineral's own
+kilograms (`DepositCommodity.share_kilograms`) and each mineral's national total
+(`NationalReserveTotal`), refreshed here alone (`refresh_kept`, called on every
+estimate and deposit-mineral write by deposits.signals and after bulk loads).
 """
 
 from collections import defaultdict
@@ -28,11 +29,9 @@ from django.db.models import (
     DecimalField,
     F,
     Func,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -41,7 +40,7 @@ from django.db.models import (
 from django.db.models.functions import Collate, RowNumber
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
-from deposits.units import KILOGRAMS_PER_UNIT, to_kilograms
+from deposits.units import to_kilograms
 
 COMPUTED = "computed"
 REPORTED = "reported"
@@ -80,18 +79,6 @@ def share_estimates(estimates: QuerySet | None = None) -> QuerySet:
     )
 
 
-def kilograms(prefix: str = ""):
-    """An estimate's contained quantity in kilograms (exact factors); `prefix` reaches the
-    estimate through a relation (`"reserves__"`)."""
-    return Case(
-        *[
-            When(**{f"{prefix}unit": unit}, then=F(f"{prefix}quantity") * Value(factor))
-            for unit, factor in KILOGRAMS_PER_UNIT.items()
-        ],
-        output_field=KILOGRAMS,
-    )
-
-
 class Percent(Func):
     """`part` × 100 / `whole`, unrounded (see SharePercentField). Exact numeric arithmetic on
     PostgreSQL; SQLite divides as REAL, never as integers."""
@@ -103,35 +90,22 @@ class Percent(Func):
         return self.as_sql(compiler, connection, arg_joiner=" * 100.0 / ", **extra_context)
 
 
-def _own_kilograms():
-    """The commodity's deposit's share estimates of its mineral, summed in kilograms
-    (NULL when it has none)."""
-    own = (
-        share_estimates()
-        .filter(deposit_id=OuterRef("deposit_id"), mineral_id=OuterRef("mineral_id"))
-        .values("deposit_id")
-        .annotate(kilograms=Sum(kilograms()))
-        .values("kilograms")
-    )
-    return Subquery(own, output_field=KILOGRAMS)
-
-
 def with_shares(commodities: QuerySet) -> QuerySet:
     """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None)
     and `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known).
 
     The basis is chosen per deposit: computed where the deposit has balance A+B+C1
-    estimates in force of the mineral, over the national total of such estimates;
-    otherwise the share a source reported, which one estimate elsewhere never rewrites."""
-    has_own = Q(share_own_kilograms__isnull=False)
+    estimates in force of the mineral (its kept `share_kilograms`), over the national
+    total of such estimates; otherwise the share a source reported, which one estimate
+    elsewhere never rewrites."""
+    has_own = Q(share_kilograms__isnull=False)
     return commodities.alias(
-        share_own_kilograms=_own_kilograms(),
         share_national_kilograms=F("mineral__national_total__kilograms"),
     ).annotate(
         share_pct=Case(
             When(
                 has_own & Q(share_national_kilograms__gt=0),
-                then=Percent(F("share_own_kilograms"), F("share_national_kilograms")),
+                then=Percent(F("share_kilograms"), F("share_national_kilograms")),
             ),
             When(has_own, then=Value(Decimal(0))),  # the mineral's recorded total is nil
             default=F("reported_share_pct"),
@@ -205,24 +179,67 @@ def national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decim
     return dict(totals.values_list("mineral_id", "kilograms"))
 
 
+def _summed(estimates: QuerySet, *keys: str) -> dict[tuple, Decimal]:
+    """Share estimates summed in kilograms per `keys` (exact: each unit summed by the
+    database, converted in Decimal)."""
+    sums: dict[tuple, Decimal] = defaultdict(Decimal)
+    for row in estimates.values(*keys, "unit").annotate(total=Sum("quantity")):
+        sums[tuple(row[key] for key in keys)] += to_kilograms(row["total"], row["unit"])
+    return sums
+
+
 def summed_national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
     """The national totals summed from the estimates themselves (what the table keeps)."""
     estimates = share_estimates()
     if mineral_ids is not None:
         estimates = estimates.filter(mineral_id__in=list(mineral_ids))
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    for row in estimates.values("mineral_id", "unit").annotate(total=Sum("quantity")):
-        totals[row["mineral_id"]] += to_kilograms(row["total"], row["unit"])
-    return {mineral_id: total for mineral_id, total in totals.items() if total > 0}
+    sums = _summed(estimates, "mineral_id")
+    return {mineral_id: total for (mineral_id,), total in sums.items() if total > 0}
 
 
-def refresh_national_totals(mineral_ids: Iterable[int] | None = None) -> None:
-    """Recompute the kept totals of these minerals (all when None) from their estimates.
+def refresh_kept(
+    deposit_ids: Iterable[int] | None = None, mineral_ids: Iterable[int] | None = None
+) -> None:
+    """Recompute what the rule keeps, for these deposits and minerals (all when None): each
+    deposit mineral's own kilograms (`DepositCommodity.share_kilograms`) and each mineral's
+    national total.
 
-    Called on every estimate write (deposits.signals) and after bulk loads, which
-    bypass signals (synthetic data, restores).
-    """
+    Called on every estimate or deposit-mineral write (deposits.signals) and after bulk
+    loads, which bypass signals (synthetic data, restores)."""
+    deposit_ids = None if deposit_ids is None else {d for d in deposit_ids if d is not None}
     mineral_ids = None if mineral_ids is None else {m for m in mineral_ids if m is not None}
+    commodities = DepositCommodity.objects.all()
+    estimates = share_estimates()
+    if deposit_ids is not None:
+        commodities = commodities.filter(deposit_id__in=deposit_ids)
+        estimates = estimates.filter(deposit_id__in=deposit_ids)
+    if mineral_ids is not None:
+        commodities = commodities.filter(mineral_id__in=mineral_ids)
+        estimates = estimates.filter(mineral_id__in=mineral_ids)
+    own = _summed(estimates, "deposit_id", "mineral_id")
+    changed = []
+    for commodity in commodities.only("deposit_id", "mineral_id", "share_kilograms"):
+        kilograms = own.get((commodity.deposit_id, commodity.mineral_id))
+        if commodity.share_kilograms != kilograms:
+            commodity.share_kilograms = kilograms
+            changed.append(commodity)
+    DepositCommodity.objects.bulk_update(changed, ["share_kilograms"], batch_size=1000)
+    _refresh_national_totals(mineral_ids)
+
+
+def refresh_own_kilograms(commodity: DepositCommodity) -> None:
+    """Recompute one deposit mineral's own kilograms, as when it is added after its
+    estimates (national totals are sums of estimates: they do not change)."""
+    estimates = share_estimates().filter(
+        deposit_id=commodity.deposit_id, mineral_id=commodity.mineral_id
+    )
+    kilograms = _summed(estimates, "mineral_id").get((commodity.mineral_id,))
+    if commodity.share_kilograms != kilograms:
+        commodity.share_kilograms = kilograms
+        DepositCommodity.objects.filter(pk=commodity.pk).update(share_kilograms=kilograms)
+
+
+def _refresh_national_totals(mineral_ids: set[int] | None) -> None:
     summed = summed_national_totals(mineral_ids)
     stale = NationalReserveTotal.objects.exclude(mineral_id__in=list(summed))
     if mineral_ids is not None:

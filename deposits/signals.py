@@ -1,33 +1,44 @@
-"""Keep the national reserve totals in step with every estimate written one at a time.
+"""Keep what the share rule keeps (deposits.shares.refresh_kept) in step with every
+estimate and deposit mineral written one at a time.
 
 Bulk paths (QuerySet.update, bulk_create, loaddata) bypass these signals and call
-deposits.shares.refresh_national_totals themselves.
+`refresh_kept` themselves.
 """
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from deposits.models import ReserveEstimate
-from deposits.shares import refresh_national_totals
+from deposits.models import DepositCommodity, ReserveEstimate
+from deposits.shares import refresh_kept, refresh_own_kilograms
 
 
 @receiver(pre_save, sender=ReserveEstimate)
-def remember_previous_mineral(sender, instance, raw=False, **kwargs):
-    if raw or instance.pk is None:
-        instance._previous_mineral_id = None
-        return
-    instance._previous_mineral_id = (
-        ReserveEstimate.objects.filter(pk=instance.pk).values_list("mineral_id", flat=True).first()
-    )
+def remember_previous_place(sender, instance, raw=False, **kwargs):
+    """An estimate moved to another deposit or mineral changes the figures of both."""
+    previous = None
+    if not raw and instance.pk is not None:
+        previous = (
+            ReserveEstimate.objects.filter(pk=instance.pk)
+            .values_list("deposit_id", "mineral_id")
+            .first()
+        )
+    instance._previous_place = previous or (None, None)
 
 
 @receiver(post_save, sender=ReserveEstimate)
-def refresh_after_save(sender, instance, raw=False, **kwargs):
+def refresh_after_estimate_save(sender, instance, raw=False, **kwargs):
     if not raw:
-        previous = getattr(instance, "_previous_mineral_id", None)
-        refresh_national_totals({instance.mineral_id, previous})
+        deposit, mineral = instance._previous_place
+        refresh_kept({instance.deposit_id, deposit}, {instance.mineral_id, mineral})
 
 
 @receiver(post_delete, sender=ReserveEstimate)
-def refresh_after_delete(sender, instance, **kwargs):
-    refresh_national_totals({instance.mineral_id})
+def refresh_after_estimate_delete(sender, instance, **kwargs):
+    refresh_kept({instance.deposit_id}, {instance.mineral_id})
+
+
+@receiver(post_save, sender=DepositCommodity)
+def refresh_after_commodity_save(sender, instance, raw=False, **kwargs):
+    """A deposit mineral added (or changed to another mineral) after its estimates."""
+    if not raw:
+        refresh_own_kilograms(instance)

@@ -27,9 +27,10 @@ from deposits.models import (
     ReserveEstimate,
     normalize_search_text,
 )
-from deposits.shares import refresh_national_totals
+from deposits.shares import refresh_kept
 from kernel.api.caching import registry_changed
 from kernel.models import IdentifierSequence
+from kernel.planner import analyse
 
 PREFIX = "SYN"
 BATCH = 5_000
@@ -165,9 +166,11 @@ def generate(count: int, seed: int = 1) -> GeneratedCounts:
         totals.estimates += len(estimates)
 
     generate_cooperation(rng, count, totals)
-    # Bulk inserts bypass the signals that keep the totals and move the API cache on.
-    refresh_national_totals()
+    # Bulk inserts bypass the signals that keep the totals and move the API cache on,
+    # and leave the planner's statistics behind the tables they filled.
+    refresh_kept()
     registry_changed()
+    analyse([Deposit, DepositCommodity, ReserveEstimate])
     return totals
 
 

@@ -258,7 +258,10 @@ def awkward_registry(db):
                 deposit=deposit, mineral=gold, quantity=quantity, unit="oz t"
             )
         factories.ReserveEstimateFactory(  # no quantity; C2, so the C1 figures stay in force
-            deposit=deposit, mineral=gold, category="C2", as_of=datetime.date(2024, 1, 1),
+            deposit=deposit,
+            mineral=gold,
+            category="C2",
+            as_of=datetime.date(2024, 1, 1),
             quantity=None,
         )
     Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")

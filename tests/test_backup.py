@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.core import serializers
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from deposits.models import Deposit
 from reports import backup
@@ -64,6 +65,32 @@ def test_round_trip_through_an_empty_database(registry_with_history, tmp_path, s
     assert jilau.history.latest().history_user.username == "clerk"
     assert Deposit.history.filter(name="Ziddy", history_type="-").exists()
     assert before["deposits.Deposit"] and before["cooperation.Memorandum"]
+
+
+FILLED = ["deposits_deposit", "deposits_depositcommodity", "deposits_historicaldeposit"]
+
+
+def analysed_tables() -> set[str]:
+    """Tables the query planner holds statistics for."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = 'public'")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if not cursor.fetchall():
+                return set()
+            cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_restore_leaves_the_planner_statistics_behind(registry_with_history, tmp_path):
+    """A restored registry is planned as what it holds, not as empty tables (on
+    PostgreSQL into a fresh database: tests/test_backup_postgres.py)."""
+    path = tmp_path / "registry.json"
+    call_command("dump_registry", str(path), stdout=StringIO())
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("restore_registry", str(path), stdout=StringIO())
+    assert set(FILLED) <= analysed_tables()
 
 
 def test_identifiers_continue_after_a_restore(registry_with_history, tmp_path):

@@ -12,7 +12,7 @@ from deposits.shares import (
     commodities_with_shares,
     national_totals,
     ranked,
-    refresh_national_totals,
+    refresh_kept,
     summed_national_totals,
 )
 from tests.factories import (
@@ -207,10 +207,31 @@ def test_kept_national_totals_follow_every_estimate_write(gold):
 
 def test_refresh_rebuilds_what_bulk_writes_bypassed(gold):
     deposit = gold_deposit(gold, ("C1", "10", "t", True))
+    gold_deposit(gold, ("C1", "10", "t", True))
     deposit.reserves.update(quantity=Decimal("30"))  # no signals for QuerySet.update
-    assert national_totals() == {gold.pk: Decimal("10000")}
-    refresh_national_totals()
-    assert national_totals() == summed_national_totals() == {gold.pk: Decimal("30000")}
+    assert national_totals() == {gold.pk: Decimal("20000")}
+    assert shares_of(deposit)["gold"] == (Decimal("50.00"), "computed")
+    refresh_kept()
+    assert national_totals() == summed_national_totals() == {gold.pk: Decimal("40000")}
+    assert shares_of(deposit)["gold"] == (Decimal("75.00"), "computed")
+
+
+def test_an_estimate_moved_to_another_deposit_moves_its_share(gold):
+    first = gold_deposit(gold, ("C1", "30", "t", True))
+    second = gold_deposit(gold, ("C1", "10", "t", True))
+    estimate = first.reserves.get()
+    estimate.deposit = second
+    estimate.save()
+    assert shares_of(first)["gold"] == (None, None)  # no estimates of its own any more
+    assert shares_of(second)["gold"] == (Decimal("100.00"), "computed")
+
+
+def test_a_mineral_added_after_its_estimates_shows_its_share(gold):
+    deposit = DepositFactory()
+    ReserveEstimateFactory(deposit=deposit, mineral=gold, quantity=Decimal(5), unit="t")
+    gold_deposit(gold, ("C1", "15", "t", True))
+    CommodityFactory(deposit=deposit, mineral=gold)
+    assert shares_of(deposit)["gold"] == (Decimal("25.00"), "computed")
 
 
 @pytest.mark.parametrize(

@@ -353,5 +353,6 @@ def test_import_costs_a_fixed_number_of_queries_per_row(reference):
     one, three = queries_to_import(1), queries_to_import(3)
     # A row with three minerals: the match search, region and district, the region's
     # check, the identifier (read and move), the deposit and its history, its current
-    # minerals, each mineral and its history, and three savepoints (set and released).
-    assert three - one == 2 * 22
+    # minerals, each mineral with its history and its own share estimates (the share
+    # rule's kept sum), and three savepoints (set and released).
+    assert three - one == 2 * 25
