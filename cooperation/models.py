@@ -113,6 +113,7 @@ class Organisation(TranslatedNameMixin, PublicRecord):
     """A partner agency or domestic body: ministry, survey, institute, embassy, ..."""
 
     ID_PREFIX = "ORG"
+    plain_text_fields = (*TranslatedNameMixin.plain_text_fields, "name_native", "acronym")
 
     class Kind(models.TextChoices):
         MINISTRY = "ministry", _("ministry")

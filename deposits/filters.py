@@ -8,9 +8,7 @@ from decimal import Decimal
 
 import django_filters as filters
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from deposits.models import (
@@ -23,37 +21,8 @@ from deposits.models import (
 )
 from deposits.shares import deposits_with_min_share
 from kernel.models import Visibility
+from kernel.parameters import BBoxFilter, InstantFilter, NumberFilter
 from kernel.visibility import Caller
-
-
-class BBoxField(forms.CharField):
-    """`minLon,minLat,maxLon,maxLat` in WGS84 degrees, longitude first."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        parts = value.split(",")
-        if len(parts) != 4:
-            raise ValidationError(
-                _("Give four numbers: minLon,minLat,maxLon,maxLat."), code="invalid"
-            )
-        try:
-            min_lon, min_lat, max_lon, max_lat = (Decimal(p.strip()) for p in parts)
-        except ArithmeticError:
-            raise ValidationError(_("Every bbox value must be a number."), code="invalid") from None
-        if not all(v.is_finite() for v in (min_lon, min_lat, max_lon, max_lat)):
-            raise ValidationError(_("Every bbox value must be a number."), code="invalid")
-        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-            raise ValidationError(_("Longitudes must lie between -180 and 180."), code="invalid")
-        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-            raise ValidationError(_("Latitudes must lie between -90 and 90."), code="invalid")
-        if min_lon > max_lon or min_lat > max_lat:
-            raise ValidationError(
-                _("The minimum must not exceed the maximum (minLon,minLat,maxLon,maxLat)."),
-                code="invalid",
-            )
-        return min_lon, min_lat, max_lon, max_lat
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string"}})
@@ -74,22 +43,6 @@ class FreeTextMultipleFilter(filters.MultipleChoiceFilter):
     (AllValuesMultipleFilter would scan the whole table on every request)."""
 
     field_class = AnyValueMultipleChoiceField
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class BBoxFilter(filters.Filter):
-    field_class = BBoxField
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        min_lon, min_lat, max_lon, max_lat = value
-        return qs.filter(
-            longitude__gte=min_lon,
-            longitude__lte=max_lon,
-            latitude__gte=min_lat,
-            latitude__lte=max_lat,
-        )
 
 
 class DepositFilterForm(forms.Form):
@@ -127,7 +80,7 @@ class DepositFilterSet(filters.FilterSet):
         method="filter_critical",
         widget=forms.NullBooleanSelect,
     )
-    min_share = filters.NumberFilter(
+    min_share = NumberFilter(
         label=_("Minimum reserve share (%)"),
         method="filter_min_share",
         min_value=0,
@@ -135,7 +88,7 @@ class DepositFilterSet(filters.FilterSet):
     )
     q = filters.CharFilter(label=_("Name or alias"), method="filter_search", max_length=200)
     bbox = BBoxFilter(label=_("Bounding box (minLon,minLat,maxLon,maxLat)"))
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = InstantFilter(
         label=_("Updated since"), field_name="updated_at", lookup_expr="gte"
     )
     visibility = filters.MultipleChoiceFilter(label=_("Visibility"), choices=Visibility.choices)

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from deposits.units import GradeUnit, MassUnit
 from kernel.models import PublicRecord, Visibility
+from kernel.validators import PlainTextFields
 from kernel.visibility import VisibleQuerySet
 
 # Tajikistan's bounding box (WGS84). A point outside it cannot be a Tajik deposit;
@@ -24,8 +25,11 @@ LATITUDE_RANGE = (Decimal("36.6"), Decimal("41.1"))
 LONGITUDE_RANGE = (Decimal("67.3"), Decimal("75.2"))
 
 
-class TranslatedNameMixin:
-    """Records named in English (`name`), Russian (`name_ru`) and Tajik (`name_tg`)."""
+class TranslatedNameMixin(PlainTextFields):
+    """Records named in English (`name`), Russian (`name_ru`) and Tajik (`name_tg`), with
+    no control or invisible characters in any of them (kernel/validators.py)."""
+
+    plain_text_fields = ("name", "name_ru", "name_tg")
 
     def localized_name(self, language: str | None = None) -> str:
         language = (language or get_language() or "en")[:2]
@@ -154,6 +158,7 @@ class Deposit(TranslatedNameMixin, PublicRecord):
     """A named mineral deposit (or occurrence) of Tajikistan."""
 
     ID_PREFIX = "TJD"
+    plain_text_fields = (*TranslatedNameMixin.plain_text_fields, "aliases")
 
     class Status(models.TextChoices):
         OCCURRENCE = "occurrence", _("occurrence")

@@ -10,7 +10,11 @@ refused before anything is read into the registry.
 
 import csv
 import io
+import itertools
+import re
+import time
 import zipfile
+from collections.abc import Callable, Iterable, Sequence
 
 import openpyxl
 from django import forms
@@ -26,10 +30,21 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
+from openpyxl.utils import get_column_letter
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# What one import may hold: far above the registry's own files, far below what would tie
+# up a worker (docs/data.md gives the figures). openpyxl parses a whole row before it
+# yields it, so the unpacked size (the zip's members as its directory declares them)
+# also bounds the one row that could hold every cell.
+MAX_UNPACKED_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_COLUMNS = 100
+MAX_CELLS = 500_000
+MAX_CHECK_SECONDS = 20
 # A cell starting with one of these is a formula to a spreadsheet program.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+[.,]?\d*|[.,]\d+)([eE][+-]?\d+)?")
 
 
 def escape_formula(value):
@@ -40,7 +55,9 @@ def escape_formula(value):
 
 
 def check_upload(data: bytes, format_name: str) -> None:
-    """Refuse a file that is empty, too large, mislabelled, badly encoded or holds formulas."""
+    """Refuse a file that is empty, too large, mislabelled, badly encoded, larger than
+    the limits below once unpacked, or holds formulas. The check is bounded: a hostile
+    file is refused at the first limit it passes, long before it could tie up a worker."""
     if not data.strip():
         raise ValidationError(_("The file is empty."))
     if len(data) > MAX_UPLOAD_BYTES:
@@ -54,26 +71,81 @@ def check_upload(data: bytes, format_name: str) -> None:
         check_csv(data)
 
 
+def is_formula(value) -> bool:
+    """Text a spreadsheet program would evaluate: what `escape_formula` escapes in exports,
+    except a plain number such as -2.5 (a number cell, not a formula)."""
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not PLAIN_NUMBER.fullmatch(value)
+    )
+
+
+def check_cells(rows: Iterable[Sequence], place: Callable[[int, int], str]) -> None:
+    """Walks the rows (the header first) within MAX_ROWS, MAX_COLUMNS, MAX_CELLS and
+    MAX_CHECK_SECONDS, refusing the first formula with its place (`place(row, column)`,
+    both counted from 1)."""
+    deadline = time.monotonic() + MAX_CHECK_SECONDS
+    cells = 0
+    for number, row in enumerate(rows, start=1):
+        if number > MAX_ROWS + 1:
+            raise ValidationError(
+                _("The file has more than %(limit)s rows; import it in parts.")
+                % {"limit": MAX_ROWS}
+            )
+        if len(row) > MAX_COLUMNS:
+            raise ValidationError(
+                _("Row %(row)s has %(count)s columns; at most %(limit)s can be imported.")
+                % {"row": number, "count": len(row), "limit": MAX_COLUMNS}
+            )
+        cells += len(row)
+        if cells > MAX_CELLS:
+            raise ValidationError(
+                _("The file has more than %(limit)s cells; import it in parts.")
+                % {"limit": MAX_CELLS}
+            )
+        if time.monotonic() > deadline:
+            raise ValidationError(
+                _("The file could not be checked within %(limit)s seconds; import it in parts.")
+                % {"limit": MAX_CHECK_SECONDS}
+            )
+        for column, value in enumerate(row, start=1):
+            if is_formula(value):
+                raise ValidationError(
+                    _("%(place)s holds a formula (%(value)s). Paste values only (a text may "
+                      "not start with =, +, -, @, a tab or a line break), then import again.")
+                    % {"place": place(number, column), "value": value[:100]}
+                )  # fmt: skip
+
+
 def check_xlsx(data: bytes) -> None:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ValidationError(
             _("This file is not an XLSX workbook (it looks like text, perhaps CSV). "
               "Choose the CSV format, or save the file as .xlsx.")
         )  # fmt: skip
+    # The sizes in the zip's directory are what its reader will unpack at most (it stops
+    # there even if they lie), so they bound the work before openpyxl parses anything.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ValidationError(_("The workbook cannot be read: %(error)s") % {"error": exc}) from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ValidationError(
+            _("The workbook unpacks to %(size)s; workbooks up to %(limit)s unpacked can be "
+              "imported. Import it in parts.")
+            % {"size": filesizeformat(unpacked), "limit": filesizeformat(MAX_UNPACKED_BYTES)}
+        )  # fmt: skip
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        # In a read-only workbook, a formula cell's value is its formula text ("=...").
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        check_cells(rows, lambda row, column: _("Cell %s") % f"{get_column_letter(column)}{row}")
+    except ValidationError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise ValidationError(_("The workbook cannot be read: %(error)s") % {"error": exc}) from exc
-    sheet = workbook.worksheets[0]
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f" or (
-                isinstance(cell.value, str) and cell.value.startswith("=")
-            ):
-                raise ValidationError(
-                    _("Cell %(cell)s holds a formula (%(value)s). Paste values only, then "
-                      "import again.") % {"cell": cell.coordinate, "value": cell.value}
-                )  # fmt: skip
 
 
 def check_csv(data: bytes) -> None:
@@ -90,14 +162,15 @@ def check_csv(data: bytes) -> None:
         ) from exc  # fmt: skip
     reader = csv.reader(io.StringIO(text))
     header = next(reader, [])
-    for number, row in enumerate(reader, start=2):
-        for column, value in zip(header, row, strict=False):
-            if value.startswith("="):
-                raise ValidationError(
-                    _("Row %(row)s, column %(column)s holds a formula (%(value)s). "
-                      "Paste values only, then import again.")
-                    % {"row": number, "column": column, "value": value}
-                )  # fmt: skip
+
+    def place(row: int, column: int) -> str:
+        name = header[column - 1] if column <= len(header) else column
+        return _("Row %(row)s, column %(column)s") % {"row": row, "column": name}
+
+    try:
+        check_cells(itertools.chain([header], reader), place)
+    except csv.Error as exc:
+        raise ValidationError(_("The file is not CSV: %(error)s") % {"error": exc}) from exc
 
 
 class ListWidget(widgets.Widget):

@@ -243,7 +243,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kernel.api.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "kernel.api.throttling.ApiKeyRateThrottle",
         "kernel.api.throttling.AnonymousRateThrottle",

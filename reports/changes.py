@@ -21,8 +21,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -30,6 +28,7 @@ from rest_framework import exceptions, serializers, viewsets
 
 from kernel.api.permissions import ReadOnly
 from kernel.api.viewsets import RegistryViewSetMixin
+from kernel.parameters import InstantField, read
 from kernel.visibility import visible
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
@@ -46,38 +45,14 @@ class ChangeSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="c_at")
 
 
-def parse_since(raw: str | None) -> datetime.datetime:
-    if not raw:
+def parse_since(params) -> datetime.datetime:
+    """The required `since` (kernel/parameters.py: `instant`)."""
+    since = read(params, "since", InstantField())
+    if since is None:
         raise exceptions.ValidationError(
             {"since": [_("Required: an ISO 8601 date or time, e.g. 2026-11-26T00:00:00Z.")]}
         )
-    # An unencoded '+' of a UTC offset arrives as a space.
-    text = raw.strip().replace(" ", "+") if "T" in raw else raw.strip()
-    try:
-        value = parse_datetime(text)
-        if value is None:
-            day = parse_date(text)
-            value = datetime.datetime.combine(day, datetime.time()) if day else None
-    except ValueError:
-        value = None
-    if value is None:
-        raise exceptions.ValidationError(
-            {
-                "since": [
-                    _("%(raw)r is not an ISO 8601 date or time (e.g. 2026-11-26T00:00:00Z).")
-                    % {"raw": raw}
-                ]
-            }
-        )
-    try:
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        return value.astimezone(datetime.UTC)
-    except OverflowError:
-        # Within a day of year 1 or 9999, the shift to UTC leaves the calendar: the
-        # caller asked for everything (or nothing), so give the calendar's end.
-        edge = datetime.datetime.min if value.year < 5000 else datetime.datetime.max
-        return edge.replace(tzinfo=datetime.UTC)
+    return since
 
 
 def _latest(history, id_field: str, column: str, *, before: bool):
@@ -182,6 +157,6 @@ class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
     filter_backends = []  # `since` is the one parameter, validated by parse_since
 
     def list(self, request, *args, **kwargs):
-        since = parse_since(request.query_params.get("since"))
+        since = parse_since(request.query_params)
         page = self.paginate_queryset(change_feed(since, self.caller))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -79,6 +80,35 @@ def test_a_bad_key_is_a_401_not_a_silent_downgrade(api_client, header):
     response = api_client.get(DEPOSITS, HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert "detail" in response.json()
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+@pytest.mark.parametrize(
+    ("surface", "header", "params"),
+    [
+        ("/api/v1/deposits/", "Bearer {key}", {}),
+        ("/api/v1/deposits/", "Basic {key}", {}),
+        ("/api/v1/deposits/", "{key}", {}),
+        ("/api/v1/deposits/", None, {"api_key": "{key}"}),
+        ("/api/v1/changes/", None, {"api_key": "{key}", "since": "2026-01-01"}),
+        ("/api/schema/", "Bearer {key}", {"format": "json"}),
+        ("/ogc/collections/deposits/items", "Bearer {key}", {}),
+        ("/ogc/collections/deposits/items", "ApiKey {key}", {"api_key": "{key}"}),
+    ],
+)
+def test_a_good_key_in_a_place_not_read_is_a_401_naming_the_form_that_is(
+    api_client, partner_org, surface, header, params
+):
+    """Never a silent anonymous caller: a partner who got the scheme wrong is told."""
+    DepositFactory(visibility="partners")
+    _api_key, key = ApiKey.issue(organisation=partner_org)
+    extra = {"HTTP_AUTHORIZATION": header.format(key=key)} if header else {}
+    params = {name: value.format(key=key) for name, value in params.items()}
+    response = api_client.get(surface, params, **extra)
+    assert response.status_code == 401
+    error = json.loads(response.content)  # the schema answers in its own media type
+    assert "Authorization: Token <key>" in (error.get("detail") or error["description"])
+    assert key not in response.content.decode()
     assert response["WWW-Authenticate"].startswith("Token")
 
 

@@ -16,8 +16,10 @@ API tests (tests/test_api_*.py).
 
 import json
 import os
+import re
 import zlib
 from io import StringIO
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
@@ -149,6 +151,80 @@ def test_no_input_breaks_the_api(operation, api_app, staff_headers):
         case.call_and_validate(headers=staff_headers, app=api_app, checks=CHECKS)
 
     fuzz()
+
+
+# --- Every operation at the limits -----------------------------------------------------
+# Generated data rarely reaches the ends of a range: every date, number and box parameter
+# of every operation gets the extreme values here, and every JSON body a deep and a large
+# one (kernel/parameters.py, kernel/api/parsers.py). No 5xx, and a refusal names the
+# parameter.
+
+EXTREMES = {
+    "date-time": ["0001-01-01", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
+                  "10000-01-01", "2026-02-30", "9" * 400],
+    "integer": ["0", "-1", "99999999999999999999999999", "1e999", "NaN", "1.5", "１"],
+    "number": ["-1", "1e999999999", "1e-999999999", "NaN", "Infinity", "9" * 400],
+    "bbox": ["-180,-90,180,90", "1e-999999999,0,1,1", "1e999,0,1,1", "NaN,0,1,1", "0,0,0,0,0"],
+}  # fmt: skip
+
+
+def limit_values(parameter: dict) -> list[str]:
+    schema = parameter.get("schema", {})
+    kind = "bbox" if parameter["name"] == "bbox" else schema.get("format") or schema.get("type")
+    return EXTREMES.get(kind, [])
+
+
+def concrete(path: str) -> str:
+    """The path with its identifier a real one."""
+    prefix = path.removeprefix("/api/v1/").split("/{")[0]
+    return re.sub(r"\{[^}]+\}", (KNOWN_IDS.get(prefix) or ["unknown"])[0], path)
+
+
+def test_every_parameter_at_its_limits_and_every_deep_or_large_body(
+    api_app, staff_headers, settings
+):
+    from django.test import Client
+
+    staff = Client(HTTP_AUTHORIZATION=staff_headers["Authorization"])
+    tried = 0
+    for path, operations in openapi_document()["paths"].items():
+        url = concrete(path)
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                for value in limit_values(parameter):
+                    cache.clear()
+                    params = {parameter["name"]: value}
+                    if "since" not in params and any(
+                        p["name"] == "since" for p in operation["parameters"]
+                    ):
+                        params["since"] = "2026-01-01"
+                    response = staff.generic(method.upper(), f"{url}?{urlencode(params)}")
+                    tried += 1
+                    assert response.status_code < 500, (method, url, params)
+                    if response.status_code == 400:
+                        assert parameter["name"] in response.json(), (url, params)
+            if "requestBody" not in operation:
+                continue
+            headers = {}
+            if method in ("put", "patch"):
+                headers["HTTP_IF_MATCH"] = staff.get(url)["ETag"]
+            for body in ("[" * 5000 + "]" * 5000, '{"name": ' + "[" * 40 + "]" * 40 + "}"):
+                cache.clear()
+                response = staff.generic(
+                    method.upper(), url, body, content_type="application/json", **headers
+                )
+                tried += 1
+                assert response.status_code == 400, (method, url, response.content[:200])
+                assert "levels deep" in response.json()["detail"]
+            big = '{"name": "' + "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + '"}'
+            response = staff.generic(
+                method.upper(), url, big, content_type="application/json", **headers
+            )
+            tried += 1
+            assert response.status_code == 413, (method, url)
+    assert tried > 300  # docs/reliability.md reports the count
 
 
 # --- What the fuzzing found, pinned --------------------------------------------------

@@ -109,6 +109,19 @@ def test_bad_coordinates_show_on_the_form_and_save_nothing(editor_client):
     assert deposit.history.count() == 1
 
 
+def test_a_name_with_a_right_to_left_override_is_a_form_error(editor_client):
+    deposit = DepositFactory(name="Taror")
+    response = editor_client.post(
+        change_url(deposit), form_data(deposit, name="Taror\u202erorat", aliases="A\ufeffB")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in str(errors["name"])
+    assert "U+FEFF" in str(errors["aliases"])
+    deposit.refresh_from_db()
+    assert deposit.name == "Taror"
+
+
 def test_reported_shares_past_100_percent_are_a_form_error(editor_client):
     silver = MineralFactory()
     CommodityFactory(mineral=silver, reported_share_pct=Decimal("70"), reported_share_source="a")

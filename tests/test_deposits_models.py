@@ -202,3 +202,59 @@ class TestUnits:
     def test_unknown_unit_raises(self):
         with pytest.raises(ValueError, match="unknown mass unit"):
             to_kilograms(Decimal(1), "pood")
+
+
+HIDDEN = [
+    "\u202e",  # right-to-left override
+    "\u202a",
+    "\u2066",  # left-to-right isolate
+    "\u2069",
+    "\u200b",  # zero-width space
+    "\u200f",  # right-to-left mark
+    "\ufeff",
+    "\x00",
+    "\t",
+    "\n",
+    "\x1b",
+    "\x7f",
+    "\x85",  # C1 next line
+    "\x9f",
+]
+
+
+@pytest.mark.parametrize("character", HIDDEN, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("field", ["name", "name_ru", "name_tg", "aliases"])
+def test_names_refuse_control_and_invisible_characters(field, character):
+    deposit = DepositFactory.build(region=RegionFactory())
+    value = f"Koni{character}mansur"
+    setattr(deposit, field, [value] if field == "aliases" else value)
+    with pytest.raises(ValidationError) as error:
+        deposit.full_clean()
+    assert f"U+{ord(character):04X}" in messages(error.value, field)
+    assert "position 5" in messages(error.value, field)
+
+
+def test_names_in_every_script_of_the_registry_are_accepted():
+    deposit = DepositFactory.build(
+        region=RegionFactory(),
+        name="Konimansuri Kalon (Big) - No. 2",
+        name_ru="Большой Конимансур «Северный»",
+        name_tg="Кӯҳи Зарӣ, ҷанубӣ ғарбӣ",
+        aliases=["Kŭhi Zarī", "山"],
+    )
+    deposit.full_clean()
+
+
+def test_other_registry_names_refuse_them_too():
+    from tests.factories import OrganisationFactory
+
+    for record, field in [
+        (RegionFactory.build(code="TJ-XX"), "name"),
+        (MineralFactory.build(), "name_tg"),
+        (OrganisationFactory.build(), "acronym"),
+        (OrganisationFactory.build(), "name_native"),
+    ]:
+        setattr(record, field, "A\u202eB")
+        with pytest.raises(ValidationError) as error:
+            record.full_clean()
+        assert "U+202E" in messages(error.value, field), record

@@ -389,6 +389,32 @@ def test_a_bad_or_unknown_parameter_is_a_400_naming_it(client, registry, params)
     assert name in error["description"]
 
 
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"datetime": "0001-01-01"}, 200),
+        ({"datetime": "0001-01-01T00:00:00+14:00/.."}, 200),
+        ({"datetime": "../9999-12-31T23:59:59-12:00"}, 200),
+        ({"datetime": "9999-12-31"}, 200),
+        ({"datetime": "10000-01-01"}, 400),
+        ({"datetime": "9" * 5000}, 400),
+        ({"bbox": "1e-999999999,0,1,1"}, 200),
+        ({"bbox": "1e999999999,0,1,1"}, 400),
+        ({"bbox": "NaN,0,1,1"}, 400),
+        ({"limit": "99999999999999999999999999"}, 200),
+        ({"limit": "1e3"}, 400),
+        ({"offset": "99999999999999999999999999"}, 200),
+        ({"offset": "１"}, 400),
+    ],
+    ids=lambda p: "&".join(f"{k}={v[:30]}" for k, v in p.items()) if isinstance(p, dict) else p,
+)
+def test_parameters_at_their_limits_are_read_by_the_shared_rule(client, registry, params, status):
+    response = client.get(ITEMS, params)
+    assert response.status_code == status, response.content[:300]
+    if status == 400:
+        assert list(response.json()["parameters"]) == list(params)
+
+
 def test_a_parameter_given_twice_is_a_400_unless_it_is_a_list(client, registry):
     response = client.get(f"{ITEMS}?limit=1&limit=2")
     assert response.status_code == 400

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import time
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -10,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from kernel import spreadsheets
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -294,6 +297,104 @@ def test_a_50_mb_file_is_refused(editor_client, reference):
     response = preview(editor_client, upload)
     assert "files up to 10.0\xa0MB" in str(response.context["form"].errors["import_file"])
     assert Deposit.objects.count() == 0
+
+
+def zip_bomb(sheet_megabytes: int, one_row: bool = False) -> bytes:
+    """A small, valid XLSX whose first sheet's XML unpacks to `sheet_megabytes` MB."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["name"])
+    plain = io.BytesIO()
+    workbook.save(plain)
+    source = zipfile.ZipFile(plain)
+    cell = b'<c t="inlineStr"><is><t>x</t></is></c>'
+    chunk = (cell if one_row else b"<row>" + cell + b"</row>") * 20_000
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            if member.filename != "xl/worksheets/sheet1.xml":
+                archive.writestr(member, source.read(member))
+                continue
+            with archive.open(member.filename, "w", force_zip64=True) as sheet:
+                sheet.write(
+                    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                    b'main"><sheetData>' + (b"<row>" if one_row else b"")
+                )
+                for _chunk in range(sheet_megabytes * 2**20 // len(chunk)):
+                    sheet.write(chunk)
+                sheet.write((b"</row>" if one_row else b"") + b"</sheetData></worksheet>")
+    return bomb.getvalue()
+
+
+def test_a_zip_bomb_is_refused_at_once_and_nothing_is_imported(editor_client, reference):
+    bomb = zip_bomb(300)
+    assert len(bomb) < 1024 * 1024
+    started = time.monotonic()
+    response = preview(editor_client, SimpleUploadedFile("bomb.xlsx", bomb), XLSX_FORMAT)
+    took = time.monotonic() - started
+    error = str(response.context["form"].errors["import_file"])
+    assert "unpacks to 299.1\xa0MB" in error and "up to 10.0\xa0MB unpacked" in error
+    assert took < 5, took
+    assert Deposit.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "upload", "message"),
+    [
+        ("MAX_ROWS", 2, lambda: xlsx_file([deposit_row()] * 3), "more than 2 rows"),
+        ("MAX_ROWS", 2, lambda: csv_file([deposit_row()] * 3), "more than 2 rows"),
+        ("MAX_COLUMNS", 19, lambda: xlsx_file([deposit_row()]), "Row 1 has 20 columns"),
+        ("MAX_COLUMNS", 19, lambda: csv_file([deposit_row()]), "Row 1 has 20 columns"),
+        ("MAX_CELLS", 50, lambda: xlsx_file([deposit_row()] * 2), "more than 50 cells"),
+        ("MAX_CHECK_SECONDS", -1, lambda: xlsx_file([deposit_row()]), "within -1 seconds"),
+        ("MAX_UNPACKED_BYTES", 1000, lambda: xlsx_file([deposit_row()]), "unpacks to"),
+    ],
+)
+def test_every_bound_of_the_file_check_refuses_with_a_clear_message(
+    editor_client, reference, monkeypatch, limit, value, upload, message
+):
+    monkeypatch.setattr(spreadsheets, limit, value)
+    file_format = XLSX_FORMAT if upload().name.endswith("xlsx") else CSV_FORMAT
+    response = preview(editor_client, upload(), file_format)
+    assert message in str(response.context["form"].errors["import_file"])
+    assert Deposit.objects.count() == 0
+
+
+def test_one_row_of_many_cells_is_refused_within_the_time_bound(editor_client, reference):
+    """openpyxl reads a whole row before the check sees it: the unpacked size bounds it."""
+    bomb = zip_bomb(4, one_row=True)
+    started = time.monotonic()
+    response = preview(editor_client, SimpleUploadedFile("row.xlsx", bomb), XLSX_FORMAT)
+    assert "columns" in str(response.context["form"].errors["import_file"])
+    assert time.monotonic() - started < 2 * spreadsheets.MAX_CHECK_SECONDS
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=1+2", '+HYPERLINK("http://x")', "@SUM(A1)", "-2+3+cmd|' /C calc'!A0", "\tx", "\r=1"],
+)
+@pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])
+def test_every_formula_prefix_is_refused_with_its_row(editor_client, reference, value, file_format):
+    rows = [deposit_row(name="Jilau"), deposit_row(name=value)]
+    upload = csv_file(rows) if file_format == CSV_FORMAT else xlsx_file(rows)
+    response = preview(editor_client, upload, file_format)
+    error = str(response.context["form"].errors["import_file"])
+    assert "holds a formula" in error
+    assert ("Row 3, column name" if file_format == CSV_FORMAT else "Cell B3") in error
+    assert Deposit.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["-38.5", "+38.5", "-1e3", "-0,5"])
+def test_a_negative_number_is_no_formula(value):
+    assert not spreadsheets.is_formula(value)
+    assert spreadsheets.is_formula(value + "+1")
+
+
+def test_a_name_with_a_hidden_character_is_refused_by_row(editor_client, reference):
+    rows = [deposit_row(name="Jilau"), deposit_row(name="Konimansur\u202eriaD")]
+    response = preview(editor_client, csv_file(rows))
+    [(number, column, message)] = refusals(response)
+    assert (number, column) == (2, "name")
+    assert "U+202E" in message and "RIGHT-TO-LEFT OVERRIDE" in message
 
 
 def test_exported_text_that_looks_like_a_formula_is_made_inert(editor_client, reference):

@@ -15,6 +15,7 @@ from cooperation.models import (
     Organisation,
     Person,
 )
+from kernel.parameters import WholeNumberFilter
 
 # Organisations are named by public id (ORG-000001): strings in the OpenAPI schema.
 organisation_ids = extend_schema_field(OpenApiTypes.STR)
@@ -57,12 +58,8 @@ class PersonFilterSet(filters.FilterSet):
 
 class EventFilterSet(filters.FilterSet):
     country = CountryFilter(method="filter_country")
-    year = filters.NumberFilter(
-        field_name="start_date",
-        lookup_expr="year",
-        min_value=1900,
-        max_value=9999,
-        decimal_places=0,
+    year = WholeNumberFilter(
+        field_name="start_date", lookup_expr="year", min_value=1900, max_value=9999
     )
     organisation = organisation_ids(
         filters.ModelMultipleChoiceFilter(
@@ -102,13 +99,12 @@ class MemorandumFilterSet(filters.FilterSet):
         )
     )
     country = CountryFilter(method="filter_country")
-    year = filters.NumberFilter(
+    year = WholeNumberFilter(
         label=_("Year signed"),
         field_name="signed_on",
         lookup_expr="year",
         min_value=1900,
         max_value=9999,
-        decimal_places=0,
     )
     kind = filters.MultipleChoiceFilter(choices=Memorandum.Kind.choices)
 

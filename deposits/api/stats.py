@@ -20,7 +20,7 @@ from rest_framework import serializers
 
 from deposits import shares
 from deposits.models import Deposit, DepositCommodity, Mineral, ReserveEstimate
-from kernel.api.parameters import whole_number
+from kernel.parameters import whole_number
 from kernel.visibility import Caller
 
 DEFAULT_TOP = 10

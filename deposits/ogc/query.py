@@ -7,18 +7,16 @@ selects here exactly what it selects in the API, the pages and the exports.
 """
 
 import datetime
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
-from kernel.api.parameters import whole_number
+from kernel.parameters import InstantField, read, whole_number
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
@@ -32,7 +30,6 @@ ITEMS_PARAMETERS = COMMON_PARAMETERS | {"limit", "offset", "bbox", "datetime", *
 # Parameters of the items request that may be repeated (OR, as in DepositFilterSet).
 REPEATABLE = frozenset({"mineral", "region", "status"})
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OPEN = ("", "..")
 
 
@@ -53,47 +50,28 @@ def check_parameters(params: QueryDict, allowed: Iterable[str]) -> None:
         raise ValidationError(errors)
 
 
-def _instant(text: str, name: str, upper: bool) -> datetime.datetime:
-    """One end of a datetime interval. A date stands for its whole UTC day, so as an
-    upper bound it is the last microsecond of that day."""
-    if _DATE.match(text):
-        try:
-            day = datetime.date.fromisoformat(text)
-        except ValueError:
-            raise ValidationError({name: [_("%s is not a date.") % text]}) from None
-        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
-        return start + datetime.timedelta(days=1, microseconds=-1) if upper else start
-    try:
-        value = parse_datetime(text)
-    except ValueError:
-        value = None
-    if value is None:
-        raise ValidationError(
-            {name: [_("%s is not an RFC 3339 date-time (2025-01-31T12:00:00Z) or date.") % text]}
-        )
-    if value.tzinfo is None:
-        raise ValidationError({name: [_("Give the time zone of %s (Z or +05:00).") % text]})
-    return value
+def _instant(text: str, upper: bool) -> datetime.datetime:
+    """One end of a datetime interval (RFC 3339). A date stands for its whole UTC day, so
+    as an upper bound it is the last microsecond of that day."""
+    return read({"datetime": text}, "datetime", InstantField(end_of_day=upper, rfc3339=True))
 
 
 def datetime_lookups(raw: str) -> dict:
     """`datetime` (an instant, a date or an interval `start/end`, `..` or nothing for an
     open end) as lookups on the record's last change, `updated_at`."""
     if "/" not in raw:
-        if _DATE.match(raw):
-            return {
-                "updated_at__gte": _instant(raw, "datetime", upper=False),
-                "updated_at__lte": _instant(raw, "datetime", upper=True),
-            }
-        return {"updated_at": _instant(raw, "datetime", upper=False)}
+        start, end = _instant(raw, upper=False), _instant(raw, upper=True)
+        if start == end:
+            return {"updated_at": start}
+        return {"updated_at__gte": start, "updated_at__lte": end}
     start_text, end_text = raw.split("/", 1)
     if "/" in end_text:
         raise ValidationError({"datetime": [_("Give an instant or one interval start/end.")]})
     lookups = {}
     if start_text not in OPEN:
-        lookups["updated_at__gte"] = _instant(start_text, "datetime", upper=False)
+        lookups["updated_at__gte"] = _instant(start_text, upper=False)
     if end_text not in OPEN:
-        lookups["updated_at__lte"] = _instant(end_text, "datetime", upper=True)
+        lookups["updated_at__lte"] = _instant(end_text, upper=True)
     if len(lookups) == 2 and lookups["updated_at__gte"] > lookups["updated_at__lte"]:
         raise ValidationError({"datetime": [_("The interval ends before it starts.")]})
     return lookups

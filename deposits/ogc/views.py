@@ -29,11 +29,8 @@ class HeaderOrQueryKeyAuthentication(ApiKeyAuthentication):
     """The REST API's key rules, for a key in the Authorization header or, for GIS tools
     that cannot send headers, in `api_key` (the header wins when both are given)."""
 
-    def authenticate(self, request):
-        result = super().authenticate(request)
-        if result is not None or "api_key" not in request.query_params:
-            return result
-        result = self.authenticate_credentials(request.query_params["api_key"])
+    def authenticate_query_key(self, request):
+        result = self.authenticate_credentials(request.query_params[self.query_parameter])
         request.api_key_in_query = True  # links must carry it (see documents.Links)
         return result
 

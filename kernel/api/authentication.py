@@ -49,23 +49,40 @@ class KeyLookup:
 class ApiKeyAuthentication(BaseAuthentication):
     """A partner organisation's key acts as an anonymous caller with partner visibility;
     a staff key acts as its user. A bad, revoked or expired key answers 401, never
-    a silent downgrade to anonymous, so a partner notices at once."""
+    a silent downgrade to anonymous, so a partner notices at once; so does a key sent
+    where it is not read (another scheme such as `Bearer`, or `api_key` in the query
+    string, which only the OGC service takes), with the form that is read."""
 
     keyword = "Token"
+    # The query parameter GIS tools put the key in (deposits/ogc/views.py reads it).
+    query_parameter = "api_key"
 
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(parts) != 2:
+        if parts:
+            return self.authenticate_header_key(parts)
+        if self.query_parameter in request.query_params:
+            return self.authenticate_query_key(request)
+        return None
+
+    def authenticate_header_key(self, parts: list[bytes]):
+        if parts[0].lower() != self.keyword.lower().encode() or len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                _("Give the key as 'Authorization: Token <key>', with no spaces in the key.")
-            )
+                _("Give the key as 'Authorization: Token <key>' (the scheme is Token, and "
+                  "the key has no spaces).")
+            )  # fmt: skip
         try:
             presented = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
         return self.authenticate_credentials(presented)
+
+    def authenticate_query_key(self, request):
+        """The REST API reads no key from the query string (it would end up in logs)."""
+        raise exceptions.AuthenticationFailed(
+            _("This API reads the key from the header 'Authorization: Token <key>', not "
+              "from the api_key parameter.")
+        )  # fmt: skip
 
     def authenticate_credentials(self, presented: str):
         """(user, key) for a presented key, or 401; also used by the OGC service's `api_key`."""

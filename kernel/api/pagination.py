@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 
-from kernel.api.parameters import whole_number
+from kernel.parameters import whole_number
 
 
 class RegistryPagination(PageNumberPagination):
