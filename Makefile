@@ -7,15 +7,57 @@ PORT ?= 8000
 
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
-.PHONY: install run serve test reliability lint format clean bench bench-serve
+.PHONY: install install-dev lock audit run serve test reliability lint format clean bench bench-serve
 
-$(BIN)/.installed: requirements.lock
+# Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
+# runs, requirements-dev.lock adds the tools that test, lint, measure and audit it.
+# Serving installs the first only; each install has its own stamp.
+define install_lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --require-virtualenv -r requirements.lock
+	$(BIN)/pip install --quiet --require-virtualenv -r $(1)
 	touch $@
+endef
 
-install: $(BIN)/.installed
+$(BIN)/.installed-runtime: requirements.lock
+	$(call install_lock,requirements.lock)
+
+$(BIN)/.installed-dev: requirements.lock requirements-dev.lock
+	$(call install_lock,requirements-dev.lock)
+
+install: $(BIN)/.installed-runtime
+
+install-dev: $(BIN)/.installed-dev
+
+# Re-pin after a change to pyproject.toml. Versions already locked are kept (pip-compile
+# prefers the pins of its output file); the dev lock is held to the runtime lock's pins.
+LOCK_OPTIONS := --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: install-dev
+	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra dev -c requirements.lock \
+		-o requirements-dev.lock pyproject.toml
+
+# Both locks against the advisory database (pip-audit; PyPI's, or AUDIT_ARGS="-s osv").
+# It needs that database: where it cannot be reached, each package it could not check
+# fails the audit (--strict), and the whole run is bounded by AUDIT_SECONDS.
+AUDIT_SECONDS ?= 300
+AUDIT_ARGS ?=
+audit: install-dev
+	@for lock in requirements.lock requirements-dev.lock; do \
+		echo "== pip-audit $$lock"; \
+		timeout $(AUDIT_SECONDS) $(BIN)/pip-audit --strict --no-deps --disable-pip \
+			--progress-spinner off --timeout 15 $(AUDIT_ARGS) -r $$lock; status=$$?; \
+		if [ $$status -eq 124 ]; then \
+			echo "make audit: no answer from the advisory database within $(AUDIT_SECONDS) s;" \
+				"run it where pypi.org (or api.osv.dev) is reachable (docs/reliability.md)." >&2; \
+			exit 1; \
+		elif [ $$status -ne 0 ]; then \
+			echo "make audit: $$lock failed: a known vulnerability is listed above, or a" \
+				"package could not be checked because the advisory database is unreachable;" \
+				"see docs/reliability.md." >&2; \
+			exit 1; \
+		fi; \
+	done
 
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
@@ -37,28 +79,28 @@ serve: install
 		--access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 # Tests need a SECRET_KEY only because settings refuse to start without one when DEBUG is off.
-test: install
+test: install-dev
 	SECRET_KEY=$${SECRET_KEY:-insecure-key-for-tests-only} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Speed at 10,000 and 100,000 synthetic deposits against the database's own time
 # (docs/performance.md). PostgreSQL: DATABASE_URL, or the local registry_bench (created).
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
-bench-serve: install
+bench-serve: install-dev
 	$(BIN)/python -m bench.serve
 
 # The load test through a PostgreSQL restart, alone (it restarts the local cluster).
-reliability: install
+reliability: install-dev
 	SECRET_KEY=$${SECRET_KEY:-insecure-key-for-tests-only} $(BIN)/python -m pytest tests/test_reliability.py -s
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 

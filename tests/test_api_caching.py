@@ -17,6 +17,7 @@ from tests.factories import (
     MineralFactory,
     ReserveEstimateFactory,
 )
+from tests.versions import if_match
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +154,8 @@ def test_a_write_through_the_api_is_read_at_once(api_client, staff_api_client, d
     url = f"{DEPOSITS}{deposit.public_id}/"
     commit()  # the fixtures' writes
     assert api_client.get(url).json()["status"] == "explored"
-    patched = staff_api_client.patch(url, {"status": "producing"}, format="json")
+    version = if_match(staff_api_client, url)
+    patched = staff_api_client.patch(url, {"status": "producing"}, format="json", headers=version)
     commit()
     assert patched.status_code == 200
     assert api_client.get(url).json()["status"] == "producing"

@@ -68,12 +68,12 @@ def send(method, url, headers=None, body=None, timeout=15.0):
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
-            return response.status, response.headers.get("Retry-After")
+            return response.status, response.headers
     except urllib.error.HTTPError as error:
         error.read()
-        return error.code, error.headers.get("Retry-After")
+        return error.code, error.headers
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return 0, None
+        return 0, {}
 
 
 def client(number, base, staff, partner, deposits, stop_at, outcomes, lock):
@@ -82,17 +82,32 @@ def client(number, base, staff, partner, deposits, stop_at, outcomes, lock):
     partner_header = {"Authorization": f"Token {partner}"}
     mine = deposits[number % len(deposits)]
     sequence = 0
+
+    def record(kind, path, token, started, status, answer):
+        outcome = Outcome(
+            kind, path, token, started, time.monotonic(), status, answer.get("Retry-After")
+        )
+        with lock:
+            outcomes.append(outcome)
+
     while time.monotonic() < stop_at:
         sequence += 1
         token = f"load-{number}-{sequence}"
         choice = rng.random()
         deposit = rng.choice(deposits)
         if choice < 0.12:
-            kind, method, path, headers, body = (
+            # An edit names the version it changes (If-Match is required): it reads
+            # the deposit first. While the database is away that read is what is sent.
+            path = f"/api/v1/deposits/{mine}/"
+            started = time.monotonic()
+            status, answer = send("GET", base + path, staff_header)
+            if status != 200:
+                record("read", path, token, started, status, answer)
+                continue
+            kind, method, headers, body = (
                 "edit",
                 "PATCH",
-                f"/api/v1/deposits/{mine}/",
-                staff_header,
+                {**staff_header, "If-Match": answer["ETag"]},
                 {"description": token},
             )
         elif choice < 0.20:
@@ -119,10 +134,8 @@ def client(number, base, staff, partner, deposits, stop_at, outcomes, lock):
                 ]
             )
         started = time.monotonic()
-        status, retry_after = send(method, base + path, headers, body)
-        outcome = Outcome(kind, path, token, started, time.monotonic(), status, retry_after)
-        with lock:
-            outcomes.append(outcome)
+        status, answer = send(method, base + path, headers, body)
+        record(kind, path, token, started, status, answer)
 
 
 def restart_cluster() -> None:

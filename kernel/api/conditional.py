@@ -4,6 +4,11 @@ An ETag is a digest of the representation's data as JSON, so it changes with
 anything the record shows (a reserve share moves when another deposit's
 reserves change, too). The ETag a client reads with GET is the one it sends
 back in If-Match.
+
+An update or delete must say which version it changes: without If-Match it is a
+428 (RFC 6585), so a client that never reads first cannot overwrite someone else's
+edit. `If-Match: *` names no version (it matches any), so it is refused the same way.
+A list of ETags passes if any of them is the current one.
 """
 
 import hashlib
@@ -14,7 +19,10 @@ from django.utils.http import parse_etags
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from kernel.api.exceptions import PreconditionFailed
+from kernel.api.exceptions import PreconditionFailed, PreconditionRequired
+
+# The writes that replace or remove a record the client must have read first.
+VERSIONED_WRITES = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 def etag_for(data, representation: str = "json") -> str:
@@ -47,12 +55,15 @@ class ConditionalRequestMixin:
         return response
 
     def check_if_match(self, instance) -> None:
-        header = self.request.headers.get("If-Match")
-        if not header:
+        """428 for an update or delete without a version (or with `*`), 412 if stale.
+        Other writes on a record (a memorandum's transition) are checked when they
+        send If-Match."""
+        header = self.request.headers.get("If-Match", "").strip()
+        if not header and self.request.method not in VERSIONED_WRITES:
             return
         tags = parse_etags(header)
-        if "*" in tags:
-            return
+        if not tags or "*" in tags:
+            raise PreconditionRequired()
         serializer = self.get_serializer_class()(instance, context=self.get_serializer_context())
         if etag_for(serializer.data) not in tags:
             raise PreconditionFailed()

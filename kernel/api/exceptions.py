@@ -17,6 +17,16 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = _(
+        "Send the record's ETag (read it with GET) in an If-Match header: an update or "
+        "delete must name the version it changes, and If-Match: * names none. "
+        "Nothing was changed."
+    )
+    default_code = "precondition_required"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("Other records still refer to this one; nothing was deleted.")

@@ -7,10 +7,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from kernel.api.conditional import VERSIONED_WRITES
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": (
-        "`detail` explains a 401/403/404/409/412/429; a 400 names each bad parameter or "
+        "`detail` explains a 401/403/404/409/412/428/429; a 400 names each bad parameter or "
         'field with a list of reasons, e.g. `{"bbox": ["Give four numbers ..."]}`.'
     ),
     "properties": {"detail": {"type": "string"}},
@@ -31,6 +33,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such record, or one outside the caller's visibility; or a page past the end.",
     "409": "The record is still referred to by others; nothing was deleted.",
     "412": "If-Match does not match the record's current ETag; nothing was changed.",
+    "428": "No If-Match (or `If-Match: *`): send the ETag read with GET; nothing was changed.",
     "429": "Too many requests for this key or address; retry after `Retry-After` seconds.",
 }
 
@@ -103,13 +106,16 @@ class RegistryAutoSchema(AutoSchema):
                     description="Digest of the representation (not sent on streamed exports).",
                 ),
             ]
-        if self.method in ("PUT", "PATCH", "DELETE"):
+        if self.method in VERSIONED_WRITES:
             parameters.append(
                 OpenApiParameter(
                     "If-Match",
                     OpenApiTypes.STR,
                     OpenApiParameter.HEADER,
-                    description="The ETag read with GET; a stale one answers 412.",
+                    required=True,
+                    description=(
+                        "The ETag read with GET; a stale one answers 412, none (or `*`) 428."
+                    ),
                 )
             )
         parameters.append(
@@ -134,8 +140,8 @@ class RegistryAutoSchema(AutoSchema):
             )
         else:
             codes.append("403")
-        if self.method in ("PUT", "PATCH", "DELETE"):
-            codes.append("412")
+        if self.method in VERSIONED_WRITES:
+            codes += ["412", "428"]
         if self.method == "DELETE":
             codes.append("409")
         for code in codes:

@@ -8,7 +8,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 
 from kernel.api.caching import CachedReadsMixin
-from kernel.api.conditional import ConditionalRequestMixin
+from kernel.api.conditional import VERSIONED_WRITES, ConditionalRequestMixin
 from kernel.api.exports import EXPORT_FORMATS
 from kernel.visibility import Caller
 
@@ -36,7 +36,7 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
     - An unknown `?format=` is a 400 naming `format`, not DRF's bare 404.
     - Errors of a CSV/GeoJSON request are answered in JSON, the one error format.
     - Lists are ordered down to the primary key (stable paging).
-    - Writes lock the record and honour If-Match.
+    - Writes lock the record; updates and deletes need a current If-Match (428/412).
     """
 
     @property
@@ -70,7 +70,7 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
 
     def lock_for_write(self, queryset):
         """Row lock for the duration of a write's transaction (no lost updates)."""
-        if self.request.method in ("PUT", "PATCH", "DELETE"):
+        if self.request.method in VERSIONED_WRITES:
             return queryset.select_for_update(of=("self",))
         return queryset
 
