@@ -44,14 +44,14 @@ def test_a_lost_database_connection_answers_503_with_retry_after():
 def test_a_connection_the_server_dropped_is_replaced_before_the_next_read(client):
     """Health checks (CONN_HEALTH_CHECKS): after a database restart, a worker's next
     read reconnects instead of answering 503."""
-    url = f"/api/v1/deposits/{DepositFactory().public_id}/"
+    url = "/api/v1/regions/"  # a read, and no write the transactional test must undo
     assert client.get(url).status_code == 200
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
     close_old_connections()  # what each request starts with (the test client leaves it out)
     response = client.get(url)
     assert response.status_code == 200
-    assert response.json()["id"] == url.split("/")[-2]
+    assert "results" in response.json()
 
 
 def test_other_errors_are_not_disguised():

@@ -81,7 +81,9 @@ def odd_registry(awkward_registry):
         reported_share_source="test",
     )
     associated_only = DepositFactory(name="Associated only", region=None)
-    CommodityFactory(deposit=associated_only, mineral=solo, role="associated")  # 0.00 computed
+    CommodityFactory(deposit=associated_only, mineral=solo, role="associated")
+    # an estimate of its own, of nothing: 0.00 computed
+    ReserveEstimateFactory(deposit=associated_only, mineral=solo, quantity=Decimal(0), unit="t")
     same_name = DepositFactory(name="Two minerals of one name")  # ordered by their codes
     for code in ("test-lead", "test-galena"):
         CommodityFactory(deposit=same_name, mineral=Mineral.objects.get(code=code))
