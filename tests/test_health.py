@@ -54,6 +54,22 @@ def test_a_connection_the_server_dropped_is_replaced_before_the_next_read(client
     assert "results" in response.json()
 
 
+@pytest.mark.parametrize("export", ["csv", "geojson"])
+def test_an_export_the_database_fails_answers_503_not_a_200_cut_short(client, monkeypatch, export):
+    """The first chunk is read before the answer's status is sent (kernel/exports.py), so
+    a database that is away fails the request cleanly (the restart test meets it live)."""
+    from deposits import exports
+
+    def database_away(queryset):
+        raise OperationalError("server closed the connection unexpectedly")
+        yield  # a generator, as the real one is
+
+    monkeypatch.setattr(exports, "records", database_away)
+    response = client.get("/api/v1/deposits/", {"format": export})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
 def test_other_errors_are_not_disguised():
     middleware = ServiceUnavailableMiddleware(lambda request: None)
     request = RequestFactory().get("/")

@@ -19,6 +19,7 @@ The figures (requests per second, errors, outage) go to test-artifacts/reliabili
 and are quoted in docs/reliability.md.
 """
 
+import http.client
 import json
 import os
 import random
@@ -73,6 +74,8 @@ def send(method, url, headers=None, body=None, timeout=15.0):
         error.read()
         return error.code, error.headers
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return 0, {}
+    except http.client.HTTPException:  # a streamed export cut off as the database went away
         return 0, {}
 
 
