@@ -44,12 +44,10 @@ from deposits.units import to_kilograms
 
 COMPUTED = "computed"
 REPORTED = "reported"
-BASES = (COMPUTED, REPORTED)
 # A deposit's share of national reserves counts explored balance reserves only.
 SHARE_CATEGORIES = ("A", "B", "C1")
 
 SHARE_PLACES = Decimal("0.01")
-KILOGRAMS = DecimalField(max_digits=40, decimal_places=12)
 
 
 class SharePercentField(DecimalField):
