@@ -265,3 +265,23 @@ def awkward_registry(db):
             quantity=None,
         )
     Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")
+
+
+@pytest.fixture
+def sequences_in_step(db):
+    """A transactional test's database is restored from the serialized state
+    (`serialized_rollback`) with the rows' own ids, which its sequences may not have
+    reached: moved past them, the test can create records (PostgreSQL; SQLite keeps no
+    sequences)."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    models = [
+        model
+        for label in ("auth", "registry", "deposits", "cooperation")
+        for model in apps.get_app_config(label).get_models()
+    ]
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(statement)

@@ -181,7 +181,9 @@ def test_a_full_cache_answers_503_on_the_api_until_it_has_room(own_redis, client
 
 # Writes below commit for real, as in production, so that what runs once they commit
 # runs inside the request.
-committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def committing(test):
+    database = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    return pytest.mark.usefixtures("sequences_in_step")(database(test))
 
 
 @committing
