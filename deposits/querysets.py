@@ -1,16 +1,78 @@
-"""Reads of the deposits app that more than one line of a page needs: counts of visible
-deposits per mineral and per region, the deposit types offered, a mineral's reserve
-totals. Each counts only what the caller may see (`kernel.visibility`); shares are not
-here but in `deposits.shares`.
+"""Reads of the deposits app that more than one surface needs: deposits as rows for
+exports and maps, counts of visible deposits per mineral and per region, the deposit
+types offered, a mineral's reserve totals. Each counts only what the caller may see
+(`kernel.visibility`); the share rule itself is not here but in `deposits.shares`.
 """
 
+from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
+from itertools import islice
 
 from django.db.models import Count, Q, QuerySet, Sum
 
 from deposits.models import Deposit, Mineral, Region, ReserveEstimate
+from deposits.shares import commodities_with_shares
 from deposits.units import KILOGRAMS_PER_UNIT
+from kernel.exports import CHUNK_SIZE
 from kernel.visibility import Caller, visible
+
+# What a row of `deposit_rows` holds: the deposit's own fields, its region's, district's
+# and belt's code and name (None without one), and `commodities`.
+ROW_FIELDS = (
+    "pk",
+    "public_id",
+    "name",
+    "name_ru",
+    "name_tg",
+    "aliases",
+    "latitude",
+    "longitude",
+    "status",
+    "deposit_type",
+    "exploration_level",
+    "description",
+    "visibility",
+    "sources",
+    "created_at",
+    "updated_at",
+    "region__code",
+    "region__name",
+    "district__code",
+    "district__name",
+    "belt__code",
+    "belt__name",
+)
+COMMODITY_FIELDS = (
+    "deposit_id",
+    "role",
+    "mineral_id",
+    "mineral__code",
+    "mineral__name",
+    "mineral__is_critical",
+    "share_pct",
+    "share_basis",
+)
+
+
+def deposit_rows(deposits: QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[dict]:
+    """The deposits of the queryset as plain rows (`ROW_FIELDS`), in its order, each with
+    `commodities`: its minerals, main first, with their shares (`COMMODITY_FIELDS`).
+
+    Read `chunk_size` deposits at a time, two queries a chunk, so an export of the whole
+    registry keeps its memory flat. Rows rather than model instances: exports and map
+    pages read thousands of deposits and show each once, and building a deposit, its
+    region, district, belt and every mineral as objects cost them several times the
+    database's own time (docs/performance.md)."""
+    rows = deposits.prefetch_related(None).values(*ROW_FIELDS).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(rows, chunk_size)):
+        commodities = defaultdict(list)
+        minerals = commodities_with_shares().filter(deposit_id__in=[row["pk"] for row in chunk])
+        for commodity in minerals.values(*COMMODITY_FIELDS):
+            commodities[commodity["deposit_id"]].append(commodity)
+        for row in chunk:
+            row["commodities"] = commodities[row["pk"]]
+            yield row
 
 
 def minerals_with_deposit_counts(caller: Caller, region: Region | None = None) -> QuerySet:

@@ -24,13 +24,13 @@ def public_ids(model, **kwargs):
     """Related records by public id; lists of them read what the view prefetched
     (only records the caller may see)."""
     return serializers.SlugRelatedField(
-        slug_field="public_id", queryset=model.objects.all(), **kwargs
+        slug_field="public_id", queryset=model.objects, **kwargs
     )
 
 
 def mineral_codes(**kwargs):
     return serializers.SlugRelatedField(
-        slug_field="code", queryset=Mineral.objects.all(), many=True, required=False, **kwargs
+        slug_field="code", queryset=Mineral.objects, many=True, required=False, **kwargs
     )
 
 

@@ -20,7 +20,9 @@ SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
 
 
 def code_field(model, **kwargs):
-    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects.all(), **kwargs)
+    # The manager, not a queryset: DRF copies every declared field's arguments for each
+    # serializer it builds, and takes `.all()` of a manager when it needs the records.
+    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects, **kwargs)
 
 
 def coordinate_field():

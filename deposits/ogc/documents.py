@@ -26,6 +26,7 @@ from deposits.models import (
     Region,
 )
 from kernel.exports import point
+from kernel.links import url_maker
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
@@ -62,6 +63,11 @@ class Links:
         self.carried = []
         if getattr(request, "api_key_in_query", False):
             self.carried = [("api_key", request.query_params["api_key"])]
+        self._deposit_path = url_maker("deposit-detail")
+
+    def page(self, public_id: str) -> str:
+        """The deposit's page (for people, so no key is carried)."""
+        return self.request.build_absolute_uri(self._deposit_path(public_id))
 
     def href(self, name: str, *args, query=()) -> str:
         url = self.request.build_absolute_uri(reverse(name, args=args))
@@ -242,81 +248,78 @@ def collections_document(caller, links: Links) -> dict:
 
 
 def _codes(commodities) -> str:
-    return ", ".join(c.mineral.code for c in commodities)
+    return ", ".join(c["mineral__code"] for c in commodities)
 
 
 def _share(commodity) -> tuple[float | None, str | None]:
     """A share as a number a map can be styled by, and its basis."""
-    pct = commodity.share_pct
-    return (None if pct is None else float(pct)), commodity.share_basis
+    pct = commodity["share_pct"]
+    return (None if pct is None else float(pct)), commodity["share_basis"]
 
 
-def feature(deposit: Deposit, collection: Collection, links: Links) -> dict:
-    """A deposit as a GeoJSON Feature in CRS84 (null geometry without coordinates).
-
-    Expects region, district and belt selected and the commodities prefetched with their
-    minerals and shares (`deposits.shares.prefetch_commodities`).
-    """
-    commodities = list(deposit.commodities.all())
-    main = [c for c in commodities if c.role == DepositCommodity.Role.MAIN]
-    associated = [c for c in commodities if c.role == DepositCommodity.Role.ASSOCIATED]
+def feature(deposit: dict, collection: Collection, links: Links) -> dict:
+    """A deposit row (`deposits.querysets.deposit_rows`) as a GeoJSON Feature in CRS84
+    (null geometry without coordinates)."""
+    commodities = deposit["commodities"]
+    main = [c for c in commodities if c["role"] == DepositCommodity.Role.MAIN]
+    associated = [c for c in commodities if c["role"] == DepositCommodity.Role.ASSOCIATED]
     main_share, main_basis = _share(main[0]) if main else (None, None)
     properties = {
-        "name": deposit.name,
-        "name_ru": deposit.name_ru,
-        "name_tg": deposit.name_tg,
-        "aliases": "; ".join(deposit.aliases),
-        "region": deposit.region.code if deposit.region else None,
-        "region_name": deposit.region.name if deposit.region else None,
-        "district": deposit.district.name if deposit.district else None,
-        "status": deposit.status or None,
-        "deposit_type": deposit.deposit_type or None,
-        "belt": deposit.belt.name if deposit.belt else None,
-        "exploration_level": deposit.exploration_level or None,
+        "name": deposit["name"],
+        "name_ru": deposit["name_ru"],
+        "name_tg": deposit["name_tg"],
+        "aliases": "; ".join(deposit["aliases"]),
+        "region": deposit["region__code"],
+        "region_name": deposit["region__name"],
+        "district": deposit["district__name"],
+        "status": deposit["status"] or None,
+        "deposit_type": deposit["deposit_type"] or None,
+        "belt": deposit["belt__name"],
+        "exploration_level": deposit["exploration_level"] or None,
         "minerals": _codes(commodities),
         "main_minerals": _codes(main),
         "associated_minerals": _codes(associated),
-        "critical": any(c.mineral.is_critical for c in commodities),
-        "main_mineral": main[0].mineral.code if main else None,
+        "critical": any(c["mineral__is_critical"] for c in commodities),
+        "main_mineral": main[0]["mineral__code"] if main else None,
         "main_share_pct": main_share,
         "main_share_basis": main_basis,
         "reserve_shares": "; ".join(
-            f"{c.mineral.code} {c.share_pct}% ({c.share_basis})"
+            f"{c['mineral__code']} {c['share_pct']}% ({c['share_basis']})"
             for c in commodities
-            if c.share_pct is not None
+            if c["share_pct"] is not None
         ),
     }
     if collection.mineral is not None:
-        own = next((c for c in commodities if c.mineral_id == collection.mineral.pk), None)
+        own = next((c for c in commodities if c["mineral_id"] == collection.mineral.pk), None)
         share_pct, share_basis = _share(own) if own else (None, None)
         properties["share_pct"] = share_pct
         properties["share_basis"] = share_basis
     properties.update(
         {
-            "visibility": deposit.visibility,
-            "sources": "; ".join(deposit.sources),
-            "description": deposit.description,
-            "url": links.request.build_absolute_uri(deposit.get_absolute_url()),
-            "created_at": _iso(deposit.created_at),
-            "updated_at": _iso(deposit.updated_at),
+            "visibility": deposit["visibility"],
+            "sources": "; ".join(deposit["sources"]),
+            "description": deposit["description"],
+            "url": links.page(deposit["public_id"]),
+            "created_at": _iso(deposit["created_at"]),
+            "updated_at": _iso(deposit["updated_at"]),
         }
     )
     return {
         "type": "Feature",
-        "id": deposit.public_id,
-        "geometry": point(deposit.longitude, deposit.latitude),
+        "id": deposit["public_id"],
+        "geometry": point(deposit["longitude"], deposit["latitude"]),
         "properties": properties,
     }
 
 
-def feature_document(deposit: Deposit, collection: Collection, links: Links) -> dict:
+def feature_document(deposit: dict, collection: Collection, links: Links) -> dict:
     document = feature(deposit, collection, links)
     document["links"] = [
         links.link(
             "self",
             "ogc-item",
             collection.id,
-            deposit.public_id,
+            deposit["public_id"],
             type=GEOJSON,
             title=_("This feature"),
         ),

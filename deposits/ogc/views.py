@@ -20,7 +20,7 @@ from deposits.ogc import documents
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
 from deposits.ogc.openapi import openapi_document
 from deposits.ogc.query import COMMON_PARAMETERS, check_parameters, items_query
-from deposits.shares import prefetch_commodities
+from deposits.querysets import deposit_rows
 from kernel.api.authentication import ApiKeyAuthentication
 from kernel.visibility import Caller
 
@@ -140,13 +140,6 @@ class Queryables(OgcView):
         return self.respond(documents.queryables(collection, Links(request)), SCHEMA)
 
 
-def with_related(deposits):
-    """What a feature shows, in a fixed number of queries however long the page is."""
-    return deposits.select_related("region", "district", "belt").prefetch_related(
-        prefetch_commodities()
-    )
-
-
 class Items(OgcView):
     parameters = None  # checked by items_query, with the paging and the queryables
 
@@ -158,7 +151,7 @@ class Items(OgcView):
         links = Links(request)
         # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
         start = min(query.offset, matched)
-        page = with_related(matching)[start : start + query.limit]
+        page = deposit_rows(matching[start : start + query.limit])
         features = [documents.feature(d, collection, links) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
         return self.respond(documents.feature_collection(features, page_links, matched), GEOJSON)
@@ -167,8 +160,8 @@ class Items(OgcView):
 class Item(OgcView):
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
-        deposit = (
-            with_related(collection.deposits(self.caller)).filter(public_id=feature_id).first()
+        deposit = next(
+            deposit_rows(collection.deposits(self.caller).filter(public_id=feature_id)), None
         )
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)

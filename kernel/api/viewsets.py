@@ -66,6 +66,9 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
         return instance
 
     def filter_queryset(self, queryset):
+        if self.detail and not self.request.query_params:
+            # Nothing can narrow the record: the list's filter set need not be built.
+            return queryset
         return with_tiebreaker(super().filter_queryset(queryset))
 
     def lock_for_write(self, queryset):
