@@ -24,6 +24,8 @@ CHUNK_SIZE = 500
 
 def safe_cell(value) -> str | int | float:
     """A cell a spreadsheet shows as text: formula triggers get a leading apostrophe."""
+    if type(value) is str:  # most cells: checked first, as an export has ~20 a record
+        return escape_formula(value)
     if value is None:
         return ""
     if isinstance(value, bool):
