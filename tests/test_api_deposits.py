@@ -9,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from deposits.models import Deposit, DepositCommodity, Mineral, ReserveEstimate
+from deposits.shares import refresh_kept
+from reports.synthetic import reserve_identifiers
 from tests.factories import (
     BeltFactory,
     CommodityFactory,
@@ -576,18 +578,34 @@ def test_deposit_list_query_count_does_not_grow_with_page_size(
     api_client, django_assert_num_queries
 ):
     minerals = [MineralFactory(), gold(), antimony()]
-    for i in range(1000):
-        deposit = Deposit.objects.create(name=f"Deposit {i:04d}")
-        DepositCommodity.objects.create(deposit=deposit, mineral=minerals[i % 3])
-        if i % 2:
-            ReserveEstimate.objects.create(
-                deposit=deposit,
-                mineral=minerals[i % 3],
-                category="C1",
-                balance=True,
-                quantity=Decimal(i),
-                unit="t",
-            )
+    # Written in bulk, as generate_synthetic writes (one save each would take most of a
+    # minute), then the share rule's sums refreshed as after any bulk load.
+    deposits = Deposit.objects.bulk_create(
+        Deposit(name=f"Deposit {i:04d}", public_id=public_id)
+        for i, public_id in enumerate(reserve_identifiers(Deposit.ID_PREFIX, 1000))
+    )
+    DepositCommodity.objects.bulk_create(
+        DepositCommodity(deposit=deposit, mineral=minerals[i % 3])
+        for i, deposit in enumerate(deposits)
+    )
+    estimates = [
+        ReserveEstimate(
+            deposit=deposit,
+            mineral=minerals[i % 3],
+            category="C1",
+            balance=True,
+            quantity=Decimal(i),
+            unit="t",
+        )
+        for i, deposit in enumerate(deposits)
+        if i % 2
+    ]
+    for estimate, public_id in zip(
+        estimates, reserve_identifiers(ReserveEstimate.ID_PREFIX, len(estimates)), strict=True
+    ):
+        estimate.public_id = public_id
+    ReserveEstimate.objects.bulk_create(estimates)
+    refresh_kept()
     # count, deposits (region, district and belt joined), commodities with their shares,
     # reserves
     with django_assert_num_queries(4):
