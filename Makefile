@@ -7,7 +7,8 @@ PORT ?= 8000
 
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
-.PHONY: install install-dev lock audit run serve test reliability lint format clean bench bench-serve
+.PHONY: install install-dev lock audit run serve test reliability lint format clean bench bench-serve \
+	messages
 
 # Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
 # runs, requirements-dev.lock adds the tools that test, lint, measure and audit it.
@@ -65,6 +66,12 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compiletranslations
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Bring the translation catalogues (locale/*/LC_MESSAGES/django.po) in line with the strings
+# marked in the sources, keeping their translations; Babel does it, so no GNU gettext is
+# needed. Translate what arrives, then `manage.py compiletranslations` (docs/translation.md).
+messages: install-dev
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py extracttranslations
 
 # Production-style serving: gunicorn, DEBUG off, whitenoise's compressed and hashed
 # static files. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL in the environment;

@@ -15,6 +15,7 @@ from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from deposits.models import Deposit, Mineral, TranslatedNameMixin
@@ -153,6 +154,7 @@ class Organisation(TranslatedNameMixin, PublicRecord):
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         constraints = [
             models.UniqueConstraint(fields=["name", "country"], name="one_organisation_per_name")
         ]
@@ -180,7 +182,10 @@ class Person(TranslatedNameMixin, PublicRecord):
     name_ru = models.CharField(_("name (Russian)"), max_length=160, blank=True)
     name_tg = models.CharField(_("name (Tajik)"), max_length=160, blank=True)
     title = models.CharField(
-        _("title"), max_length=200, blank=True, help_text=_("Post held, e.g. Head, Ambassador.")
+        pgettext_lazy("post held", "title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Post held, e.g. Head, Ambassador."),
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -225,6 +230,7 @@ class Topic(TranslatedNameMixin, PublicRecord):
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("topic")
+        verbose_name_plural = _("topics")
 
     def __str__(self) -> str:
         return self.name
@@ -258,7 +264,10 @@ class Event(PublicRecord):
         Topic, through="EventTopic", related_name="events", verbose_name=_("topics")
     )
     organisations = models.ManyToManyField(
-        Organisation, through="EventParticipant", related_name="events"
+        Organisation,
+        through="EventParticipant",
+        related_name="events",
+        verbose_name=_("organisations"),
     )
     sources = sources_field()
     visibility = visibility_field()
@@ -268,6 +277,7 @@ class Event(PublicRecord):
     class Meta:
         ordering = ["-start_date", "title", "id"]
         verbose_name = _("event")
+        verbose_name_plural = _("events")
         constraints = [
             models.UniqueConstraint(fields=["title", "start_date"], name="one_event_per_title_day")
         ]
@@ -296,12 +306,22 @@ class EventParticipant(models.Model):
         SPEAKER = "speaker", _("speaker")
         OBSERVER = "observer", _("observer")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="participants", verbose_name=_("event")
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="participations"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="participations",
+        verbose_name=_("organisation"),
     )
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="participations", null=True, blank=True
+        Person,
+        on_delete=models.PROTECT,
+        related_name="participations",
+        null=True,
+        blank=True,
+        verbose_name=_("person"),
     )
     role = models.CharField(
         _("role"), max_length=20, choices=Role.choices, default=Role.PARTICIPANT
@@ -311,6 +331,7 @@ class EventParticipant(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("participant")
+        verbose_name_plural = _("participants")
 
     def __str__(self) -> str:
         who = f"{self.person.name} ({self.organisation})" if self.person else str(self.organisation)
@@ -325,14 +346,19 @@ class EventTopic(models.Model):
         COOPERATION_AREA = "cooperation-area", _("area of cooperation identified")
         IN_FOCUS = "in-focus", _("minerals or deposits in focus")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="topic_links")
-    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="event_links")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="topic_links", verbose_name=_("event")
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="event_links", verbose_name=_("topic")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.DISCUSSED)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["role", "topic__name"]
         verbose_name = _("event topic")
+        verbose_name_plural = _("event topics")
         constraints = [
             models.UniqueConstraint(fields=["event", "topic"], name="one_row_per_event_topic")
         ]
@@ -423,7 +449,10 @@ class Memorandum(PublicRecord):
     )
     description = models.TextField(_("description"), blank=True)
     organisations = models.ManyToManyField(
-        Organisation, through="MemorandumParty", related_name="memoranda"
+        Organisation,
+        through="MemorandumParty",
+        related_name="memoranda",
+        verbose_name=_("organisations"),
     )
     topics = models.ManyToManyField(
         Topic, related_name="memoranda", blank=True, verbose_name=_("topics covered")
@@ -614,9 +643,14 @@ def effective_dates(transitions) -> dict[str, datetime.date]:
 class MemorandumParty(models.Model):
     """A party to a memorandum and the person who signed for it."""
 
-    memorandum = models.ForeignKey(Memorandum, on_delete=models.CASCADE, related_name="parties")
+    memorandum = models.ForeignKey(
+        Memorandum, on_delete=models.CASCADE, related_name="parties", verbose_name=_("memorandum")
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="memorandum_parties"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="memorandum_parties",
+        verbose_name=_("organisation"),
     )
     signatory = models.ForeignKey(
         Person,
@@ -624,6 +658,7 @@ class MemorandumParty(models.Model):
         related_name="signatures",
         null=True,
         blank=True,
+        verbose_name=_("signatory"),
         help_text=_("Required once the memorandum is signed."),
     )
     history = HistoricalRecords()
@@ -645,7 +680,12 @@ class MemorandumParty(models.Model):
 class Commitment(models.Model):
     """What one party undertakes under a memorandum."""
 
-    memorandum = models.ForeignKey(Memorandum, on_delete=models.CASCADE, related_name="commitments")
+    memorandum = models.ForeignKey(
+        Memorandum,
+        on_delete=models.CASCADE,
+        related_name="commitments",
+        verbose_name=_("memorandum"),
+    )
     party = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
@@ -659,6 +699,7 @@ class Commitment(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
 
     def __str__(self) -> str:
         return f"{self.party}: {self.text[:60]}"
@@ -678,7 +719,12 @@ class Commitment(models.Model):
 class MemorandumTransition(models.Model):
     """A dated step of a memorandum's lifecycle. Never edited: a correction is a new row."""
 
-    memorandum = models.ForeignKey(Memorandum, on_delete=models.CASCADE, related_name="transitions")
+    memorandum = models.ForeignKey(
+        Memorandum,
+        on_delete=models.CASCADE,
+        related_name="transitions",
+        verbose_name=_("memorandum"),
+    )
     status = models.CharField(_("status"), max_length=20, choices=MemorandumStatus.choices)
     date = models.DateField(_("date"))
     date_precision = models.CharField(
@@ -696,6 +742,7 @@ class MemorandumTransition(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("status transition")
+        verbose_name_plural = _("status transitions")
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} {format_date(self.date, self.date_precision)}"
@@ -790,6 +837,7 @@ class Initiative(PublicRecord):
     class Meta:
         ordering = ["title", "id"]
         verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
 
     def __str__(self) -> str:
         return self.title

@@ -10,7 +10,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -50,6 +50,7 @@ class Region(TranslatedNameMixin, models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("region")
+        verbose_name_plural = _("regions")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -62,7 +63,9 @@ class District(TranslatedNameMixin, models.Model):
     """A city or district inside a region (codes such as TJ-SU-10 are local keys)."""
 
     code = models.CharField(_("code"), max_length=12, unique=True)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="districts")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="districts", verbose_name=_("region")
+    )
     name = models.CharField(_("name"), max_length=120)
     name_ru = models.CharField(_("name (Russian)"), max_length=120, blank=True)
     name_tg = models.CharField(_("name (Tajik)"), max_length=120, blank=True)
@@ -71,6 +74,7 @@ class District(TranslatedNameMixin, models.Model):
     class Meta:
         ordering = ["region__code", "name"]
         verbose_name = _("district")
+        verbose_name_plural = _("districts")
 
     def __str__(self) -> str:
         return self.name
@@ -115,6 +119,7 @@ class Mineral(TranslatedNameMixin, models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("mineral")
+        verbose_name_plural = _("minerals")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.symbol})"
@@ -137,6 +142,7 @@ class MetallogenicBelt(TranslatedNameMixin, models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("metallogenic belt")
+        verbose_name_plural = _("metallogenic belts")
 
     def __str__(self) -> str:
         return self.name
@@ -187,7 +193,12 @@ class Deposit(TranslatedNameMixin, PublicRecord):
         help_text=_("Other spellings, Latin and Cyrillic, one per line."),
     )
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="deposits", null=True, blank=True
+        Region,
+        on_delete=models.PROTECT,
+        related_name="deposits",
+        null=True,
+        blank=True,
+        verbose_name=_("region"),
     )
     region_derived = models.BooleanField(
         _("region derived from coordinates"),
@@ -195,7 +206,12 @@ class Deposit(TranslatedNameMixin, PublicRecord):
         help_text=_("The region was suggested from coordinates and awaits confirmation."),
     )
     district = models.ForeignKey(
-        District, on_delete=models.PROTECT, related_name="deposits", null=True, blank=True
+        District,
+        on_delete=models.PROTECT,
+        related_name="deposits",
+        null=True,
+        blank=True,
+        verbose_name=_("district"),
     )
     latitude = models.DecimalField(
         _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
@@ -217,6 +233,7 @@ class Deposit(TranslatedNameMixin, PublicRecord):
         related_name="deposits",
         null=True,
         blank=True,
+        verbose_name=_("belt"),
     )
     exploration_level = models.CharField(
         _("exploration level"), max_length=20, choices=ExplorationLevel.choices, blank=True
@@ -232,7 +249,9 @@ class Deposit(TranslatedNameMixin, PublicRecord):
         default=Visibility.PUBLIC,
         db_index=True,
     )
-    minerals = models.ManyToManyField(Mineral, through="DepositCommodity", related_name="+")
+    minerals = models.ManyToManyField(
+        Mineral, through="DepositCommodity", related_name="+", verbose_name=_("minerals")
+    )
     # Names and aliases folded for case-insensitive search; kept by save().
     search_text = models.TextField(editable=False, blank=True, default="")
 
@@ -242,6 +261,7 @@ class Deposit(TranslatedNameMixin, PublicRecord):
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("deposit")
+        verbose_name_plural = _("deposits")
         indexes = [
             # A page of a list walks the default order and stops, whatever the table's size.
             models.Index(fields=["name", "id"], name="deposit_list_order"),
@@ -345,8 +365,12 @@ class DepositCommodity(models.Model):
         MAIN = "main", _("main")
         ASSOCIATED = "associated", _("associated")
 
-    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="commodities")
-    mineral = models.ForeignKey(Mineral, on_delete=models.PROTECT, related_name="commodities")
+    deposit = models.ForeignKey(
+        Deposit, on_delete=models.CASCADE, related_name="commodities", verbose_name=_("deposit")
+    )
+    mineral = models.ForeignKey(
+        Mineral, on_delete=models.PROTECT, related_name="commodities", verbose_name=_("mineral")
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MAIN)
     reported_share_pct = models.DecimalField(
         _("reported share of national reserves (%)"),
@@ -414,10 +438,12 @@ class ReserveEstimate(PublicRecord):
     """
 
     class Category(models.TextChoices):
-        A = "A", "A"
-        B = "B", "B"
-        C1 = "C1", "C1"
-        C2 = "C2", "C2"
+        # The national categories keep their letters; Russian and Tajik write them in
+        # Cyrillic (А, В, С1, С2), as the State Commission's protocols do.
+        A = "A", pgettext_lazy("GKZ category", "A")
+        B = "B", pgettext_lazy("GKZ category", "B")
+        C1 = "C1", pgettext_lazy("GKZ category", "C1")
+        C2 = "C2", pgettext_lazy("GKZ category", "C2")
         P1 = "P1", _("P1 (prognostic)")
         P2 = "P2", _("P2 (prognostic)")
         P3 = "P3", _("P3 (prognostic)")
@@ -455,8 +481,12 @@ class ReserveEstimate(PublicRecord):
         MONTH = "month", _("month")
         YEAR = "year", _("year")
 
-    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="reserves")
-    mineral = models.ForeignKey(Mineral, on_delete=models.PROTECT, related_name="reserves")
+    deposit = models.ForeignKey(
+        Deposit, on_delete=models.CASCADE, related_name="reserves", verbose_name=_("deposit")
+    )
+    mineral = models.ForeignKey(
+        Mineral, on_delete=models.PROTECT, related_name="reserves", verbose_name=_("mineral")
+    )
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
     balance = models.BooleanField(
         _("balance reserves"),
@@ -514,6 +544,7 @@ class ReserveEstimate(PublicRecord):
         # A total order, so ETags are stable; undated estimates last on every engine.
         ordering = ["mineral__name", "category", F("as_of").desc(nulls_last=True), "id"]
         verbose_name = _("reserve estimate")
+        verbose_name_plural = _("reserve estimates")
         indexes = [models.Index(fields=["mineral", "category", "balance"])]
 
     def __str__(self) -> str:
@@ -526,7 +557,7 @@ class ReserveEstimate(PublicRecord):
     @property
     def crirsco_guidance(self) -> str:
         """The usual, unofficial CRIRSCO counterpart of a GKZ category (guidance only)."""
-        return CRIRSCO_GUIDANCE.get(self.category, "")
+        return str(CRIRSCO_GUIDANCE.get(self.category, ""))
 
     def clean(self) -> None:
         errors = {}
@@ -551,22 +582,27 @@ class NationalReserveTotal(models.Model):
     of deposits reads a few small rows instead of summing the whole national table."""
 
     mineral = models.OneToOneField(
-        Mineral, on_delete=models.CASCADE, primary_key=True, related_name="national_total"
+        Mineral,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="national_total",
+        verbose_name=_("mineral"),
     )
-    kilograms = models.DecimalField(max_digits=40, decimal_places=12)
+    kilograms = models.DecimalField(_("kilograms"), max_digits=40, decimal_places=12)
 
     class Meta:
         verbose_name = _("national reserve total")
+        verbose_name_plural = _("national reserve totals")
 
     def __str__(self) -> str:
         return f"{self.mineral}: {self.kilograms} kg"
 
 
 CRIRSCO_GUIDANCE = {
-    "A": "Measured",
-    "B": "Measured",
-    "C1": "Indicated",
-    "C2": "Inferred",
+    "A": _("Measured"),
+    "B": _("Measured"),
+    "C1": _("Indicated"),
+    "C2": _("Inferred"),
     "P1": "—",
     "P2": "—",
     "P3": "—",

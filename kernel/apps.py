@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class KernelConfig(AppConfig):
@@ -9,7 +10,7 @@ class KernelConfig(AppConfig):
 
     name = "kernel"
     label = "registry"
-    verbose_name = "Registry"
+    verbose_name = _("Registry")
 
     # The apps whose records the API shows; any write to them moves the registry
     # generation on (kernel/api/caching.py), and with it every cached answer.

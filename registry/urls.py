@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from registry import views
 from reports import views as reports_views
 
-admin.site.site_header = "Tajikistan Mineral Deposit Registry"
-admin.site.site_title = "Mineral Deposit Registry"
-admin.site.index_title = "Registry administration"
+admin.site.site_header = _("Tajikistan Mineral Deposit Registry")
+admin.site.site_title = _("Mineral Deposit Registry")
+admin.site.index_title = _("Registry administration")
 
 urlpatterns = [
     path(

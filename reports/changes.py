@@ -39,7 +39,7 @@ class ChangeSerializer(serializers.Serializer):
     model = serializers.ChoiceField(choices=["deposit", "reserve", "memorandum"], source="c_model")
     id = serializers.CharField(
         source="c_id",
-        help_text="The record's id in its resource (deposits/<id>/, reserves/<id>/, ...).",
+        help_text=_("The record's id in its resource (deposits/<id>/, reserves/<id>/, ...)."),
     )
     action = serializers.ChoiceField(choices=[CREATED, UPDATED, DELETED], source="c_action")
     at = serializers.DateTimeField(source="c_at")
@@ -144,7 +144,7 @@ def change_feed(since, caller):
             "since",
             OpenApiTypes.DATETIME,
             required=True,
-            description="ISO 8601 date or time; changes at or after it are listed.",
+            description=_("ISO 8601 date or time; changes at or after it are listed."),
         )
     ]
 )

@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cooperation.models import Memorandum, MemorandumStatus
 from deposits import geo
@@ -26,6 +28,18 @@ DUPLICATE_NAME_SIMILARITY = 0.8
 # Grid cells of 0.1 degree (about 11 km north-south) bucket deposits for the duplicate check.
 CELL = Decimal("0.1")
 
+# What each check is called on the admin page (the codes stay in the command's output).
+CHECK_LABELS = {
+    "location": gettext_lazy("location"),
+    "border": gettext_lazy("border"),
+    "region": gettext_lazy("region"),
+    "source": gettext_lazy("source"),
+    "stale": gettext_lazy("stale estimate"),
+    "shares": gettext_lazy("shares"),
+    "duplicate": gettext_lazy("duplicate"),
+    "expiry": gettext_lazy("expiry"),
+}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -37,6 +51,10 @@ class Finding:
     def __str__(self) -> str:
         return f"[{self.check}] {self.record}: {self.message} ({self.url})"
 
+    @property
+    def check_label(self) -> str:
+        return str(CHECK_LABELS.get(self.check, self.check))
+
 
 def admin_url(record) -> str:
     meta = record._meta
@@ -44,25 +62,18 @@ def admin_url(record) -> str:
 
 
 def deposit_label(deposit: Deposit) -> str:
-    return f"deposit {deposit.public_id} {deposit.name}"
+    return _("deposit %(id)s %(name)s") % {"id": deposit.public_id, "name": deposit.name}
 
 
 def deposits_without_location() -> Iterator[Finding]:
     for deposit in Deposit.objects.filter(Q(latitude=None) | Q(region=None)).order_by("name"):
-        missing = [
-            what
-            for what, absent in [
-                ("coordinates", deposit.latitude is None),
-                ("region", deposit.region_id is None),
-            ]
-            if absent
-        ]
-        yield Finding(
-            "location",
-            deposit_label(deposit),
-            f"no {' and no '.join(missing)}",
-            admin_url(deposit),
-        )
+        if deposit.latitude is None and deposit.region_id is None:
+            message = _("no coordinates and no region")
+        elif deposit.latitude is None:
+            message = _("no coordinates")
+        else:
+            message = _("no region")
+        yield Finding("location", deposit_label(deposit), message, admin_url(deposit))
 
 
 def deposits_off_their_region() -> Iterator[Finding]:
@@ -73,7 +84,8 @@ def deposits_off_their_region() -> Iterator[Finding]:
             yield Finding(
                 "border",
                 deposit_label(deposit),
-                f"coordinates {lat}, {lon} lie outside Tajikistan's border",
+                _("coordinates %(lat)s, %(lon)s lie outside Tajikistan's border")
+                % {"lat": lat, "lon": lon},
                 admin_url(deposit),
             )
             continue
@@ -82,24 +94,30 @@ def deposits_off_their_region() -> Iterator[Finding]:
             yield Finding(
                 "region",
                 deposit_label(deposit),
-                f"recorded in {deposit.region.code}, but its coordinates fall in {found} "
-                "(generalised polygons: confirm near borders)",
+                _(
+                    "recorded in %(recorded)s, but its coordinates fall in %(found)s "
+                    "(generalised polygons: confirm near borders)"
+                )
+                % {"recorded": deposit.region.code, "found": found},
                 admin_url(deposit),
             )
         elif deposit.region_derived:
             yield Finding(
                 "region",
                 deposit_label(deposit),
-                f"region {deposit.region.code} was derived from coordinates; confirm it",
+                _("region %(region)s was derived from coordinates; confirm it")
+                % {"region": deposit.region.code},
                 admin_url(deposit),
             )
 
 
 def estimate_label(estimate: ReserveEstimate) -> str:
-    return (
-        f"estimate of {estimate.mineral.symbol} {estimate.category} for "
-        f"{estimate.deposit.public_id} {estimate.deposit.name}"
-    )
+    return _("estimate of %(symbol)s %(category)s for %(id)s %(name)s") % {
+        "symbol": estimate.mineral.symbol,
+        "category": estimate.category,
+        "id": estimate.deposit.public_id,
+        "name": estimate.deposit.name,
+    }
 
 
 def estimates_to_review(today: datetime.date) -> Iterator[Finding]:
@@ -111,12 +129,13 @@ def estimates_to_review(today: datetime.date) -> Iterator[Finding]:
     )
     for estimate in estimates:
         if not estimate.source:
-            yield Finding("source", estimate_label(estimate), "no source", admin_url(estimate))
+            yield Finding("source", estimate_label(estimate), _("no source"), admin_url(estimate))
         if estimate.as_of and estimate.as_of < stale_before:
             yield Finding(
                 "stale",
                 estimate_label(estimate),
-                f"dated {estimate.as_of.year}, more than {STALE_AFTER_YEARS} years ago",
+                _("dated %(year)s, more than %(years)s years ago")
+                % {"year": estimate.as_of.year, "years": STALE_AFTER_YEARS},
                 admin_url(estimate),
             )
 
@@ -132,8 +151,9 @@ def shares_past_100_percent() -> Iterator[Finding]:
     for row in totals:
         yield Finding(
             "shares",
-            f"mineral {row['mineral__code']}",
-            f"reported shares of {row['mineral__name']} add up to {row['total'].normalize():f}%",
+            _("mineral %(code)s") % {"code": row["mineral__code"]},
+            _("reported shares of %(mineral)s add up to %(total)s%%")
+            % {"mineral": row["mineral__name"], "total": f"{row['total'].normalize():f}"},
             reverse("admin:deposits_mineral_change", args=[row["mineral_id"]]),
         )
 
@@ -169,8 +189,12 @@ def suspected_duplicates() -> Iterator[Finding]:
                     yield Finding(
                         "duplicate",
                         deposit_label(first),
-                        f"suspected duplicate of {second.public_id} {second.name} "
-                        f"({distance:.1f} km apart)",
+                        _("suspected duplicate of %(id)s %(name)s (%(distance)s km apart)")
+                        % {
+                            "id": second.public_id,
+                            "name": second.name,
+                            "distance": f"{distance:.1f}",
+                        },
                         admin_url(first),
                     )
 
@@ -196,8 +220,10 @@ def memoranda_past_expiry(today: datetime.date) -> Iterator[Finding]:
     for memorandum in memoranda:
         yield Finding(
             "expiry",
-            f"memorandum {memorandum.public_id} {memorandum.title}",
-            f"expired on {memorandum.valid_until} but is still marked in force",
+            _("memorandum %(id)s %(title)s")
+            % {"id": memorandum.public_id, "title": memorandum.title},
+            _("expired on %(date)s but is still marked in force")
+            % {"date": memorandum.valid_until},
             admin_url(memorandum),
         )
 

@@ -3,6 +3,7 @@
 from django.contrib.admin import site
 from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 from reports import quality
 
@@ -13,7 +14,7 @@ def data_quality(request):
     findings = quality.findings()
     context = {
         **site.each_context(request),
-        "title": "Data quality",
+        "title": _("Data quality"),
         "findings": findings,
         "checks": sorted({f.check for f in findings}),
     }
