@@ -15,6 +15,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 from deposits.shares import commodities_with_shares
+from kernel.visibility import ANONYMOUS
 
 RELATED = """LEFT JOIN deposits_region r ON r.id = d.region_id
     LEFT JOIN deposits_district di ON di.id = d.district_id
@@ -26,7 +27,7 @@ def commodities() -> str:
     """FROM: the minerals `c` of deposit `d`, each with its share, by the app's rule and in
     its order (main first), compiled by Django with the parameters written in."""
     rows = (
-        commodities_with_shares()
+        commodities_with_shares(ANONYMOUS)
         .filter(deposit_id=RawSQL("d.id", []))
         .annotate(code=F("mineral__code"), mineral_name=F("mineral__name"))
         .values(

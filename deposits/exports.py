@@ -19,7 +19,9 @@ from openpyxl.cell import WriteOnlyCell
 
 from deposits.models import Deposit, DepositCommodity
 from deposits.querysets import deposit_rows
+from deposits.shares import basis_note
 from kernel.exports import point, stream_csv, stream_geojson
+from kernel.visibility import Caller
 
 FILENAME = "deposits"
 
@@ -45,7 +47,7 @@ def _minerals(role: str) -> Callable[[dict], str]:
 
 def _shares(deposit: dict) -> str:
     return "; ".join(
-        f"{c['mineral__name']} {c['share_pct']}% ({c['share_basis']})"
+        f"{c['mineral__name']} {c['share_pct']}% ({basis_note(c)})"
         for c in deposit["commodities"]
         if c["share_pct"] is not None
     )
@@ -111,6 +113,7 @@ def feature(deposit: dict) -> dict:
                     "role": c["role"],
                     "reserve_share_pct": None if c["share_pct"] is None else str(c["share_pct"]),
                     "share_basis": c["share_basis"],
+                    "share_scope": c["share_scope"],
                 }
                 for c in deposit["commodities"]
             ],
@@ -119,15 +122,15 @@ def feature(deposit: dict) -> dict:
     }
 
 
-def csv_response(queryset) -> StreamingHttpResponse:
-    return stream_csv(HEADER, (row(d) for d in deposit_rows(queryset)), FILENAME)
+def csv_response(queryset, caller: Caller) -> StreamingHttpResponse:
+    return stream_csv(HEADER, (row(d) for d in deposit_rows(queryset, caller)), FILENAME)
 
 
-def geojson_response(queryset) -> StreamingHttpResponse:
-    return stream_geojson((feature(d) for d in deposit_rows(queryset)), FILENAME)
+def geojson_response(queryset, caller: Caller) -> StreamingHttpResponse:
+    return stream_geojson((feature(d) for d in deposit_rows(queryset, caller)), FILENAME)
 
 
-def xlsx_response(queryset) -> FileResponse:
+def xlsx_response(queryset, caller: Caller) -> FileResponse:
     """An XLSX workbook built in openpyxl's write-only mode (constant memory per row).
 
     A text cell is always a string cell, never a formula, so it needs no escaping.
@@ -135,7 +138,7 @@ def xlsx_response(queryset) -> FileResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("deposits")
     sheet.append(HEADER)
-    for deposit in deposit_rows(queryset):
+    for deposit in deposit_rows(queryset, caller):
         cells = []
         for value in row(deposit):
             cell = WriteOnlyCell(sheet, value=value)

@@ -120,7 +120,8 @@ class DepositFilterSet(filters.FilterSet):
         # min_share narrows the same minerals, so it runs from here.
         min_share = self.form.cleaned_data.get("min_share")
         if min_share is not None:
-            return deposits_with_min_share(queryset, list(minerals), Decimal(min_share))
+            caller = Caller.of(self.request)
+            return deposits_with_min_share(queryset, list(minerals), Decimal(min_share), caller)
         return queryset.filter(
             pk__in=DepositCommodity.objects.filter(mineral__in=minerals).values("deposit_id")
         )

@@ -577,25 +577,34 @@ class ReserveEstimate(PublicRecord):
 
 
 class NationalReserveTotal(models.Model):
-    """Derived: a mineral's national balance A+B+C1 quantity in kilograms, the denominator
-    of every reserve share. Kept by deposits.shares on each estimate write, so a page
-    of deposits reads a few small rows instead of summing the whole national table."""
+    """Derived: the balance A+B+C1 quantity in kilograms of a mineral held by the deposits
+    of one visibility level. A share's denominator is the sum of these over the levels its
+    reader may see (deposits.shares). Kept by deposits.shares on each estimate, deposit
+    mineral and visibility write, so a page of deposits reads a few small rows instead of
+    summing the whole national table."""
 
-    mineral = models.OneToOneField(
+    mineral = models.ForeignKey(
         Mineral,
         on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="national_total",
+        related_name="national_totals",
         verbose_name=_("mineral"),
+    )
+    visibility = models.CharField(
+        _("visibility of the deposits"), max_length=20, choices=Visibility.choices
     )
     kilograms = models.DecimalField(_("kilograms"), max_digits=40, decimal_places=12)
 
     class Meta:
         verbose_name = _("national reserve total")
         verbose_name_plural = _("national reserve totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mineral", "visibility"], name="one_total_per_mineral_and_visibility"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.mineral}: {self.kilograms} kg"
+        return f"{self.mineral} ({self.visibility}): {self.kilograms} kg"
 
 
 CRIRSCO_GUIDANCE = {

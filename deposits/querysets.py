@@ -52,12 +52,16 @@ COMMODITY_FIELDS = (
     "mineral__is_critical",
     "share_pct",
     "share_basis",
+    "share_scope",
 )
 
 
-def deposit_rows(deposits: QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[dict]:
+def deposit_rows(
+    deposits: QuerySet, caller: Caller, chunk_size: int = CHUNK_SIZE
+) -> Iterator[dict]:
     """The deposits of the queryset as plain rows (`ROW_FIELDS`), in its order, each with
-    `commodities`: its minerals, main first, with their shares (`COMMODITY_FIELDS`).
+    `commodities`: its minerals, main first, with their shares as `caller` reads them
+    (`COMMODITY_FIELDS`).
 
     Read `chunk_size` deposits at a time, two queries a chunk, so an export of the whole
     registry keeps its memory flat. Rows rather than model instances: exports and map
@@ -67,7 +71,8 @@ def deposit_rows(deposits: QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[d
     rows = deposits.prefetch_related(None).values(*ROW_FIELDS).iterator(chunk_size=chunk_size)
     while chunk := list(islice(rows, chunk_size)):
         commodities = defaultdict(list)
-        minerals = commodities_with_shares().filter(deposit_id__in=[row["pk"] for row in chunk])
+        ids = [row["pk"] for row in chunk]
+        minerals = commodities_with_shares(caller).filter(deposit_id__in=ids)
         for commodity in minerals.values(*COMMODITY_FIELDS):
             commodities[commodity["deposit_id"]].append(commodity)
         for row in chunk:

@@ -6,16 +6,23 @@ of such estimates, units normalised to kilograms (`COMPUTED`). Only estimates in
 force count: a re-estimate replaces the estimate before it. Where the deposit has
 none, the share a published source reported stands (`REPORTED`), whatever other
 deposits of the mineral have. Every share says its basis; a share is rounded to two
-decimals, half up. Shares are national facts: the denominator counts every deposit
-of the registry, whoever is looking.
+decimals, half up.
+
+A computed share is a share of what its reader may see: the denominator sums the
+estimates of the deposits whose visibility the caller may see, never of hidden ones,
+so no reader can derive a figure kept from them (a public deposit's share over a total
+that counted internal deposits would give their reserves away). Staff see every
+deposit, so theirs are shares of everything recorded. Each computed share says its
+scope (`share_scope`); docs/reserves.md explains the rule to clerks and partners.
 
 The rule is written once, as ORM expressions (`with_shares`), so the API, the
 pages, OGC, the exports, the statistics, the `min_share` filter and the rankings
 all read the same figure, computed by the database on SQLite and PostgreSQL alike.
 Its two sums are kept rather than summed on every read: each deposit mineral's own
-kilograms (`DepositCommodity.share_kilograms`) and each mineral's national total
-(`NationalReserveTotal`), refreshed here alone (`refresh_kept`, called on every
-estimate and deposit-mineral write by deposits.signals and after bulk loads).
+kilograms (`DepositCommodity.share_kilograms`) and each mineral's total per visibility
+level of the deposits (`NationalReserveTotal`), refreshed here alone (`refresh_kept`,
+called on every estimate, deposit-mineral and visibility write by deposits.signals and
+after bulk loads).
 """
 
 from collections import defaultdict
@@ -29,18 +36,23 @@ from django.db.models import (
     DecimalField,
     F,
     Func,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Collate, RowNumber
+from django.db.models.functions import Coalesce, Collate, NullIf, RowNumber
+from django.utils.translation import gettext_lazy as _
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
 from deposits.units import to_kilograms
+from kernel.models import Visibility
+from kernel.visibility import Caller, visible
 
 COMPUTED = "computed"
 REPORTED = "reported"
@@ -88,24 +100,68 @@ class Percent(Func):
         return self.as_sql(compiler, connection, arg_joiner=" * 100.0 / ", **extra_context)
 
 
-def with_shares(commodities: QuerySet) -> QuerySet:
-    """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None)
-    and `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known).
+def share_scope(caller: Caller) -> str:
+    """What a computed share read by `caller` is a share of: the balance reserves recorded
+    for the deposits of these visibility levels (`public`, `public+partners`, `all`)."""
+    if caller.is_staff:
+        return "all"
+    return "+".join(level for level in Visibility.values if level in caller.levels)
+
+
+# What the pages say a computed share is a share of, per scope.
+SCOPE_NOTES = {
+    "public": _(
+        "Computed shares are shares of the balance reserves (A+B+C1) of the public "
+        "deposits in the registry."
+    ),
+    "public+partners": _(
+        "Computed shares are shares of the balance reserves (A+B+C1) of the public and "
+        "partner deposits in the registry."
+    ),
+    "all": _(
+        "Computed shares are shares of the balance reserves (A+B+C1) of every deposit "
+        "in the registry, internal ones included."
+    ),
+}
+
+
+def basis_note(commodity: dict) -> str:
+    """A share's basis as exports and maps write it beside the figure: `reported`, or
+    `computed` with its scope (`computed over public`), from a row of `with_shares`."""
+    scope = commodity["share_scope"]
+    return f"{commodity['share_basis']} over {scope}" if scope else commodity["share_basis"]
+
+
+def visible_total(caller: Caller) -> Subquery:
+    """The denominator of the shares `caller` reads, for the mineral of the outer row: the
+    kept totals of the visibility levels the caller may see, summed."""
+    totals = (
+        NationalReserveTotal.objects.filter(
+            mineral_id=OuterRef("mineral_id"), visibility__in=caller.levels
+        )
+        .order_by()
+        .values("mineral_id")
+        .annotate(kilograms=Sum("kilograms"))
+        .values("kilograms")
+    )
+    return Subquery(totals, output_field=DecimalField(max_digits=40, decimal_places=12))
+
+
+def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
+    """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None),
+    `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known) and
+    `share_scope` (`share_scope(caller)` for a computed share, else None).
 
     The basis is chosen per deposit: computed where the deposit has balance A+B+C1
-    estimates in force of the mineral (its kept `share_kilograms`), over the national
-    total of such estimates; otherwise the share a source reported, which one estimate
-    elsewhere never rewrites."""
+    estimates in force of the mineral (its kept `share_kilograms`), over the total of
+    such estimates of the deposits `caller` may see; otherwise the share a source
+    reported, which one estimate elsewhere never rewrites."""
     has_own = Q(share_kilograms__isnull=False)
-    return commodities.alias(
-        share_national_kilograms=F("mineral__national_total__kilograms"),
-    ).annotate(
+    computed = Percent(F("share_kilograms"), NullIf(visible_total(caller), Value(0)))
+    return commodities.annotate(
         share_pct=Case(
-            When(
-                has_own & Q(share_national_kilograms__gt=0),
-                then=Percent(F("share_kilograms"), F("share_national_kilograms")),
-            ),
-            When(has_own, then=Value(Decimal(0))),  # the mineral's recorded total is nil
+            # A nil total (every estimate of the mineral is nil) makes a share of 0.
+            When(has_own, then=Coalesce(computed, Value(Decimal(0)))),
             default=F("reported_share_pct"),
             output_field=SharePercentField(),
         ),
@@ -115,26 +171,32 @@ def with_shares(commodities: QuerySet) -> QuerySet:
             default=None,
             output_field=CharField(),
         ),
+        share_scope=Case(
+            When(has_own, then=Value(share_scope(caller))),
+            default=None,
+            output_field=CharField(),
+        ),
     )
 
 
-def commodities_with_shares() -> QuerySet:
-    """A deposit's minerals as every surface shows them: main first, by name, each with
-    its mineral and its share."""
-    return with_shares(DepositCommodity.objects.select_related("mineral"))
+def commodities_with_shares(caller: Caller) -> QuerySet:
+    """A deposit's minerals as every surface shows them to `caller`: main first, by name,
+    each with its mineral and its share."""
+    return with_shares(DepositCommodity.objects.select_related("mineral"), caller)
 
 
-def prefetch_commodities(lookup: str = "commodities") -> Prefetch:
+def prefetch_commodities(caller: Caller, lookup: str = "commodities") -> Prefetch:
     """The prefetch of deposits' minerals with their shares (one query per batch)."""
-    return Prefetch(lookup, queryset=commodities_with_shares())
+    return Prefetch(lookup, queryset=commodities_with_shares(caller))
 
 
-def deposits_with_min_share(deposits: QuerySet, minerals, min_share: Decimal) -> QuerySet:
-    """The deposits whose share of any of `minerals` is at least `min_share` percent."""
-    holding = with_shares(DepositCommodity.objects.filter(mineral__in=minerals)).filter(
-        share_pct__gte=min_share
-    )
-    return deposits.filter(pk__in=holding.values("deposit_id"))
+def deposits_with_min_share(
+    deposits: QuerySet, minerals, min_share: Decimal, caller: Caller
+) -> QuerySet:
+    """The deposits whose share of any of `minerals`, as `caller` reads it, is at least
+    `min_share` percent."""
+    holding = with_shares(DepositCommodity.objects.filter(mineral__in=minerals), caller)
+    return deposits.filter(pk__in=holding.filter(share_pct__gte=min_share).values("deposit_id"))
 
 
 class CodePointOrder(Collate):
@@ -148,7 +210,7 @@ class CodePointOrder(Collate):
         return super().as_sql(compiler, connection, collation="BINARY", **extra_context)
 
 
-def ranked(commodities: QuerySet, per: Iterable[str], top: int) -> QuerySet:
+def ranked(commodities: QuerySet, per: Iterable[str], top: int, caller: Caller) -> QuerySet:
     """Each ranking's first `top` commodities by share: largest first, no share last, then
     by deposit name and identifier. A ranking is the rows sharing the fields `per` (e.g.
     `["mineral_id"]`); each row carries `place` and `ranked_count` (the ranking's length)."""
@@ -159,7 +221,7 @@ def ranked(commodities: QuerySet, per: Iterable[str], top: int) -> QuerySet:
         CodePointOrder(F("deposit__public_id")),
     ]
     return (
-        with_shares(commodities)
+        with_shares(commodities, caller)
         .annotate(
             place=Window(RowNumber(), partition_by=per, order_by=order),
             ranked_count=Window(Count("pk"), partition_by=per),
@@ -169,12 +231,16 @@ def ranked(commodities: QuerySet, per: Iterable[str], top: int) -> QuerySet:
     )
 
 
-def national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
-    """The kept national balance A+B+C1 totals in kilograms, per mineral id."""
-    totals = NationalReserveTotal.objects.all()
+def national_totals(caller: Caller, mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """The kept balance A+B+C1 totals in kilograms per mineral id, over the deposits
+    `caller` may see: the denominators of the shares it reads."""
+    totals = NationalReserveTotal.objects.filter(visibility__in=caller.levels)
     if mineral_ids is not None:
         totals = totals.filter(mineral_id__in=list(mineral_ids))
-    return dict(totals.values_list("mineral_id", "kilograms"))
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for mineral_id, kilograms in totals.values_list("mineral_id", "kilograms"):
+        sums[mineral_id] += kilograms
+    return dict(sums)
 
 
 def _summed(estimates: QuerySet, *keys: str) -> dict[tuple, Decimal]:
@@ -186,9 +252,11 @@ def _summed(estimates: QuerySet, *keys: str) -> dict[tuple, Decimal]:
     return sums
 
 
-def summed_national_totals(mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
-    """The national totals summed from the estimates themselves (what the table keeps)."""
-    estimates = share_estimates()
+def summed_national_totals(
+    caller: Caller, mineral_ids: Iterable[int] | None = None
+) -> dict[int, Decimal]:
+    """What `national_totals` keeps, summed from the estimates themselves."""
+    estimates = share_estimates().filter(visible(caller, "deposit__"))
     if mineral_ids is not None:
         estimates = estimates.filter(mineral_id__in=list(mineral_ids))
     sums = _summed(estimates, "mineral_id")
@@ -237,13 +305,28 @@ def refresh_own_kilograms(commodity: DepositCommodity) -> None:
         DepositCommodity.objects.filter(pk=commodity.pk).update(share_kilograms=kilograms)
 
 
+def refresh_after_visibility_change(deposit_id: int) -> None:
+    """A deposit made more or less visible moves its estimates from one level's totals to
+    another's."""
+    minerals = ReserveEstimate.objects.filter(deposit_id=deposit_id).values_list("mineral_id")
+    _refresh_national_totals({mineral_id for (mineral_id,) in minerals})
+
+
 def _refresh_national_totals(mineral_ids: set[int] | None) -> None:
-    summed = summed_national_totals(mineral_ids)
-    stale = NationalReserveTotal.objects.exclude(mineral_id__in=list(summed))
+    """Each mineral's total per visibility level of its deposits, kept only where above 0."""
+    estimates = share_estimates()
+    kept = NationalReserveTotal.objects.all()
     if mineral_ids is not None:
-        stale = stale.filter(mineral_id__in=mineral_ids)
-    stale.delete()
-    for mineral_id, total in summed.items():
+        estimates = estimates.filter(mineral_id__in=mineral_ids)
+        kept = kept.filter(mineral_id__in=mineral_ids)
+    summed = {
+        place: total
+        for place, total in _summed(estimates, "mineral_id", "deposit__visibility").items()
+        if total > 0
+    }
+    stale = [row.pk for row in kept if (row.mineral_id, row.visibility) not in summed]
+    NationalReserveTotal.objects.filter(pk__in=stale).delete()
+    for (mineral_id, visibility), total in summed.items():
         NationalReserveTotal.objects.update_or_create(
-            mineral_id=mineral_id, defaults={"kilograms": total}
+            mineral_id=mineral_id, visibility=visibility, defaults={"kilograms": total}
         )

@@ -1,5 +1,5 @@
 """Keep what the share rule keeps (deposits.shares.refresh_kept) in step with every
-estimate and deposit mineral written one at a time.
+estimate, deposit mineral and deposit visibility written one at a time.
 
 Bulk paths (QuerySet.update, bulk_create, loaddata) bypass these signals and call
 `refresh_kept` themselves.
@@ -8,8 +8,8 @@ Bulk paths (QuerySet.update, bulk_create, loaddata) bypass these signals and cal
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from deposits.models import DepositCommodity, ReserveEstimate
-from deposits.shares import refresh_kept, refresh_own_kilograms
+from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from deposits.shares import refresh_after_visibility_change, refresh_kept, refresh_own_kilograms
 
 
 @receiver(pre_save, sender=ReserveEstimate)
@@ -42,3 +42,20 @@ def refresh_after_commodity_save(sender, instance, raw=False, **kwargs):
     """A deposit mineral added (or changed to another mineral) after its estimates."""
     if not raw:
         refresh_own_kilograms(instance)
+
+
+@receiver(pre_save, sender=Deposit)
+def remember_previous_visibility(sender, instance, raw=False, **kwargs):
+    """The totals a share is read over are kept per visibility level of the deposits."""
+    previous = None
+    if not raw and instance.pk is not None:
+        previous = Deposit.objects.filter(pk=instance.pk).values_list("visibility", flat=True)
+        previous = previous.first()
+    instance._previous_visibility = previous
+
+
+@receiver(post_save, sender=Deposit)
+def refresh_after_visibility_save(sender, instance, raw=False, created=False, **kwargs):
+    previous = getattr(instance, "_previous_visibility", None)
+    if not raw and not created and previous != instance.visibility:
+        refresh_after_visibility_change(instance.pk)

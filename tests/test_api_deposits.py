@@ -689,8 +689,10 @@ def test_statistics_count_only_visible_deposits_in_totals(api_client, partner_cl
         }
     ]
     assert partner["totals"][0]["quantity"] == "150.000000"
-    # Shares are national facts: the public deposit holds two thirds for every caller.
-    assert anonymous["deposits"][0]["reserve_share_pct"] == "66.67"
+    # Shares are of what the caller may see, like the totals beside them: the public
+    # deposit holds all of the public reserves and two thirds of those a partner sees.
+    assert anonymous["deposits"][0]["reserve_share_pct"] == "100.00"
+    assert partner["deposits"][0]["reserve_share_pct"] == "66.67"
 
 
 def test_statistics_rank_deposits_by_share(api_client, konimansur):

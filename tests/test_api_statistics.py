@@ -82,20 +82,40 @@ SILVER_FOR_STAFF = [
 ]
 
 
+# What a partner reads: the shares of the 1,000.01 t of public and partner deposits.
+SILVER_FOR_PARTNERS = [
+    ("Alpha", "30.00", "computed"),
+    ("Bravo", "30.00", "computed"),
+    ("Near", "10.00", "computed"),
+    ("Partner", "10.00", "computed"),
+    ("Twin", "10.00", "computed"),
+    ("Twin", "10.00", "computed"),
+    *SILVER_FOR_STAFF[-3:],
+]
+# What anyone reads: the shares of the 900.01 t of public deposits.
+SILVER_FOR_EVERYONE = [
+    ("Alpha", "33.33", "computed"),
+    ("Bravo", "33.33", "computed"),
+    ("Near", "11.11", "computed"),
+    ("Twin", "11.11", "computed"),
+    ("Twin", "11.11", "computed"),
+    *SILVER_FOR_STAFF[-3:],
+]
+
+
 @pytest.mark.parametrize(
-    ("client_name", "hidden"),
+    ("client_name", "expected"),
     [
-        ("api_client", {"Hidden", "Partner"}),
-        ("partner_client", {"Hidden"}),
-        ("staff_api_client", set()),
+        ("api_client", SILVER_FOR_EVERYONE),
+        ("partner_client", SILVER_FOR_PARTNERS),
+        ("staff_api_client", SILVER_FOR_STAFF),
     ],
 )
-def test_deposits_rank_by_share_then_name_then_identifier(request, shares, client_name, hidden):
+def test_deposits_rank_by_share_then_name_then_identifier(request, shares, client_name, expected):
     client = request.getfixturevalue(client_name)
     silver = client.get(f"{STATS}/minerals/silver/", {"top": 1000}).json()
-    # Hidden deposits are neither ranked nor counted; their reserves still count in
-    # every share's national total.
-    expected = [entry for entry in SILVER_FOR_STAFF if entry[0] not in hidden]
+    # Hidden deposits are neither ranked nor counted, nor are their reserves in the
+    # total a share is of (deposits.shares).
     assert ranking(silver) == expected
     assert silver["deposit_count"] == len(expected)
     twins = [d["id"] for d in silver["deposits"] if d["name"] == "Twin"]
@@ -132,7 +152,7 @@ def test_a_region_ranks_the_minerals_of_its_own_deposits(api_client, shares):
     assert sughd["deposit_count"] == 15  # visible deposits in Sughd, "Bare" included
     minerals = {m["mineral"]: m for m in sughd["minerals"]}
     assert [m["mineral"] for m in sughd["minerals"]] == ["lead", "silver", "zinc"]  # by name
-    assert ranking(minerals["silver"]) == SILVER_FOR_STAFF[1:3]
+    assert ranking(minerals["silver"]) == SILVER_FOR_EVERYONE[:2]
     assert minerals["silver"]["deposit_count"] == 7  # Zeta lies in Khatlon
     assert minerals["silver"]["totals"] == [
         {

@@ -46,6 +46,7 @@ PROPERTIES = [
     "main_mineral",
     "main_share_pct",
     "main_share_basis",
+    "main_share_scope",
     "reserve_shares",
 ]
 RECORD = ["visibility", "sources", "description", "url", "created_at", "updated_at"]
@@ -115,7 +116,7 @@ def items(client, collection_id: str, headers) -> bytes:
 def test_every_feature_of_a_collection_has_the_same_columns_in_order(client, odd_registry, staff):
     for collection_id in collection_ids():
         features = json.loads(items(client, collection_id, staff))["features"]
-        share = [] if collection_id == "deposits" else ["share_pct", "share_basis"]
+        share = [] if collection_id == "deposits" else ["share_pct", "share_basis", "share_scope"]
         assert features, collection_id
         for feature in features:
             assert list(feature) == ["type", "id", "geometry", "properties"]

@@ -15,6 +15,7 @@ from deposits.shares import (
     refresh_kept,
     summed_national_totals,
 )
+from kernel.visibility import STAFF
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 def shares_of(deposit):
     """Per mineral code, the deposit's share as every surface reads it: (pct, basis)."""
-    rows = commodities_with_shares().filter(deposit=deposit)
+    rows = commodities_with_shares(STAFF).filter(deposit=deposit)
     return {c.mineral.code: (c.share_pct, c.share_basis) for c in rows}
 
 
@@ -55,7 +56,7 @@ def test_share_counts_balance_a_b_c1_with_units_normalised(gold):
     # 10 t + 500 kg = 10.5 t of A+B+C1 against 21 t nationally
     first = gold_deposit(gold, ("B", "10", "t", True), ("C1", "500", "kg", True))
     gold_deposit(gold, ("C1", "10500", "kg", True))
-    assert national_totals()[gold.pk] == Decimal("21000")
+    assert national_totals(STAFF)[gold.pk] == Decimal("21000")
     assert shares_of(first)["gold"] == (Decimal("50.00"), "computed")
 
 
@@ -90,7 +91,7 @@ def test_a_re_estimate_replaces_the_estimate_before_it_never_adds_to_it():
         )  # fmt: skip
     assert shares_of(konchoch)["silver"] == (Decimal("75.00"), "computed")
     assert shares_of(altyn_topkan)["silver"] == (Decimal("25.00"), "computed")
-    assert national_totals() == {silver.pk: Decimal("200000")}
+    assert national_totals(STAFF) == {silver.pk: Decimal("200000")}
 
 
 def test_estimates_in_force_per_category_and_balance_undated_oldest(gold):
@@ -108,7 +109,7 @@ def test_estimates_in_force_per_category_and_balance_undated_oldest(gold):
         )  # fmt: skip
     in_force = deposit.reserves.in_force().order_by("quantity")
     assert [e.quantity for e in in_force] == [Decimal(3), Decimal(4), Decimal(5)]
-    assert national_totals() == {gold.pk: Decimal("8000")}  # C1 3 t + B 5 t
+    assert national_totals(STAFF) == {gold.pk: Decimal("8000")}  # C1 3 t + B 5 t
 
 
 def test_one_estimate_elsewhere_never_rewrites_a_reported_share():
@@ -188,31 +189,31 @@ def test_kept_national_totals_follow_every_estimate_write(gold):
     silver = MineralFactory()
     deposit = gold_deposit(gold, ("C1", "10", "t", True))
     estimate = deposit.reserves.get()
-    assert national_totals() == {gold.pk: Decimal("10000")}
+    assert national_totals(STAFF) == {gold.pk: Decimal("10000")}
 
     estimate.unit = "kg"
     estimate.save()
-    assert national_totals() == {gold.pk: Decimal("10")}
+    assert national_totals(STAFF) == {gold.pk: Decimal("10")}
 
     estimate.mineral = silver
     estimate.save()
-    assert national_totals() == {silver.pk: Decimal("10")}
+    assert national_totals(STAFF) == {silver.pk: Decimal("10")}
 
     estimate.delete()
-    assert national_totals() == {}
+    assert national_totals(STAFF) == {}
 
     gold_deposit(gold, ("B", "2", "t", True)).delete()  # cascades to its estimates
-    assert national_totals() == {}
+    assert national_totals(STAFF) == {}
 
 
 def test_refresh_rebuilds_what_bulk_writes_bypassed(gold):
     deposit = gold_deposit(gold, ("C1", "10", "t", True))
     gold_deposit(gold, ("C1", "10", "t", True))
     deposit.reserves.update(quantity=Decimal("30"))  # no signals for QuerySet.update
-    assert national_totals() == {gold.pk: Decimal("20000")}
+    assert national_totals(STAFF) == {gold.pk: Decimal("20000")}
     assert shares_of(deposit)["gold"] == (Decimal("50.00"), "computed")
     refresh_kept()
-    assert national_totals() == summed_national_totals() == {gold.pk: Decimal("40000")}
+    assert national_totals(STAFF) == summed_national_totals(STAFF) == {gold.pk: Decimal("40000")}
     assert shares_of(deposit)["gold"] == (Decimal("75.00"), "computed")
 
 
@@ -272,7 +273,9 @@ def test_ranking_puts_the_largest_share_first_and_no_share_last(gold):
     none_a = gold_deposit(gold)
     Deposit.objects.filter(pk=none_a.pk).update(name="Aaa")
     Deposit.objects.filter(pk=none_b.pk).update(name="Bbb")
-    rows = list(ranked(DepositCommodity.objects.filter(mineral=gold), ["mineral_id"], top=3))
+    rows = list(
+        ranked(DepositCommodity.objects.filter(mineral=gold), ["mineral_id"], top=3, caller=STAFF)
+    )
     assert [r.deposit_id for r in rows] == [big.pk, small.pk, none_a.pk]
     assert [r.place for r in rows] == [1, 2, 3]
     assert {r.ranked_count for r in rows} == {4}
@@ -291,7 +294,7 @@ def test_rankings_are_per_partition(gold):
         deposit=second, mineral=silver, reported_share_pct=Decimal("40"),
         reported_share_source="x",
     )  # fmt: skip
-    rows = ranked(DepositCommodity.objects.all(), ["mineral_id"], top=1)
+    rows = ranked(DepositCommodity.objects.all(), ["mineral_id"], top=1, caller=STAFF)
     assert {(r.mineral_id, r.deposit_id) for r in rows} == {
         (gold.pk, first.pk),
         (silver.pk, second.pk),

@@ -13,10 +13,11 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.shares import COMPUTED, REPORTED
+from deposits.shares import COMPUTED, REPORTED, SCOPE_NOTES
 from kernel.api.serializers import FullCleanMixin
 
 SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
+SHARE_SCOPES = [(scope, scope) for scope in SCOPE_NOTES]
 
 
 def code_field(model, **kwargs):
@@ -119,6 +120,16 @@ class CommoditySerializer(serializers.ModelSerializer):
             "(see reported_share_source); null: unknown."
         ),
     )
+    share_scope = serializers.ChoiceField(
+        choices=SHARE_SCOPES,
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "What a computed share is a share of: the balance reserves of the deposits the "
+            "caller may see (public; public+partners; all, for staff). Null for a reported "
+            "or unknown share."
+        ),
+    )
 
     class Meta:
         model = DepositCommodity
@@ -127,6 +138,7 @@ class CommoditySerializer(serializers.ModelSerializer):
             "role",
             "reserve_share_pct",
             "share_basis",
+            "share_scope",
             "reported_share_pct",
             "reported_share_source",
         ]

@@ -99,10 +99,10 @@ RANKED_FIELDS = {
 }
 
 
-def rankings(commodities, per: list[str], top: int) -> dict[tuple, Ranking]:
+def rankings(commodities, per: list[str], top: int, caller: Caller) -> dict[tuple, Ranking]:
     """The rankings (`deposits.shares.ranked`) of `commodities`, one for each value of the
     fields `per`, keyed by those values: one query, whatever the registry's size."""
-    rows = shares.ranked(commodities, per=per, top=top).values_list(
+    rows = shares.ranked(commodities, per=per, top=top, caller=caller).values_list(
         *per, "ranked_count", *RANKED_FIELDS.values()
     )
     width = len(per)
@@ -147,7 +147,10 @@ def mineral_statistics(minerals, caller: Caller, top: int) -> list[dict]:
         return []
     per_mineral = ["mineral_id"]
     ranked = rankings(
-        DepositCommodity.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral, top
+        DepositCommodity.objects.visible_to(caller).filter(mineral__in=minerals),
+        per_mineral,
+        top,
+        caller,
     )
     totals = _category_totals(
         ReserveEstimate.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral
@@ -171,6 +174,7 @@ def region_statistics(regions, caller: Caller, top: int) -> list[dict]:
         DepositCommodity.objects.visible_to(caller).filter(deposit__region__in=regions),
         per_region,
         top,
+        caller,
     )
     minerals = Mineral.objects.in_bulk({mineral_id for _, mineral_id in ranked})
     totals = _category_totals(

@@ -103,7 +103,9 @@ class DepositViewSet(RegistryModelViewSet):
         # The API has always listed a deposit's minerals by role name ("associated"
         # before "main"), then by mineral; the order is part of the document and of its
         # ETag, so it stays, though the pages list "main" first.
-        commodities = commodities_with_shares().order_by("role", "mineral__name", "mineral__code")
+        commodities = commodities_with_shares(self.caller).order_by(
+            "role", "mineral__name", "mineral__code"
+        )
         reserves = ReserveEstimate.objects.select_related("mineral")
         queryset = (
             Deposit.objects.visible_to(self.caller)
@@ -132,7 +134,7 @@ class DepositViewSet(RegistryModelViewSet):
             GeoJSONRenderer.format: exports.geojson_response,
         }.get(request.accepted_renderer.format)
         if export is not None:
-            return export(self.filter_queryset(self.get_queryset()))
+            return export(self.filter_queryset(self.get_queryset()), self.caller)
         return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):

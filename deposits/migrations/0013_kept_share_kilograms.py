@@ -4,12 +4,9 @@ from django.db import migrations, models
 
 
 def refresh_kept(apps, schema_editor):
-    """Derived figures, computed by the share rule itself (estimates in force now count,
-    where every estimate did): calling the rule, rather than a copy of it frozen here,
-    keeps one definition. It reads only columns that exist from this migration on."""
-    from deposits.shares import refresh_kept
-
-    refresh_kept()
+    """Nothing now: the kept figures are computed by the share rule itself in 0015, once
+    the table of totals has the shape the rule writes (calling the rule, rather than a
+    copy of it frozen here, keeps one definition)."""
 
 
 class Migration(migrations.Migration):

@@ -25,6 +25,7 @@ from deposits.models import (
     Mineral,
     Region,
 )
+from deposits.shares import basis_note
 from kernel.exports import point
 from kernel.links import url_maker
 
@@ -251,10 +252,10 @@ def _codes(commodities) -> str:
     return ", ".join(c["mineral__code"] for c in commodities)
 
 
-def _share(commodity) -> tuple[float | None, str | None]:
-    """A share as a number a map can be styled by, and its basis."""
+def _share(commodity) -> tuple[float | None, str | None, str | None]:
+    """A share as a number a map can be styled by, its basis and its scope."""
     pct = commodity["share_pct"]
-    return (None if pct is None else float(pct)), commodity["share_basis"]
+    return (None if pct is None else float(pct)), commodity["share_basis"], commodity["share_scope"]
 
 
 def feature(deposit: dict, collection: Collection, links: Links) -> dict:
@@ -263,7 +264,7 @@ def feature(deposit: dict, collection: Collection, links: Links) -> dict:
     commodities = deposit["commodities"]
     main = [c for c in commodities if c["role"] == DepositCommodity.Role.MAIN]
     associated = [c for c in commodities if c["role"] == DepositCommodity.Role.ASSOCIATED]
-    main_share, main_basis = _share(main[0]) if main else (None, None)
+    main_share, main_basis, main_scope = _share(main[0]) if main else (None, None, None)
     properties = {
         "name": deposit["name"],
         "name_ru": deposit["name_ru"],
@@ -283,17 +284,19 @@ def feature(deposit: dict, collection: Collection, links: Links) -> dict:
         "main_mineral": main[0]["mineral__code"] if main else None,
         "main_share_pct": main_share,
         "main_share_basis": main_basis,
+        "main_share_scope": main_scope,
         "reserve_shares": "; ".join(
-            f"{c['mineral__code']} {c['share_pct']}% ({c['share_basis']})"
+            f"{c['mineral__code']} {c['share_pct']}% ({basis_note(c)})"
             for c in commodities
             if c["share_pct"] is not None
         ),
     }
     if collection.mineral is not None:
         own = next((c for c in commodities if c["mineral_id"] == collection.mineral.pk), None)
-        share_pct, share_basis = _share(own) if own else (None, None)
+        share_pct, share_basis, share_scope = _share(own) if own else (None, None, None)
         properties["share_pct"] = share_pct
         properties["share_basis"] = share_basis
+        properties["share_scope"] = share_scope
     properties.update(
         {
             "visibility": deposit["visibility"],

@@ -151,7 +151,7 @@ class Items(OgcView):
         links = Links(request)
         # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
         start = min(query.offset, matched)
-        page = deposit_rows(matching[start : start + query.limit])
+        page = deposit_rows(matching[start : start + query.limit], self.caller)
         features = [documents.feature(d, collection, links) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
         return self.respond(documents.feature_collection(features, page_links, matched), GEOJSON)
@@ -161,7 +161,10 @@ class Item(OgcView):
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
         deposit = next(
-            deposit_rows(collection.deposits(self.caller).filter(public_id=feature_id)), None
+            deposit_rows(
+                collection.deposits(self.caller).filter(public_id=feature_id), self.caller
+            ),
+            None,
         )
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)

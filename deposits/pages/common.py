@@ -41,7 +41,7 @@ def largest_shares(caller: Caller, top: int, **commodities) -> list[DepositCommo
     it out after the ranking drops nobody else, and spares the database computing every
     share twice."""
     rows = DepositCommodity.objects.visible_to(caller).filter(**commodities)
-    ranking = ranked(rows, per=["mineral_id"], top=top).select_related("deposit")
+    ranking = ranked(rows, per=["mineral_id"], top=top, caller=caller).select_related("deposit")
     return [row for row in ranking if row.share_pct]
 
 

@@ -57,11 +57,12 @@ def staff_context(user, deposit: Deposit) -> dict:
 
 
 def deposit_detail(request, public_id: str):
+    caller = Caller.of(request)
     deposit = get_object_or_404(
-        Deposit.objects.visible_to(Caller.of(request))
+        Deposit.objects.visible_to(caller)
         .select_related("region", "district", "belt")
         .prefetch_related(
-            prefetch_commodities(),
+            prefetch_commodities(caller),
             Prefetch("reserves", queryset=ReserveEstimate.objects.select_related("mineral")),
         ),
         public_id=public_id,

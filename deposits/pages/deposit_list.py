@@ -76,7 +76,7 @@ def deposit_list(request):
         ordered(filterset)
         .select_related("region")
         .only(*LISTED_FIELDS)
-        .prefetch_related(prefetch_commodities())
+        .prefetch_related(prefetch_commodities(Caller.of(request)))
         if valid
         else filterset.queryset.none()
     )
@@ -134,4 +134,4 @@ def deposit_export(request, file_format: str):
         ]
         return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
     response = exports.xlsx_response if file_format == "xlsx" else exports.csv_response
-    return response(ordered(filterset))
+    return response(ordered(filterset), Caller.of(request))

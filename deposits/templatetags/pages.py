@@ -13,11 +13,19 @@ from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, get_urlconf
 
 from deposits.models import Deposit
+from deposits.shares import SCOPE_NOTES, share_scope
 from kernel.links import url_maker
+from kernel.visibility import Caller
 
 register = template.Library()
 
 STATUS_LABELS = dict(Deposit.Status.choices)
+
+
+@register.simple_tag(takes_context=True)
+def share_scope_note(context) -> str:
+    """What the computed shares on this page are shares of, for the one reading it."""
+    return SCOPE_NOTES[share_scope(Caller.of(context["request"]))]
 
 
 @register.filter
