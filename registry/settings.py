@@ -153,6 +153,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint (kernel/paper.py) logs each step of every PDF at INFO
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Spreadsheet import/export in the admin (kernel/spreadsheets.py, which also
@@ -266,6 +268,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "PREPROCESSING_HOOKS": ["kernel.api.schema.api_v1_endpoints_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kernel.api.schema.link_records_to_their_operations",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from drf-spectacular-sidecar's static files: no internet needed.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -9,16 +9,23 @@ deletes reach real records and not only 404s. Each response must not be a 5xx
 and must conform to the schema: status code documented, content type, headers
 and body as described.
 
-The schema has no OpenAPI links (drf-spectacular writes none), so there is no
-stateful phase to run; the Location-free create → read chains are covered by the
-API tests (tests/test_api_*.py).
+A stateful run follows the schema's OpenAPI links (kernel/api/schema.py): create a
+record, read it, update or delete it with the ETag it read (or without one, straight
+after the create: 428), read it again. Every refused write (4xx) must have changed
+nothing: no record's row or history, nor the representation of the record it aimed at.
+
+How many inputs each class tried, and their answers, go to
+test-artifacts/fuzz-<database>.json (docs/reliability.md quotes them).
 """
 
 import json
 import os
 import re
+import time
 import zlib
+from collections import Counter
 from io import StringIO
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -27,19 +34,26 @@ from django.core import signals
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from django.db import close_old_connections, connection, transaction
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config._phases import InferenceConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    use_after_free,
 )
 
 from tests.factories import UserFactory, issue_api_key
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+# The stateful run: scenarios, and API calls at most in each.
+SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "100"))
+STEPS = int(os.environ.get("FUZZ_STEPS", "10"))
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 # No 5xx, and every response as the schema documents it. Schemathesis' "positive data
 # acceptance" is left out on purpose: a schema-valid body may still break a domain rule
@@ -54,6 +68,24 @@ CHECKS = [
 
 # Real identifiers per path prefix, filled by the fixture from the demo registry.
 KNOWN_IDS: dict[str, list[str]] = {}
+
+# What each class of input tried and what it got back, "class: answer" -> count.
+TRIED: Counter = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_what_was_tried():
+    TRIED.clear()
+    yield
+    if TRIED:
+        ARTIFACTS.mkdir(exist_ok=True)
+        report = ARTIFACTS / f"fuzz-{connection.vendor}.json"
+        report.write_text(json.dumps(dict(sorted(TRIED.items())), indent=2) + "\n")
+
+
+def tally(kind: str, status: int) -> None:
+    TRIED[f"{kind}: requests"] += 1
+    TRIED[f"{kind}: {status // 100}xx"] += 1
 
 
 @pytest.fixture
@@ -110,6 +142,8 @@ def openapi_document() -> dict:
 # Schemathesis' own pytest integration (from_fixture) does not run under pytest 9.2;
 # its Python API does: one pytest test per operation, each a Hypothesis test.
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
+# The stateful run follows the links the schema documents, not links Schemathesis guesses.
+SCHEMA.config.phases.stateful.inference = InferenceConfig(algorithms=[])
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
@@ -148,7 +182,9 @@ def test_no_input_breaks_the_api(operation, api_app, staff_headers):
     )
     def fuzz(case):
         cache.clear()  # throttle counters: the fuzzer is one fast client
-        case.call_and_validate(headers=staff_headers, app=api_app, checks=CHECKS)
+        response = case.call(headers=staff_headers, app=api_app)
+        tally("generated", response.status_code)
+        case.validate_response(response, checks=CHECKS)
 
     fuzz()
 
@@ -174,6 +210,14 @@ def limit_values(parameter: dict) -> list[str]:
     return EXTREMES.get(kind, [])
 
 
+def usual_value(parameter: dict) -> str:
+    """A required parameter's everyday value, so the one at its limits is what is judged."""
+    schema = parameter.get("schema", {})
+    if schema.get("format") in ("date", "date-time") or parameter["name"] == "since":
+        return "2026-01-01"
+    return "1" if schema.get("type") in ("integer", "number") else "silver"
+
+
 def concrete(path: str) -> str:
     """The path with its identifier a real one."""
     prefix = path.removeprefix("/api/v1/").split("/{")[0]
@@ -186,6 +230,9 @@ def test_every_parameter_at_its_limits_and_every_deep_or_large_body(
     from django.test import Client
 
     staff = Client(HTTP_AUTHORIZATION=staff_headers["Authorization"])
+    # Every write below is refused (no If-Match, a bad parameter or body): none may change
+    # a row, nor add a history row.
+    before = stored_state(None, staff_headers["Authorization"])
     tried = 0
     for path, operations in openapi_document()["paths"].items():
         url = concrete(path)
@@ -196,11 +243,12 @@ def test_every_parameter_at_its_limits_and_every_deep_or_large_body(
                 for value in limit_values(parameter):
                     cache.clear()
                     params = {parameter["name"]: value}
-                    if "since" not in params and any(
-                        p["name"] == "since" for p in operation["parameters"]
-                    ):
-                        params["since"] = "2026-01-01"
+                    for other in operation["parameters"]:  # the feed's since, search's q
+                        needed = other["name"] == "since" or other.get("required")
+                        if needed and other["in"] == "query" and other["name"] not in params:
+                            params[other["name"]] = usual_value(other)
                     response = staff.generic(method.upper(), f"{url}?{urlencode(params)}")
+                    tally("parameter at its limits", response.status_code)
                     tried += 1
                     assert response.status_code < 500, (method, url, params)
                     if response.status_code == 400:
@@ -209,12 +257,17 @@ def test_every_parameter_at_its_limits_and_every_deep_or_large_body(
                 continue
             headers = {}
             if method in ("put", "patch"):
-                headers["HTTP_IF_MATCH"] = staff.get(url)["ETag"]
+                etag = staff.get(url).get("ETag")
+                if etag is None:  # no record of this kind among KNOWN_IDS to aim at
+                    TRIED[f"body: no record for {method.upper()} {path}"] += 1
+                    continue
+                headers["HTTP_IF_MATCH"] = etag
             for body in ("[" * 5000 + "]" * 5000, '{"name": ' + "[" * 40 + "]" * 40 + "}"):
                 cache.clear()
                 response = staff.generic(
                     method.upper(), url, body, content_type="application/json", **headers
                 )
+                tally("deep body", response.status_code)
                 tried += 1
                 assert response.status_code == 400, (method, url, response.content[:200])
                 assert "levels deep" in response.json()["detail"]
@@ -222,9 +275,157 @@ def test_every_parameter_at_its_limits_and_every_deep_or_large_body(
             response = staff.generic(
                 method.upper(), url, big, content_type="application/json", **headers
             )
+            tally("large body", response.status_code)
             tried += 1
             assert response.status_code == 413, (method, url)
     assert tried > 300  # docs/reliability.md reports the count
+    assert stored_state(None, staff_headers["Authorization"]) == before
+
+
+# --- Stateful: create, read, update, delete ------------------------------------------
+
+
+def stored_state(record_url: str | None, authorization: str) -> tuple:
+    """Everything a write could change: the row counts of every table of the registry and
+    cooperation apps (history and many-to-many tables included), and the representation
+    of the record the write aimed at (read by calling the view: Django's test client
+    would connect close_old_connections again, which closes the test's PostgreSQL
+    transaction under the next request)."""
+    from django.apps import apps
+    from django.test import RequestFactory
+    from django.urls import Resolver404, resolve
+
+    tables = sorted(
+        {
+            model._meta.db_table
+            for app in ("registry", "deposits", "cooperation")
+            for model in apps.get_app_config(app).get_models(include_auto_created=True)
+        }
+    )
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {connection.ops.quote_name(t)})" for t in tables)
+    with connection.cursor() as cursor:  # one round trip: this runs around every write
+        cursor.execute(f"SELECT {counts}")
+        rows = tuple(zip(tables, cursor.fetchone(), strict=True))
+    if record_url is None:
+        return rows, None
+    try:
+        match = resolve(record_url)
+    except Resolver404:
+        return rows, 404
+    cache.clear()
+    response = match.func(
+        RequestFactory().get(record_url, HTTP_AUTHORIZATION=authorization), **match.kwargs
+    )
+    return rows, response.status_code, response.render().content
+
+
+STATEFUL_CHECKS = [*CHECKS, use_after_free, ensure_resource_availability]
+
+# Body fields that name other records, and where their real identifiers are.
+REFERENCES = {
+    "deposit": "deposits",
+    "deposits": "deposits",
+    "mineral": "minerals",
+    "minerals": "minerals",
+    "region": "regions",
+    "belt": "belts",
+    "organisation": "organizations",
+    "lead_organisation": "organizations",
+    "parent": "organizations",
+    "memorandum": "memoranda",
+    "topics": "topics",
+}
+
+
+def real(value, prefix: str):
+    """Every other generated reference becomes a real one, as for path identifiers."""
+    digest = zlib.crc32(repr(value).encode())
+    known = KNOWN_IDS[prefix]
+    return known[(digest // 2) % len(known)] if digest % 2 == 0 else value
+
+
+def with_real_references(body):
+    """A generated body whose references reach real records half of the time, so creates
+    get past "does not exist" and the links have records to follow."""
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    for field, prefix in REFERENCES.items():
+        value = body.get(field)
+        if isinstance(value, str):
+            body[field] = real(value, prefix)
+        elif isinstance(value, list):
+            body[field] = [real(item, prefix) if isinstance(item, str) else item for item in value]
+    if isinstance(body.get("commodities"), list):
+        body["commodities"] = [with_real_references(item) for item in body["commodities"]]
+    return body
+
+
+def test_create_read_update_delete_statefully(api_app, staff_headers):
+    """Schemathesis' state machine over the schema's links (kernel/api/schema.py)."""
+    authorization = staff_headers["Authorization"]
+    changed_by_refusals = []
+
+    class Registry(SCHEMA.as_state_machine()):
+        # Each scenario starts from the demo registry again: Hypothesis replays the start
+        # of a scenario and needs the same answers to the same requests.
+        def setup(self):
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self.savepoint)
+            super().teardown()
+
+        def get_call_kwargs(self, case):
+            return {"headers": staff_headers, "app": api_app}
+
+        def before_call(self, case):
+            cache.clear()  # throttle counters
+            self.write = case.method.upper() != "GET"
+            case.body = with_real_references(case.body)
+            if self.write:
+                record = case.formatted_path if case.path_parameters else None
+                self.record_url = record
+                self.before = stored_state(record, authorization)
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            tally("stateful", response.status_code)
+            TRIED[f"stateful: {case.method.upper()} {response.status_code}"] += 1
+            if self.write and 400 <= response.status_code < 500:
+                TRIED["stateful: refused writes"] += 1
+                if stored_state(self.record_url, authorization) != self.before:
+                    TRIED["stateful: refused writes that changed data"] += 1
+                    changed_by_refusals.append((case.method, case.formatted_path, case.body))
+
+        def validate_response(self, response, case, **kwargs):
+            case.validate_response(
+                response,
+                checks=STATEFUL_CHECKS,
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+            assert not changed_by_refusals, changed_by_refusals
+
+    TRIED["stateful: refused writes that changed data"] = 0
+    started = time.monotonic()
+    try:
+        Registry.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=STEPS,
+                # No shrinking: a failing scenario is reported as found, in bounded time.
+                phases=[Phase.explicit, Phase.generate],
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+    finally:
+        TRIED["stateful: seconds"] = round(time.monotonic() - started)
+    # The links were followed: records were created, then read by the identifier answered.
+    assert TRIED["stateful: POST 201"] and TRIED["stateful: GET 200"]
 
 
 # --- What the fuzzing found, pinned --------------------------------------------------
@@ -262,3 +463,75 @@ def test_the_schema_documents_what_the_api_really_answers():
     assert content["application/geo+json"]["schema"]["properties"]["type"]["enum"] == [
         "FeatureCollection"
     ]
+
+
+@pytest.mark.django_db
+def test_a_transition_documents_the_if_match_it_checks(key_client, cooperation_editor):
+    """The stateful run sent a transition the ETag it had read, after another write had
+    moved the record: 412, which the schema did not document (nor If-Match, nor 428)."""
+    from tests.factories import MemorandumFactory
+
+    operation = openapi_document()["paths"]["/api/v1/memoranda/{id}/transitions/"]["post"]
+    if_match = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+    assert if_match and not if_match[0].get("required")
+    assert {"412", "428"} <= set(operation["responses"])
+
+    memorandum = MemorandumFactory()
+    editor = key_client(user=cooperation_editor)
+    url = f"/api/v1/memoranda/{memorandum.public_id}/"
+    step = {"status": "under-negotiation", "date": "2024-07-01"}
+    for tag, status in [('"stale"', 412), ("*", 428)]:
+        response = editor.post(f"{url}transitions/", step, format="json", HTTP_IF_MATCH=tag)
+        assert response.status_code == status
+    assert memorandum.transitions.count() == 0
+    etag = editor.get(url)["ETag"]
+    response = editor.post(f"{url}transitions/", step, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "resource, body, field",
+    [
+        ("people", {"name": "X"}, "organisation"),
+        ("organizations", {"name": "X", "country": "TJ", "kind": "agency"}, "parent"),
+        ("topics", {"name": "X"}, "minerals"),
+        ("topics", {"name": "X"}, "deposits"),
+        ("initiatives", {"title": "X", "kind": "project", "status": "planned"}, "memorandum"),
+        ("initiatives", {"title": "X", "kind": "project", "status": "planned"}, "topics"),
+    ],
+)
+def test_a_reference_with_a_nul_character_is_a_400_on_both_databases(
+    key_client, cooperation_editor, resource, body, field
+):
+    """The stateful run on PostgreSQL: a NUL in a related record's identifier reached the
+    database, which refused to compare it (DataError, 500)."""
+    editor = key_client(user=cooperation_editor)
+    many = field in ("minerals", "deposits", "topics")
+    body = {**body, field: ["TJ-\x00"] if many else "TJ-\x00"}
+    response = editor.post(f"/api/v1/{resource}/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()[field] == ["Null characters are not allowed."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "resource, body",
+    [
+        ("reserves", {"deposit": "TJD-\x00", "mineral": "silver", "category": "C1"}),
+        ("reserves", {"deposit": "TJD-000001", "mineral": "silver\x00", "category": "C1"}),
+        ("deposits", {"name": "X", "region": "TJ-\x00"}),
+        ("deposits", {"name": "X", "commodities": [{"mineral": "silver\x00"}]}),
+        ("movements", {"deposit": "TJD-\x00", "mineral": "silver", "year": 2024}),
+        ("movements", {"deposit": "TJD-000001", "mineral": "silver\x00", "year": 2024}),
+    ],
+)
+def test_a_deposit_reference_with_a_nul_character_is_a_400(staff_api_client, resource, body):
+    """The same on the deposit resources."""
+    from tests.factories import DepositFactory, MineralFactory
+
+    DepositFactory()
+    MineralFactory(code="silver")
+    staff_api_client.raise_request_exception = False
+    response = staff_api_client.post(f"/api/v1/{resource}/", body, format="json")
+    assert response.status_code == 400, response.content

@@ -2,12 +2,15 @@
 
 import csv
 import io
+import json
 import time
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -22,6 +25,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 CSV_FORMAT, XLSX_FORMAT = "0", "1"
 HEADER = [
@@ -335,6 +340,15 @@ def test_a_zip_bomb_is_refused_at_once_and_nothing_is_imported(editor_client, re
     assert "unpacks to 299.1\xa0MB" in error and "up to 10.0\xa0MB unpacked" in error
     assert took < 5, took
     assert Deposit.objects.count() == 0
+    # The refusal's time (docs/reliability.md): the whole admin preview, and the check alone.
+    started = time.monotonic()
+    with pytest.raises(ValidationError):
+        spreadsheets.check_upload(bomb, "xlsx")
+    check = time.monotonic() - started
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "zip-bomb.json").write_text(
+        json.dumps({"bytes": len(bomb), "admin_preview_seconds": took, "check_seconds": check})
+    )
 
 
 @pytest.mark.parametrize(

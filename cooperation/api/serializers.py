@@ -17,19 +17,17 @@ from cooperation.models import (
     Topic,
 )
 from deposits.models import Deposit, Mineral
-from kernel.api.serializers import FullCleanMixin
+from kernel.api.serializers import FullCleanMixin, SlugReferenceField
 
 
 def public_ids(model, **kwargs):
     """Related records by public id; lists of them read what the view prefetched
     (only records the caller may see)."""
-    return serializers.SlugRelatedField(
-        slug_field="public_id", queryset=model.objects, **kwargs
-    )
+    return SlugReferenceField(slug_field="public_id", queryset=model.objects, **kwargs)
 
 
 def mineral_codes(**kwargs):
-    return serializers.SlugRelatedField(
+    return SlugReferenceField(
         slug_field="code", queryset=Mineral.objects, many=True, required=False, **kwargs
     )
 

@@ -66,6 +66,15 @@ EXPORT_SCHEMAS = {
 
 
 class RegistryAutoSchema(AutoSchema):
+    def _if_match(self) -> str | None:
+        """Whether the write takes If-Match: required for an update or delete, optional for
+        another write on one record (a memorandum's transition), checked when sent."""
+        if self.method in VERSIONED_WRITES:
+            return "required"
+        if self.method == "POST" and getattr(self.view, "detail", False):
+            return "optional"
+        return None
+
     def _get_response_for_code(
         self, serializer, status_code, media_types=None, direction="response"
     ):
@@ -106,7 +115,7 @@ class RegistryAutoSchema(AutoSchema):
                     description="Digest of the representation (not sent on streamed exports).",
                 ),
             ]
-        if self.method in VERSIONED_WRITES:
+        if self._if_match() == "required":
             parameters.append(
                 OpenApiParameter(
                     "If-Match",
@@ -116,6 +125,15 @@ class RegistryAutoSchema(AutoSchema):
                     description=(
                         "The ETag read with GET; a stale one answers 412, none (or `*`) 428."
                     ),
+                )
+            )
+        elif self._if_match() == "optional":
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag read with GET, if sent: stale answers 412, `*` 428.",
                 )
             )
         parameters.append(
@@ -140,7 +158,7 @@ class RegistryAutoSchema(AutoSchema):
             )
         else:
             codes.append("403")
-        if self.method in VERSIONED_WRITES:
+        if self._if_match():
             codes += ["412", "428"]
         if self.method == "DELETE":
             codes.append("409")
@@ -168,3 +186,46 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 def api_v1_endpoints_only(endpoints):
     """The OpenAPI document describes API v1; other DRF views (OGC API) document themselves."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+def link_records_to_their_operations(result, generator, request, public):
+    """OpenAPI links (drf-spectacular writes none): what a client does next with a record.
+
+    A create (201) or an update (200) answers the record's `id`, which its read, update
+    and delete take; a read (200) also answers the ETag, which an update or delete must
+    send back as If-Match (kernel/api/conditional.py). Clients and Schemathesis' stateful
+    run (tests/test_api_fuzz.py) follow them.
+    """
+    paths = result["paths"]
+    for collection, collection_operations in paths.items():
+        record = paths.get(f"{collection}{{id}}/")
+        if "{" in collection or record is None:
+            continue
+        by_id = {"path.id": "$response.body#/id"}
+        reads = {"retrieve": (record.get("get"), by_id)}
+        writes = {
+            name: (operation, by_id | {"header.If-Match": "$response.header.ETag"})
+            for name, operation in [
+                ("update", record.get("put")),
+                ("partial_update", record.get("patch")),
+                ("destroy", record.get("delete")),
+                ("transition", paths.get(f"{collection}{{id}}/transitions/", {}).get("post")),
+            ]
+        }
+        # Straight after a create the client holds no ETag: its writes answer 428.
+        unversioned = {name: (operation, by_id) for name, (operation, _) in writes.items()}
+        sources = [
+            (collection_operations.get("post"), "201", reads | unversioned),
+            (record.get("get"), "200", writes),
+            (record.get("put"), "200", reads),
+            (record.get("patch"), "200", reads),
+        ]
+        for source, status, targets in sources:
+            if source is None or status not in source["responses"]:
+                continue
+            source["responses"][status]["links"] = {
+                name: {"operationId": target["operationId"], "parameters": parameters}
+                for name, (target, parameters) in targets.items()
+                if target is not None
+            }
+    return result

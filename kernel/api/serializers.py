@@ -3,6 +3,7 @@
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import ManyToManyField
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -51,3 +52,17 @@ class FullCleanMixin:
                 name = api_settings.NON_FIELD_ERRORS_KEY
             errors[field_names.get(name, name)] = messages
         return errors
+
+
+class SlugReferenceField(serializers.SlugRelatedField):
+    """A related record named by its identifier or code.
+
+    A NUL character names no record, but PostgreSQL cannot even compare it with a text
+    column (DataError: a 500, and on SQLite a plain "does not exist"): it is refused
+    before the lookup, as DRF's CharField refuses it, on both databases alike.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError(ProhibitNullCharactersValidator.message)
+        return super().to_internal_value(data)
