@@ -27,7 +27,7 @@ from cooperation.models import (
     Topic,
 )
 from cooperation.resources import MemorandumResource, OrganisationResource
-from kernel.admin import BoundedCountPaginator, RegistryAdmin
+from kernel.admin import BoundedCountPaginator, NameSearchMixin, RegistryAdmin
 from kernel.spreadsheets import RegistryImportExportMixin
 
 RECORD_FIELDS = ["public_id", "created_at", "updated_at"]
@@ -89,13 +89,14 @@ class PersonInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(RegistryImportExportMixin, RegistryAdmin):
+class OrganisationAdmin(NameSearchMixin, RegistryImportExportMixin, RegistryAdmin):
     resource_classes = [OrganisationResource]
     list_display = ["name", "acronym", "country", "kind", "parent", "public_id"]
     list_display_links = ["name", "acronym"]
     list_filter = ["country", "kind"]
     list_select_related = ["parent"]
     search_fields = ["name", "name_ru", "name_tg", "name_native", "acronym", "public_id"]
+    name_fields = ("name", "name_ru", "name_tg", "name_native", "acronym")
     autocomplete_fields = ["parent"]
     readonly_fields = RECORD_FIELDS
     paginator = BoundedCountPaginator
@@ -109,7 +110,7 @@ class OrganisationAdmin(RegistryImportExportMixin, RegistryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(RegistryAdmin):
+class PersonAdmin(NameSearchMixin, RegistryAdmin):
     list_display = ["name", "title", "organisation", "public_id"]
     list_filter = [("organisation__country", admin.AllValuesFieldListFilter)]
     list_select_related = ["organisation"]

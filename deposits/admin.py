@@ -1,10 +1,12 @@
 """Admin for ministry staff: every deposit record, with history and revert."""
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from deposits.models import (
+    BalanceMovement,
     Deposit,
     DepositCommodity,
     District,
@@ -13,7 +15,11 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.resources import DepositResource, ReserveEstimateResource
+from deposits.resources import (
+    BalanceMovementResource,
+    DepositResource,
+    ReserveEstimateResource,
+)
 from kernel.admin import BoundedCountPaginator, RegistryAdmin
 from kernel.spreadsheets import RegistryImportExportMixin
 
@@ -58,7 +64,13 @@ class DepositCommodityInline(admin.TabularInline):
     model = DepositCommodity
     extra = 0
     autocomplete_fields = ["mineral"]
-    fields = ["mineral", "role", "reported_share_pct", "reported_share_source"]
+    fields = [
+        "mineral",
+        "role",
+        "reported_share_bound",
+        "reported_share_pct",
+        "reported_share_source",
+    ]
 
 
 class ReserveEstimateInline(admin.StackedInline):
@@ -83,6 +95,28 @@ class ReserveEstimateInline(admin.StackedInline):
             },
         ),
     ]
+
+
+class BalanceMovementInline(admin.TabularInline):
+    """The deposit's yearly State Balance lines (their own screen lists them by mineral
+    and year)."""
+
+    model = BalanceMovement
+    extra = 0
+    autocomplete_fields = ["mineral"]
+    fields = [
+        "year",
+        "mineral",
+        "category",
+        "balance",
+        "unit",
+        "opening",
+        *BalanceMovement.MOVEMENTS,
+        "closing",
+        "protocol",
+        "source",
+    ]
+    ordering = ["mineral__name", "category", "-balance", "year"]
 
 
 class MineralListFilter(admin.SimpleListFilter):
@@ -118,6 +152,16 @@ class CriticalListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MatchOrderedChangeList(ChangeList):
+    """A search lists the best matches first (`match_score`), unless a column is sorted."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if "match_score" in queryset.query.annotations and ORDER_VAR not in self.params:
+            return ["-match_score", *ordering]
+        return ordering
+
+
 @admin.register(Deposit)
 class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
     resource_classes = [DepositResource]
@@ -149,7 +193,7 @@ class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
     list_per_page = 50
     autocomplete_fields = ["region", "district", "belt"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
-    inlines = [DepositCommodityInline, ReserveEstimateInline]
+    inlines = [DepositCommodityInline, ReserveEstimateInline, BalanceMovementInline]
     fieldsets = [
         (None, {"fields": ["public_id", "name", ("name_ru", "name_tg"), "aliases", "visibility"]}),
         (
@@ -172,9 +216,13 @@ class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
+        # The name matcher, as the API and the pages search (kernel/names.py).
         if not search_term.strip():
             return queryset, False
         return queryset.search(search_term), False
+
+    def get_changelist(self, request, **kwargs):
+        return MatchOrderedChangeList
 
     @admin.display(description=_("minerals"))
     def minerals_list(self, deposit: Deposit) -> str:
@@ -198,6 +246,34 @@ class ReserveEstimateAdmin(RegistryImportExportMixin, RegistryAdmin):
         "approved_by",
     ]
     list_filter = ["category", "balance", "mineral", "deposit__region"]
+    list_select_related = ["deposit", "mineral"]
+    search_fields = ["deposit__name", "deposit__public_id", "protocol", "source"]
+    autocomplete_fields = ["deposit", "mineral"]
+
+
+@admin.register(BalanceMovement)
+class BalanceMovementAdmin(RegistryImportExportMixin, RegistryAdmin):
+    """The yearly State Balance: filter by mineral and year to read one year's balance of
+    a mineral, deposit by deposit; export it, or import a year's lines from a spreadsheet."""
+
+    resource_classes = [BalanceMovementResource]
+    list_display = [
+        "deposit",
+        "mineral",
+        "category",
+        "balance",
+        "year",
+        "opening",
+        "exploration_gain",
+        "extraction",
+        "losses",
+        "re_estimation",
+        "write_off",
+        "transfer",
+        "closing",
+        "unit",
+    ]
+    list_filter = ["mineral", "year", "category", "balance", "deposit__region"]
     list_select_related = ["deposit", "mineral"]
     search_fields = ["deposit__name", "deposit__public_id", "protocol", "source"]
     autocomplete_fields = ["deposit", "mineral"]

@@ -130,6 +130,7 @@ REPORTED_SHARES = [
     (
         "Konimansuri Kalon",
         "silver",
+        DepositCommodity.Bound.OVER,
         Decimal("70"),
         f"{ROUNDTABLE_2024}: the deposit is said to hold over 70% of Tajikistan's silver reserves.",
     ),
@@ -336,11 +337,15 @@ def load_curated_deposits(regions, minerals) -> None:
 
 
 def load_reported_shares(minerals) -> None:
-    for deposit_name, code, pct, source in REPORTED_SHARES:
+    for deposit_name, code, bound, pct, source in REPORTED_SHARES:
         upsert(
             DepositCommodity,
             {"deposit": Deposit.objects.get(name=deposit_name), "mineral": minerals[code]},
-            {"reported_share_pct": pct, "reported_share_source": source},
+            {
+                "reported_share_bound": bound,
+                "reported_share_pct": pct,
+                "reported_share_source": source,
+            },
         )
 
 

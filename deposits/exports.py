@@ -19,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from deposits.models import Deposit, DepositCommodity
 from deposits.querysets import deposit_rows
-from deposits.shares import basis_note
+from deposits.shares import share_text
 from kernel.exports import point, stream_csv, stream_geojson
 from kernel.visibility import Caller
 
@@ -47,7 +47,7 @@ def _minerals(role: str) -> Callable[[dict], str]:
 
 def _shares(deposit: dict) -> str:
     return "; ".join(
-        f"{c['mineral__name']} {c['share_pct']}% ({basis_note(c)})"
+        share_text(c["mineral__name"], c)
         for c in deposit["commodities"]
         if c["share_pct"] is not None
     )
@@ -114,6 +114,7 @@ def feature(deposit: dict) -> dict:
                     "reserve_share_pct": None if c["share_pct"] is None else str(c["share_pct"]),
                     "share_basis": c["share_basis"],
                     "share_scope": c["share_scope"],
+                    "share_bound": c["share_bound"],
                 }
                 for c in deposit["commodities"]
             ],

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from deposits.models import (
+    BalanceMovement,
     Deposit,
     DepositCommodity,
     MetallogenicBelt,
@@ -193,3 +194,29 @@ class MineralFilterSet(filters.FilterSet):
     class Meta:
         model = Mineral
         fields = ["group", "critical"]
+
+
+class BalanceMovementFilterSet(filters.FilterSet):
+    """Lines of the yearly State Balance: by deposit, mineral, category, balance and year."""
+
+    deposit = CodeFilter(
+        label=_("Deposit"),
+        queryset=_visible_deposits,
+        to_field_name="public_id",
+        field_name="deposit__public_id",
+    )
+    mineral = CodeFilter(
+        label=_("Mineral"),
+        queryset=Mineral.objects.all(),
+        to_field_name="code",
+        field_name="mineral__code",
+    )
+    category = filters.MultipleChoiceFilter(
+        label=_("Category"), choices=BalanceMovement._meta.get_field("category").choices
+    )
+    balance = filters.BooleanFilter(label=_("Balance reserves"), widget=forms.NullBooleanSelect)
+    year = NumberFilter(label=_("Year"), min_value=1900, max_value=2100)
+
+    class Meta:
+        model = BalanceMovement
+        fields = ["deposit", "mineral", "category", "balance", "year"]

@@ -25,8 +25,8 @@ from deposits.models import (
     Mineral,
     Region,
     ReserveEstimate,
-    normalize_search_text,
 )
+from kernel import names as name_matcher
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 COMMODITY_CSV = DATA_DIR / "minmod" / "commodity.csv"
@@ -74,8 +74,9 @@ class ImportReport:
 
 
 def name_key(name: str) -> str:
-    """Names compared for matching: case, punctuation and spacing ignored."""
-    return re.sub(r"[\W_]+", "", normalize_search_text(name))
+    """Names compared for matching: the name matcher's key (kernel/names.py), so case,
+    punctuation, spacing and the usual spelling variants are ignored."""
+    return name_matcher.key(name)
 
 
 def minmod_parents() -> dict[str, str]:
@@ -138,16 +139,15 @@ def find_match(names: list[str], point, source: str) -> Deposit | None:
     cited = Deposit.objects.filter(sources__icontains=source).first()
     if cited is not None:
         return cited
-    names = [n for n in names if not name_key(n).startswith("unnamed")]
+    names = [n for n in names if not name_matcher.placeholder(n)]
     if not names:
         return None
     keys = {name_key(n) for n in names}
-    # Narrow in SQL by the first word of each name, then compare whole names here.
-    words = Q()
-    for name in names:
-        first_word = re.split(r"[\W_]+", normalize_search_text(name))[0]
-        words |= Q(search_text__contains=first_word)
-    for deposit in Deposit.objects.filter(words).order_by("pk"):
+    # Narrow in SQL by the keys search_text keeps, then compare whole names here.
+    candidates = Q()
+    for key in keys:
+        candidates |= Q(search_text__contains=key)
+    for deposit in Deposit.objects.filter(candidates).order_by("pk"):
         if not keys & {name_key(n) for n in deposit.all_names}:
             continue
         if point is None or deposit.latitude is None:

@@ -1,12 +1,14 @@
 """Regions, minerals, belts, deposits and their reserve estimates."""
 
 import datetime
+import operator
 from decimal import Decimal
+from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.urls import reverse
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from deposits.units import GradeUnit, MassUnit
+from kernel import names
 from kernel.models import PublicRecord, Visibility
 from kernel.validators import PlainTextFields
 from kernel.visibility import VisibleQuerySet
@@ -149,15 +152,79 @@ class MetallogenicBelt(TranslatedNameMixin, models.Model):
 
 
 def normalize_search_text(text: str) -> str:
-    """Fold case the same way for Latin and Cyrillic (SQLite's LIKE folds ASCII only)."""
-    return text.casefold().replace("ё", "е")
+    """A deposit's names (one per line) as its `search_text` keeps them: each folded in
+    case, then each one's key of the name matcher (kernel/names.py), so the database finds
+    the candidates of a search by a plain `contains` on either."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    kept = [names.fold_case(line) for line in lines] + names.keys(lines)
+    return "\n".join(dict.fromkeys(kept))
+
+
+# A search ranks at most this many deposits: a name search is not a way to list them all.
+SEARCH_LIMIT = 1000
+MAX_QUERY_LENGTH = 200
 
 
 class DepositQuerySet(VisibleQuerySet):
+    def matches(self, text: str, threshold: float = names.MATCH) -> list[tuple[float, int]]:
+        """(score, primary key) of the deposits whose identifier, name or an alias
+        answers `text` in any spelling, best first (kernel/names.py: `score`). The
+        database narrows the candidates by the pieces of the query's key; Python ranks."""
+        text = text.strip()
+        if len(text) > MAX_QUERY_LENGTH or "\x00" in text:
+            return []  # the FilterSet and the search endpoint refuse these with a 400
+        fragments, needed = names.candidate_fragments(text, threshold)
+        if not fragments:
+            return []
+        # Names holding any piece (PostgreSQL answers this from the trigram index of
+        # migration 0006), then holding enough of them: portable SQL, one scan at worst.
+        holding_any = reduce(operator.or_, (Q(search_text__contains=f) for f in fragments))
+        held = reduce(
+            operator.add,
+            (
+                Case(When(search_text__contains=f, then=Value(1)), default=Value(0))
+                for f in fragments
+            ),
+        )
+        identifier = Q(public_id__iexact=text)
+        rows = (
+            self.alias(fragments_held=held)
+            .filter(identifier | holding_any)
+            .filter(identifier | Q(fragments_held__gte=needed))
+            .prefetch_related(None)
+            .order_by()
+            .values_list("pk", "public_id", "search_text")
+        )
+        scored = []
+        for pk, public_id, search_text in rows:
+            if public_id.casefold() == text.casefold():
+                scored.append((names.EXACT, pk))
+                continue
+            found = names.score(text, search_text.splitlines())
+            if found >= threshold:
+                scored.append((found, pk))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return scored[:SEARCH_LIMIT]
+
     def search(self, text: str) -> "DepositQuerySet":
-        """Deposits whose identifier, name or an alias contains `text`, in any case."""
-        needle = normalize_search_text(text.strip())
-        return self.filter(Q(search_text__contains=needle) | Q(public_id__iexact=text.strip()))
+        """Deposits whose identifier, name or an alias answers `text` in any spelling,
+        best match first (`match_score`, 0-100; an `order_by` may replace the order)."""
+        scored = self.matches(text)
+        if not scored:
+            return self.none().annotate(match_score=Value(0.0, output_field=FloatField()))
+        tiers = {}
+        for found, pk in scored:
+            tiers.setdefault(round(found, 2), []).append(pk)
+        match_score = Case(
+            *(When(pk__in=pks, then=Value(found)) for found, pks in tiers.items()),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+        return (
+            self.filter(pk__in=[pk for _, pk in scored])
+            .annotate(match_score=match_score)
+            .order_by("-match_score", *Deposit._meta.ordering)
+        )
 
 
 class Deposit(TranslatedNameMixin, PublicRecord):
@@ -252,7 +319,8 @@ class Deposit(TranslatedNameMixin, PublicRecord):
     minerals = models.ManyToManyField(
         Mineral, through="DepositCommodity", related_name="+", verbose_name=_("minerals")
     )
-    # Names and aliases folded for case-insensitive search; kept by save().
+    # Names and aliases folded in case, then their keys of the name matcher
+    # (kernel/names.py), one per line; kept by save(), read by DepositQuerySet.search.
     search_text = models.TextField(editable=False, blank=True, default="")
 
     history = HistoricalRecords(excluded_fields=["search_text"])
@@ -365,6 +433,14 @@ class DepositCommodity(models.Model):
         MAIN = "main", _("main")
         ASSOCIATED = "associated", _("associated")
 
+    class Bound(models.TextChoices):
+        """How a source qualifies the share it reports: "over 70%" is not "70%"."""
+
+        STATED = "", _("as stated")
+        OVER = "over", _("over")
+        UNDER = "under", _("under")
+        ABOUT = "about", _("about")
+
     deposit = models.ForeignKey(
         Deposit, on_delete=models.CASCADE, related_name="commodities", verbose_name=_("deposit")
     )
@@ -379,6 +455,14 @@ class DepositCommodity(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    reported_share_bound = models.CharField(
+        _("bound of the reported share"),
+        max_length=10,
+        choices=Bound.choices,
+        blank=True,
+        default=Bound.STATED,
+        help_text=_('How the source words the figure: "over 70%" is 70 with the bound over.'),
     )
     reported_share_source = models.TextField(_("source of the reported share"), blank=True)
     # Derived, kept by deposits.shares on every estimate write: the deposit's balance
@@ -406,6 +490,10 @@ class DepositCommodity(models.Model):
 
     def clean(self) -> None:
         if self.reported_share_pct is None:
+            if self.reported_share_bound:
+                raise ValidationError(
+                    {"reported_share_bound": _("A bound needs the reported share it qualifies.")}
+                )
             return
         if not self.reported_share_source.strip():
             raise ValidationError(
@@ -616,3 +704,157 @@ CRIRSCO_GUIDANCE = {
     "P2": "—",
     "P3": "—",
 }
+
+
+# The categories the yearly State Balance keeps.
+BALANCE_CATEGORIES = ("A", "B", "C1", "C2")
+
+
+class BalanceMovement(models.Model):
+    """One line of the yearly State Balance of reserves: for a deposit, mineral, GKZ
+    category and balance or off-balance, how the reserves moved in one year.
+
+    Closing = opening + exploration gain - extraction - losses + re-estimation - write-off
+    + transfers (in minus out), in the unit of the line; the closing of one year is the
+    opening of the next. Extraction is the deposit's production of the mineral that year.
+    """
+
+    # The movements between opening and closing, with the sign each adds to the balance.
+    MOVEMENTS = {
+        "exploration_gain": 1,
+        "extraction": -1,
+        "losses": -1,
+        "re_estimation": 1,
+        "write_off": -1,
+        "transfer": 1,
+    }
+
+    deposit = models.ForeignKey(
+        Deposit, on_delete=models.CASCADE, related_name="movements", verbose_name=_("deposit")
+    )
+    mineral = models.ForeignKey(
+        Mineral, on_delete=models.PROTECT, related_name="movements", verbose_name=_("mineral")
+    )
+    category = models.CharField(
+        _("category"),
+        max_length=12,
+        choices=[c for c in ReserveEstimate.Category.choices if c[0] in BALANCE_CATEGORIES],
+    )
+    balance = models.BooleanField(_("balance reserves"), default=True)
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    unit = models.CharField(_("unit"), max_length=5, choices=MassUnit.choices)
+    opening = models.DecimalField(_("opening balance"), max_digits=24, decimal_places=6)
+    exploration_gain = models.DecimalField(
+        _("gain from exploration"), max_digits=24, decimal_places=6, default=0
+    )
+    extraction = models.DecimalField(
+        _("extraction"), max_digits=24, decimal_places=6, default=0,
+        validators=[MinValueValidator(Decimal(0))],
+    )  # fmt: skip
+    losses = models.DecimalField(
+        _("losses in mining"), max_digits=24, decimal_places=6, default=0,
+        validators=[MinValueValidator(Decimal(0))],
+    )  # fmt: skip
+    re_estimation = models.DecimalField(
+        _("re-estimation (±)"), max_digits=24, decimal_places=6, default=0
+    )
+    write_off = models.DecimalField(
+        _("write-off"), max_digits=24, decimal_places=6, default=0,
+        validators=[MinValueValidator(Decimal(0))],
+    )  # fmt: skip
+    transfer = models.DecimalField(
+        _("transfers between categories (±)"), max_digits=24, decimal_places=6, default=0
+    )
+    closing = models.DecimalField(_("closing balance"), max_digits=24, decimal_places=6)
+    protocol = models.CharField(_("protocol number"), max_length=60, blank=True)
+    source = models.TextField(_("source"))
+    history = HistoricalRecords()
+    objects = OfDepositQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deposit__name", "mineral__name", "category", "-balance", "year"]
+        verbose_name = _("balance movement")
+        verbose_name_plural = _("balance movements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deposit", "mineral", "category", "balance", "year"],
+                name="one_balance_line_per_year",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.mineral} {self.category}"
+
+    @property
+    def expected_closing(self) -> Decimal:
+        moved = sum(sign * (getattr(self, name) or 0) for name, sign in self.MOVEMENTS.items())
+        return (self.opening or 0) + moved
+
+    def neighbours(self):
+        """The lines of the same deposit, mineral, category and balance in other years."""
+        lines = BalanceMovement.objects.filter(
+            deposit_id=self.deposit_id,
+            mineral_id=self.mineral_id,
+            category=self.category,
+            balance=self.balance,
+        )
+        return lines.exclude(pk=self.pk) if self.pk else lines
+
+    def clean(self) -> None:
+        if self.opening is None or self.closing is None:
+            return  # the fields' own errors say so
+        label = {"year": self.year, "category": self.category}
+        difference = self.closing - self.expected_closing
+        if difference:
+            raise ValidationError(
+                {
+                    "closing": _(
+                        "%(year)s, category %(category)s: the closing balance is off by "
+                        "%(difference)s from the opening plus the movements (%(expected)s)."
+                    )
+                    % {
+                        **label,
+                        "difference": f"{difference.normalize():+f}",
+                        "expected": f"{self.expected_closing.normalize():f}",
+                    }
+                }
+            )
+        if self.deposit_id is None or self.mineral_id is None or self.year is None:
+            return
+        neighbours = self.neighbours()
+        previous = neighbours.filter(year=self.year - 1).first()
+        if previous is not None and previous.closing != self.opening:
+            raise ValidationError(
+                {
+                    "opening": _(
+                        "%(year)s, category %(category)s: the opening balance must be the "
+                        "closing balance of %(previous)s (%(closing)s)."
+                    )
+                    % {
+                        **label,
+                        "previous": self.year - 1,
+                        "closing": f"{previous.closing.normalize():f}",
+                    }
+                }
+            )
+        following = neighbours.filter(year=self.year + 1).first()
+        if following is not None and following.opening != self.closing:
+            raise ValidationError(
+                {
+                    "closing": _(
+                        "%(year)s, category %(category)s: the closing balance must be the "
+                        "opening balance of %(next)s (%(opening)s)."
+                    )
+                    % {
+                        **label,
+                        "next": self.year + 1,
+                        "opening": f"{following.opening.normalize():f}",
+                    }
+                }
+            )
+        if neighbours.exclude(unit=self.unit).exists():
+            raise ValidationError(
+                {"unit": _("Every year of one balance line is kept in the same unit.")}
+            )

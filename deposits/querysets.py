@@ -53,6 +53,7 @@ COMMODITY_FIELDS = (
     "share_pct",
     "share_basis",
     "share_scope",
+    "share_bound",
 )
 
 

@@ -8,6 +8,7 @@ from import_export import fields, widgets
 
 from deposits.minmod import name_key
 from deposits.models import (
+    BalanceMovement,
     Deposit,
     DepositCommodity,
     District,
@@ -16,21 +17,38 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from kernel.spreadsheets import CodeWidget, IdentifiedResource, ListWidget
+from kernel.spreadsheets import CodeWidget, IdentifiedResource, ListWidget, RegistryResource
+
+BOUNDS = [bound for bound in DepositCommodity.Bound.values if bound]
 
 
-def parse_shares(text: str) -> dict[str, Decimal]:
-    """ "silver: 70; gold: 2.5" -> {"silver": Decimal("70"), "gold": Decimal("2.5")}"""
+def parse_shares(text: str) -> dict[str, tuple[str, Decimal]]:
+    """ "silver: over 70; gold: 2.5" -> {"silver": ("over", 70), "gold": ("", 2.5)}: each
+    mineral's share with the bound its source gives (DepositCommodity.Bound)."""
     shares = {}
     for item in ListWidget().clean(text):
-        code, _, number = item.partition(":")
+        code, _, figure = item.partition(":")
+        bound, _, number = figure.strip().rpartition(" ")
+        if bound not in ("", *BOUNDS):
+            raise ValidationError(
+                {"reported_shares": f"{item!r}: {bound!r} is not one of {', '.join(BOUNDS)}"}
+            )
         try:
-            shares[code.strip()] = Decimal(number.strip().rstrip("%"))
+            shares[code.strip()] = (bound, Decimal(number.rstrip("%")))
         except InvalidOperation:
             raise ValidationError(
-                {"reported_shares": f"{item!r} is not 'mineral: percent' (e.g. 'silver: 70')"}
+                {
+                    "reported_shares": f"{item!r} is not 'mineral: percent' "
+                    "(e.g. 'silver: 70' or 'silver: over 70')"
+                }
             ) from None
     return shares
+
+
+def share_cell(commodity: DepositCommodity) -> str:
+    """A reported share as `parse_shares` reads it back: "silver: over 70"."""
+    bound = f"{commodity.reported_share_bound} " if commodity.reported_share_bound else ""
+    return f"{commodity.mineral.code}: {bound}{commodity.reported_share_pct.normalize():f}"
 
 
 class DepositResource(IdentifiedResource):
@@ -93,9 +111,7 @@ class DepositResource(IdentifiedResource):
 
     def dehydrate_reported_shares(self, deposit):
         return "; ".join(
-            f"{c.mineral.code}: {c.reported_share_pct.normalize():f}"
-            for c in deposit.commodities.all()
-            if c.reported_share_pct is not None
+            share_cell(c) for c in deposit.commodities.all() if c.reported_share_pct is not None
         )
 
     def dehydrate_reported_share_source(self, deposit):
@@ -145,18 +161,25 @@ class DepositResource(IdentifiedResource):
                     raise ValidationError({column: f"unknown mineral {code!r}"})
                 wanted[code] = {"mineral": minerals[code], "role": role}
         source = (row.get("reported_share_source") or "").strip()
-        for code, pct in parse_shares(row.get("reported_shares") or "").items():
+        for code, (bound, pct) in parse_shares(row.get("reported_shares") or "").items():
             if code not in wanted:
                 raise ValidationError(
                     {"reported_shares": f"{code!r} has a share but is not one of the minerals"}
                 )
-            wanted[code].update(reported_share_pct=pct, reported_share_source=source)
+            wanted[code].update(
+                reported_share_bound=bound, reported_share_pct=pct, reported_share_source=source
+            )
         return wanted
 
     def commodities_changed(self, instance) -> bool:
         current = (
             {
-                c.mineral.code: (c.role, c.reported_share_pct, c.reported_share_source)
+                c.mineral.code: (
+                    c.role,
+                    c.reported_share_bound,
+                    c.reported_share_pct,
+                    c.reported_share_source,
+                )
                 for c in instance.commodities.select_related("mineral")
             }
             if instance.pk
@@ -165,6 +188,7 @@ class DepositResource(IdentifiedResource):
         wanted = {
             code: (
                 values["role"],
+                values.get("reported_share_bound", ""),
                 values.get("reported_share_pct"),
                 values.get("reported_share_source", ""),
             )
@@ -193,6 +217,7 @@ class DepositResource(IdentifiedResource):
                 deposit=instance, mineral=values["mineral"]
             )
             commodity.role = values["role"]
+            commodity.reported_share_bound = values.get("reported_share_bound", "")
             commodity.reported_share_pct = values.get("reported_share_pct")
             commodity.reported_share_source = values.get("reported_share_source", "")
             commodity.full_clean(exclude=["deposit", "mineral"], validate_unique=False)
@@ -215,4 +240,31 @@ class ReserveEstimateResource(IdentifiedResource):
         model = ReserveEstimate
         import_id_fields = ["deposit", "mineral", "category", "balance", "as_of", "protocol"]
         fields = ["id", "deposit", *ReserveEstimate.FIGURES, "note"]
+        export_order = fields
+
+
+class BalanceMovementResource(RegistryResource):
+    """One row per line of the yearly State Balance: matched by deposit, mineral,
+    category, balance and year, so a year's balance imported again changes nothing."""
+
+    deposit = fields.Field(
+        attribute="deposit", column_name="deposit", widget=CodeWidget(Deposit, "public_id")
+    )
+    mineral = fields.Field(attribute="mineral", column_name="mineral", widget=CodeWidget(Mineral))
+    balance = fields.Field(
+        attribute="balance", column_name="balance", widget=widgets.BooleanWidget()
+    )
+
+    class Meta(RegistryResource.Meta):
+        model = BalanceMovement
+        import_id_fields = ["deposit", "mineral", "category", "balance", "year"]
+        fields = [
+            *import_id_fields,
+            "unit",
+            "opening",
+            *BalanceMovement.MOVEMENTS,
+            "closing",
+            "protocol",
+            "source",
+        ]
         export_order = fields

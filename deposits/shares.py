@@ -125,11 +125,13 @@ SCOPE_NOTES = {
 }
 
 
-def basis_note(commodity: dict) -> str:
-    """A share's basis as exports and maps write it beside the figure: `reported`, or
-    `computed` with its scope (`computed over public`), from a row of `with_shares`."""
+def share_text(label: str, commodity: dict) -> str:
+    """A share as exports and maps write it, from a row of `with_shares`: `Silver over
+    70.00% (reported)`, `Silver 12.50% (computed over public)`."""
+    bound = f"{commodity['share_bound']} " if commodity["share_bound"] else ""
     scope = commodity["share_scope"]
-    return f"{commodity['share_basis']} over {scope}" if scope else commodity["share_basis"]
+    basis = f"{commodity['share_basis']} over {scope}" if scope else commodity["share_basis"]
+    return f"{label} {bound}{commodity['share_pct']}% ({basis})"
 
 
 def visible_total(caller: Caller) -> Subquery:
@@ -150,7 +152,8 @@ def visible_total(caller: Caller) -> Subquery:
 def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
     """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None),
     `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known) and
-    `share_scope` (`share_scope(caller)` for a computed share, else None).
+    `share_scope` (`share_scope(caller)` for a computed share, else None) and
+    `share_bound` (`over`, `under` or `about` where a reported share's source says so).
 
     The basis is chosen per deposit: computed where the deposit has balance A+B+C1
     estimates in force of the mineral (its kept `share_kilograms`), over the total of
@@ -174,6 +177,12 @@ def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
         share_scope=Case(
             When(has_own, then=Value(share_scope(caller))),
             default=None,
+            output_field=CharField(),
+        ),
+        # How the source words a reported share ("over" 70%); None for a computed one.
+        share_bound=Case(
+            When(has_own, then=Value(None)),
+            default=NullIf(F("reported_share_bound"), Value("")),
             output_field=CharField(),
         ),
     )

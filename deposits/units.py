@@ -47,3 +47,20 @@ def to_kilograms(quantity: Decimal, unit: str) -> Decimal:
 def convert(quantity: Decimal, from_unit: str, to_unit: str) -> Decimal:
     """Convert a mass between two units, exactly (Decimal division, 28 digits)."""
     return to_kilograms(quantity, from_unit) / KILOGRAMS_PER_UNIT[to_unit]
+
+
+# Kilograms of the mineral in one tonne of ore at a grade of 1 in each unit; kg/m3 needs
+# the ore's density, which the registry does not keep.
+KILOGRAMS_PER_TONNE_OF_ORE: dict[str, Decimal] = {
+    GradeUnit.GRAM_PER_TONNE: Decimal("0.001"),
+    GradeUnit.PERCENT: Decimal(10),
+    GradeUnit.PPM: Decimal("0.001"),
+    GradeUnit.KG_PER_TONNE: Decimal(1),
+}
+
+
+def contained_kilograms(ore_tonnes: Decimal, grade: Decimal, grade_unit: str) -> Decimal | None:
+    """The mineral that `ore_tonnes` of ore at `grade` hold, in kilograms, exactly; None
+    for a grade whose unit cannot be converted without the ore's density."""
+    factor = KILOGRAMS_PER_TONNE_OF_ORE.get(grade_unit)
+    return None if factor is None else Decimal(ore_tonnes) * Decimal(grade) * factor

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deposits.pages import deposit_detail, deposit_list, home, mineral, region
+from deposits.pages import deposit_detail, deposit_list, home, mineral, passport, region, spelling
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,7 +20,17 @@ urlpatterns = [
         {"file_format": "xlsx"},
         name="deposit-export-xlsx",
     ),
+    path("deposits/spelling/", spelling.spelling, name="name-spelling"),
     path("deposits/<str:public_id>/", deposit_detail.deposit_detail, name="deposit-detail"),
+    path(
+        "deposits/<str:public_id>/passport.pdf",
+        passport.deposit_passport,
+        name="deposit-passport",
+    ),
     path("minerals/<slug:code>/", mineral.mineral_detail, name="mineral-detail"),
+    path("minerals/<slug:code>/report.pdf", mineral.mineral_pdf, name="mineral-pdf"),
+    path("minerals/<slug:code>/report.xlsx", mineral.mineral_xlsx, name="mineral-xlsx"),
     path("regions/<str:code>/", region.region_detail, name="region-detail"),
+    path("regions/<str:code>/report.pdf", region.region_pdf, name="region-pdf"),
+    path("regions/<str:code>/report.xlsx", region.region_xlsx, name="region-xlsx"),
 ]

@@ -9,7 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from kernel import concurrency
+from kernel import concurrency, names
 from kernel.forms import LinesField
 from kernel.models import ApiKey
 
@@ -25,6 +25,26 @@ class BoundedCountPaginator(Paginator):
     def count(self) -> int:
         limit = settings.ADMIN_COUNT_LIMIT
         return self.object_list.order_by()[: limit + 1].count()
+
+
+class NameSearchMixin:
+    """The admin's search of a small table (organisations, people) by the name matcher
+    (kernel/names.py) over `name_fields`, in any spelling, added to the usual substring
+    search of `search_fields` (acronyms, titles, identifiers). The rows' names are read
+    and ranked in Python: fine for hundreds of rows; deposits search through their
+    kept keys instead (`DepositQuerySet.search`)."""
+
+    name_fields: tuple[str, ...] = ("name", "name_ru", "name_tg")
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return found, may_have_duplicates
+        rows = queryset.select_related(None).order_by().only("pk", *self.name_fields)
+        matched = names.ranked(
+            search_term, rows, lambda row: [getattr(row, f) for f in self.name_fields]
+        )
+        return found | queryset.filter(pk__in=[row.pk for _, row in matched]), may_have_duplicates
 
 
 class RegistryAdmin(SimpleHistoryAdmin):

@@ -1,4 +1,5 @@
-"""Streaming CSV and GeoJSON downloads of a whole list, whatever surface offers them.
+"""Streaming CSV and GeoJSON downloads of a whole list, whatever surface offers them, and
+XLSX workbooks of a page's tables (`workbook_response`).
 
 Exports are not paged: they stream every record of the filtered list, read in chunks
 (`CHUNK_SIZE`), so the memory used does not grow with the registry. An app supplies
@@ -9,10 +10,15 @@ and the pages share it.
 
 import csv
 import json
+import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.functional import Promise
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from rest_framework.utils.encoders import JSONEncoder
 
 from kernel.spreadsheets import escape_formula
@@ -85,3 +91,35 @@ def point(longitude, latitude) -> dict | None:
     if longitude is None or latitude is None:
         return None
     return {"type": "Point", "coordinates": [float(longitude), float(latitude)]}
+
+
+def workbook_response(sheets: Iterable[tuple[str, list[str], Iterable[list]]], filename: str):
+    """An XLSX workbook of a page's tables, one sheet each: (title, header, rows), written
+    in openpyxl's write-only mode. A text cell is always a string cell, never a formula;
+    numbers (Decimal too) stay numbers, so a figure is the one the page shows."""
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(_sheet_title(title))
+        for row in chain([header], rows):
+            cells = []
+            for value in row:
+                text = isinstance(value, str | Promise)  # labels may be lazy translations
+                cell = WriteOnlyCell(sheet, value=str(value) if text else value)
+                if text:
+                    cell.data_type = "s"
+                cells.append(cell)
+            sheet.append(cells)
+    output = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
+    workbook.save(output)
+    output.seek(0)
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=f"{filename}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _sheet_title(title: str) -> str:
+    """A sheet's name as spreadsheet programs accept it: 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", " ", str(title))[:31].strip()

@@ -8,6 +8,7 @@ from cooperation.api.urls import register as register_cooperation
 from deposits.api.urls import register as register_deposits
 from registry import security
 from reports.changes import ChangeViewSet
+from reports.search import SearchViewSet
 
 
 class RegistryAPIRootView(APIRootView):
@@ -26,6 +27,7 @@ router = RegistryRouter()
 register_deposits(router)
 register_cooperation(router)
 router.register("changes", ChangeViewSet, basename="change")
+router.register("search", SearchViewSet, basename="search")
 
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="api")),

@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -36,10 +36,15 @@ COLUMNS = ("c_model", "c_id", "c_action", "c_at", "c_seq")
 
 
 class ChangeSerializer(serializers.Serializer):
-    model = serializers.ChoiceField(choices=["deposit", "reserve", "memorandum"], source="c_model")
+    model = serializers.ChoiceField(
+        choices=["deposit", "reserve", "movement", "memorandum"], source="c_model"
+    )
     id = serializers.CharField(
         source="c_id",
-        help_text=_("The record's id in its resource (deposits/<id>/, reserves/<id>/, ...)."),
+        help_text=_(
+            "The record's id in its resource (deposits/<id>/, reserves/<id>/, movements/<id>/, "
+            "...)."
+        ),
     )
     action = serializers.ChoiceField(choices=[CREATED, UPDATED, DELETED], source="c_action")
     at = serializers.DateTimeField(source="c_at")
@@ -96,8 +101,10 @@ def _visible_record_changes(model, label: str, since, caller):
     )
 
 
-def _reserve_changes(since, caller):
-    estimates = apps.get_model("deposits", "ReserveEstimate").history.model
+def _deposit_record_changes(model_name: str, label: str, identifier, since, caller):
+    """Changes of records visible with their deposit (reserve estimates, balance lines),
+    as the deposit was at the time of the change."""
+    records = apps.get_model("deposits", model_name).history.model
     deposits = apps.get_model("deposits", "Deposit")
     current = deposits.objects.filter(pk=OuterRef("deposit_id")).values("visibility")[:1]
     deposit_visibility = Coalesce(
@@ -105,12 +112,12 @@ def _reserve_changes(since, caller):
         Subquery(current),
     )
     return (
-        estimates.objects.filter(history_date__gte=since)
+        records.objects.filter(history_date__gte=since)
         .annotate(deposit_visibility=deposit_visibility)
         .filter(visible(caller, "deposit_"))
         .annotate(
-            c_model=Value("reserve", output_field=CharField()),
-            c_id=F("public_id"),
+            c_model=Value(label, output_field=CharField()),
+            c_id=identifier,
             c_action=SQLCase(
                 When(history_type="+", then=Value(CREATED)),
                 When(history_type="-", then=Value(DELETED)),
@@ -129,7 +136,10 @@ def change_feed(since, caller):
     """All changes since `since` the caller may see, oldest first (one SQL UNION)."""
     parts = [
         _visible_record_changes(apps.get_model("deposits", "Deposit"), "deposit", since, caller),
-        _reserve_changes(since, caller),
+        _deposit_record_changes("ReserveEstimate", "reserve", F("public_id"), since, caller),
+        _deposit_record_changes(
+            "BalanceMovement", "movement", Cast("id", output_field=CharField()), since, caller
+        ),
     ]
     if apps.is_installed("cooperation"):
         memorandum = apps.get_model("cooperation", "Memorandum")
@@ -149,8 +159,9 @@ def change_feed(since, caller):
     ]
 )
 class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
-    """Creates, updates and deletes of deposits, reserve estimates and memoranda since
-    `since`, oldest first. A record that left the caller's view is `deleted`."""
+    """Creates, updates and deletes of deposits, reserve estimates, balance lines and
+    memoranda since `since`, oldest first. A record that left the caller's view is
+    `deleted`."""
 
     serializer_class = ChangeSerializer
     permission_classes = [ReadOnly]

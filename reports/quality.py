@@ -5,7 +5,6 @@ the `data_quality` command both print these, each line linking to the record.
 """
 
 import datetime
-import difflib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,12 +18,23 @@ from django.utils.translation import gettext_lazy
 
 from cooperation.models import Memorandum, MemorandumStatus
 from deposits import geo
-from deposits.minmod import name_key
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
+from deposits.shares import COMPUTED, REPORTED, with_shares
+from deposits.units import KILOGRAMS_PER_UNIT, contained_kilograms, to_kilograms
+from kernel import names
+from kernel.visibility import STAFF
 
 STALE_AFTER_YEARS = 10
+# A contained quantity and the ore and grade beside it may differ by rounding; further
+# apart than this share of the larger, one of the figures is wrong, or they describe
+# different things (before and after a survey).
+CONTAINED_TOLERANCE = Decimal("0.05")
+# Shares are rounded to two places: a mineral's shares may sum a little past 100.
+SHARE_SUM_TOLERANCE = Decimal("0.5")
 DUPLICATE_RADIUS_KM = 10.0
-DUPLICATE_NAME_SIMILARITY = 0.8
+# Looser than a search's match (kernel/names.py: SIMILAR): nearness on the map confirms,
+# and a clerk decides ("Zidda" and "Ziddy", 5 km apart, are worth a look).
+DUPLICATE_NAME_SIMILARITY = 75
 # Grid cells of 0.1 degree (about 11 km north-south) bucket deposits for the duplicate check.
 CELL = Decimal("0.1")
 
@@ -36,6 +46,8 @@ CHECK_LABELS = {
     "source": gettext_lazy("source"),
     "stale": gettext_lazy("stale estimate"),
     "shares": gettext_lazy("shares"),
+    "contained": gettext_lazy("contained quantity"),
+    "mixed shares": gettext_lazy("mixed shares"),
     "duplicate": gettext_lazy("duplicate"),
     "expiry": gettext_lazy("expiry"),
 }
@@ -158,6 +170,78 @@ def shares_past_100_percent() -> Iterator[Finding]:
         )
 
 
+def _mass(kilograms: Decimal, unit: str) -> str:
+    return f"{(kilograms / KILOGRAMS_PER_UNIT[unit]).quantize(Decimal(1)):,} {unit}"
+
+
+def contained_against_ore_and_grade() -> Iterator[Finding]:
+    """Estimates whose contained quantity contradicts their ore tonnage × grade."""
+    estimates = (
+        ReserveEstimate.objects.exclude(quantity=None)
+        .exclude(ore_tonnage=None)
+        .exclude(grade=None)
+        .filter(unit__in=KILOGRAMS_PER_UNIT)
+        .select_related("deposit", "mineral")
+        .order_by("deposit__name", "mineral__name", "category", "pk")
+    )
+    for estimate in estimates:
+        implied = contained_kilograms(estimate.ore_tonnage, estimate.grade, estimate.grade_unit)
+        if implied is None:
+            continue
+        stated = to_kilograms(estimate.quantity, estimate.unit)
+        if abs(stated - implied) <= CONTAINED_TOLERANCE * max(stated, implied):
+            continue
+        yield Finding(
+            "contained",
+            estimate_label(estimate),
+            _(
+                "states %(stated)s, but %(ore)s t of ore at %(grade)s %(grade_unit)s hold "
+                "%(implied)s"
+            )
+            % {
+                "stated": _mass(stated, estimate.unit),
+                "ore": f"{estimate.ore_tonnage.normalize():,f}",
+                "grade": f"{estimate.grade.normalize():f}",
+                "grade_unit": estimate.grade_unit,
+                "implied": _mass(implied, estimate.unit),
+            },
+            admin_url(estimate),
+        )
+
+
+def mixed_shares_past_100_percent() -> Iterator[Finding]:
+    """Minerals whose shares, computed and reported together, add up past 100%: the
+    computed ones divide the registry's balance reserves among the deposits that have
+    them, so a reported share beside them was measured against another total."""
+    rows = (
+        with_shares(DepositCommodity.objects.all(), STAFF)
+        .exclude(share_pct=None)
+        .values("mineral_id", "mineral__code", "mineral__name", "share_basis", "share_pct")
+        .order_by("mineral__name")
+    )
+    sums: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        mineral = (row["mineral_id"], row["mineral__code"], row["mineral__name"])
+        sums[mineral][row["share_basis"]] += row["share_pct"]
+    for (mineral_id, code, name), by_basis in sums.items():
+        if len(by_basis) < 2 or sum(by_basis.values()) <= 100 + SHARE_SUM_TOLERANCE:
+            continue
+        yield Finding(
+            "mixed shares",
+            _("mineral %(code)s") % {"code": code},
+            _(
+                "computed shares of %(mineral)s add up to %(computed)s%% and reported ones "
+                "to %(reported)s%% more: a reported share is of another total"
+            )
+            % {
+                "mineral": name,
+                "computed": by_basis[COMPUTED].quantize(Decimal("0.01")),
+                "reported": by_basis[REPORTED].quantize(Decimal("0.01")),
+            },
+            reverse("admin:deposits_mineral_change", args=[mineral_id]),
+        )
+
+
 def suspected_duplicates() -> Iterator[Finding]:
     cells = defaultdict(list)
     for deposit in Deposit.objects.exclude(latitude=None).only(
@@ -199,17 +283,15 @@ def suspected_duplicates() -> Iterator[Finding]:
                     )
 
 
-def name_keys(deposit: Deposit) -> set[str]:
-    """Comparable names, with lists such as "Khodzhamunyn, Khodzhasartys" taken apart."""
-    keys = {name_key(part) for name in deposit.all_names for part in name.split(",")}
-    return {key for key in keys if key and not key.startswith("unnamed")}
+def comparable_names(deposit: Deposit) -> list[str]:
+    """The deposit's names but placeholders ("Unnamed P occurrence"), which name nothing."""
+    return [name for name in deposit.all_names if not names.placeholder(name)]
 
 
 def similar_names(first: Deposit, second: Deposit) -> bool:
-    return any(
-        difflib.SequenceMatcher(None, a, b).ratio() >= DUPLICATE_NAME_SIMILARITY
-        for a in name_keys(first)
-        for b in name_keys(second)
+    """The name matcher's judgement (kernel/names.py), any spelling of either."""
+    return names.same_name(
+        comparable_names(first), comparable_names(second), DUPLICATE_NAME_SIMILARITY
     )
 
 
@@ -235,6 +317,8 @@ def findings(today: datetime.date | None = None) -> list[Finding]:
         *deposits_off_their_region(),
         *estimates_to_review(today),
         *shares_past_100_percent(),
+        *mixed_shares_past_100_percent(),
+        *contained_against_ore_and_grade(),
         *suspected_duplicates(),
         *memoranda_past_expiry(today),
     ]

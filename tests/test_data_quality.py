@@ -160,3 +160,60 @@ def test_demo_registry_flags_what_the_data_readme_warns_about():
     assert "border" in {c for c, _, _ in found}
     assert any(c == "duplicate" and "Zidda" in r for c, r, _ in found)
     assert any(c == "stale" and "Maykhura" in r for c, r, _ in found)
+
+
+def test_a_contained_quantity_that_contradicts_ore_and_grade():
+    deposit = DepositFactory(name="Konimansuri Kalon")
+    ReserveEstimateFactory(  # the source's 1,000 Mt at 49 g/t hold 49,000 t, not 57,000 t
+        deposit=deposit,
+        category="unclassified",
+        quantity=Decimal(57_000),
+        ore_tonnage=Decimal(1_000_000_000),
+        grade=Decimal(49),
+        grade_unit="g/t",
+    )
+    ReserveEstimateFactory(  # 2 Mt at 0.5% hold 10 kt: within rounding of 10.2 kt
+        deposit=deposit,
+        mineral=MineralFactory(code="lead", symbol="Pb", name="Lead"),
+        quantity=Decimal("10.2"),
+        unit="kt",
+        ore_tonnage=Decimal(2_000_000),
+        grade=Decimal("0.5"),
+        grade_unit="%",
+    )
+    ReserveEstimateFactory(  # a grade per cubic metre needs a density: not checked
+        deposit=deposit,
+        mineral=MineralFactory(code="gold", symbol="Au", name="Gold"),
+        quantity=Decimal(1),
+        ore_tonnage=Decimal(1_000),
+        grade=Decimal(9),
+        grade_unit="kg/m3",
+    )
+    contradictions = [(r, m) for c, r, m in report() if c == "contained"]
+    assert contradictions == [
+        (
+            f"estimate of Ag unclassified for {deposit.public_id} Konimansuri Kalon",
+            "states 57,000 t, but 1,000,000,000 t of ore at 49 g/t hold 49,000 t",
+        )
+    ]
+
+
+def test_computed_and_reported_shares_of_a_mineral_past_100_percent():
+    silver = MineralFactory()
+    ReserveEstimateFactory(deposit=CommodityFactory(mineral=silver).deposit)  # 100% computed
+    CommodityFactory(
+        mineral=silver, reported_share_pct=Decimal("70"), reported_share_source="roundtable"
+    )
+    assert (
+        "mixed shares",
+        "mineral silver",
+        "computed shares of Silver add up to 100.00% and reported ones to 70.00% more: "
+        "a reported share is of another total",
+    ) in report()
+
+
+def test_demo_registry_flags_the_konimansur_contradiction():
+    call_command("load_demo", stdout=StringIO())
+    assert any(
+        c == "contained" and "Konimansuri Kalon" in r and "49,000 t" in m for c, r, m in report()
+    )

@@ -66,7 +66,7 @@ def test_konimansur_as_the_issue_describes_it(demo):
     roles = {c.mineral.code: c.role for c in deposit.commodities.all()}
     assert roles == {"silver": "main", "lead": "associated", "zinc": "associated"}
     silver = deposit.commodities.get(mineral__code="silver")
-    assert silver.reported_share_pct == Decimal("70")
+    assert (silver.reported_share_bound, silver.reported_share_pct) == ("over", Decimal("70"))
     assert "over 70%" in silver.reported_share_source
     assert "9 December 2024" in silver.reported_share_source
 

@@ -35,7 +35,7 @@ def form_data(deposit, **overrides):
         "description": deposit.description,
         "sources": "\n".join(deposit.sources),
     }
-    for prefix in ["commodities", "reserves"]:
+    for prefix in ["commodities", "reserves", "movements"]:
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

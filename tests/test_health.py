@@ -60,11 +60,11 @@ def test_an_export_the_database_fails_answers_503_not_a_200_cut_short(client, mo
     a database that is away fails the request cleanly (the restart test meets it live)."""
     from deposits import exports
 
-    def database_away(queryset):
+    def database_away(queryset, caller):
         raise OperationalError("server closed the connection unexpectedly")
         yield  # a generator, as the real one is
 
-    monkeypatch.setattr(exports, "records", database_away)
+    monkeypatch.setattr(exports, "deposit_rows", database_away)
     response = client.get("/api/v1/deposits/", {"format": export})
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

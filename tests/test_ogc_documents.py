@@ -47,6 +47,7 @@ PROPERTIES = [
     "main_share_pct",
     "main_share_basis",
     "main_share_scope",
+    "main_share_bound",
     "reserve_shares",
 ]
 RECORD = ["visibility", "sources", "description", "url", "created_at", "updated_at"]
@@ -116,7 +117,11 @@ def items(client, collection_id: str, headers) -> bytes:
 def test_every_feature_of_a_collection_has_the_same_columns_in_order(client, odd_registry, staff):
     for collection_id in collection_ids():
         features = json.loads(items(client, collection_id, staff))["features"]
-        share = [] if collection_id == "deposits" else ["share_pct", "share_basis", "share_scope"]
+        share = (
+            []
+            if collection_id == "deposits"
+            else ["share_pct", "share_basis", "share_scope", "share_bound"]
+        )
         assert features, collection_id
         for feature in features:
             assert list(feature) == ["type", "id", "geometry", "properties"]

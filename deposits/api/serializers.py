@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from deposits.models import (
+    BalanceMovement,
     Deposit,
     DepositCommodity,
     District,
@@ -14,7 +15,7 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.shares import COMPUTED, REPORTED, SCOPE_NOTES
-from kernel.api.serializers import FullCleanMixin
+from kernel.api.serializers import FullCleanMixin, SlugReferenceField
 
 SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
 SHARE_SCOPES = [(scope, scope) for scope in SCOPE_NOTES]
@@ -23,7 +24,7 @@ SHARE_SCOPES = [(scope, scope) for scope in SCOPE_NOTES]
 def code_field(model, **kwargs):
     # The manager, not a queryset: DRF copies every declared field's arguments for each
     # serializer it builds, and takes `.all()` of a manager when it needs the records.
-    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects, **kwargs)
+    return SlugReferenceField(slug_field="code", queryset=model.objects, **kwargs)
 
 
 def coordinate_field():
@@ -90,7 +91,7 @@ class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
     """A reserve estimate of reserves/; `deposit` is the deposit's public id."""
 
     id = serializers.CharField(source="public_id", read_only=True)
-    deposit = serializers.SlugRelatedField(slug_field="public_id", queryset=Deposit.objects.all())
+    deposit = SlugReferenceField(slug_field="public_id", queryset=Deposit.objects)
     mineral = code_field(Mineral)
 
     class Meta:
@@ -130,6 +131,15 @@ class CommoditySerializer(serializers.ModelSerializer):
             "or unknown share."
         ),
     )
+    share_bound = serializers.ChoiceField(
+        choices=[choice for choice in DepositCommodity.Bound.choices if choice[0]],
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "over, under or about where the source of a reported share words it so "
+            '("over 70%"); null for a share as stated or computed.'
+        ),
+    )
 
     class Meta:
         model = DepositCommodity
@@ -139,7 +149,9 @@ class CommoditySerializer(serializers.ModelSerializer):
             "reserve_share_pct",
             "share_basis",
             "share_scope",
+            "share_bound",
             "reported_share_pct",
+            "reported_share_bound",
             "reported_share_source",
         ]
 
@@ -252,3 +264,52 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
                 row.save()
         for row in existing.values():
             row.delete()
+
+
+class BalanceMovementSerializer(FullCleanMixin, serializers.ModelSerializer):
+    """A line of the yearly State Balance; `deposit` is the deposit's public id. The
+    closing must equal the opening plus the movements, and join the years around it."""
+
+    deposit = SlugReferenceField(slug_field="public_id", queryset=Deposit.objects)
+    mineral = code_field(Mineral)
+
+    class Meta:
+        model = BalanceMovement
+        fields = [
+            "id",
+            "deposit",
+            "mineral",
+            "category",
+            "balance",
+            "year",
+            "unit",
+            "opening",
+            *BalanceMovement.MOVEMENTS,
+            "closing",
+            "protocol",
+            "source",
+        ]
+
+
+class HistoricEstimateSerializer(DepositReserveSerializer):
+    """An estimate in a deposit's reserve history: `in_force` false once re-estimated."""
+
+    in_force = serializers.BooleanField(read_only=True)
+
+    class Meta(DepositReserveSerializer.Meta):
+        fields = [*DepositReserveSerializer.Meta.fields, "in_force"]
+        read_only_fields = fields
+
+
+class MovementInHistorySerializer(BalanceMovementSerializer):
+    class Meta(BalanceMovementSerializer.Meta):
+        fields = [f for f in BalanceMovementSerializer.Meta.fields if f != "deposit"]
+        read_only_fields = fields
+
+
+class ReserveHistorySerializer(serializers.Serializer):
+    """Every estimate and State Balance line of a deposit, oldest first."""
+
+    id = serializers.CharField(help_text=_("The deposit's public identifier."))
+    estimates = HistoricEstimateSerializer(many=True)
+    movements = MovementInHistorySerializer(many=True)

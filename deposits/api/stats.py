@@ -56,6 +56,12 @@ class RankedDepositSerializer(serializers.Serializer):
     role = serializers.CharField()
     reserve_share_pct = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
     share_basis = serializers.CharField(allow_null=True)
+    share_scope = serializers.CharField(
+        allow_null=True, help_text="What a computed share is a share of (docs/reserves.md)."
+    )
+    share_bound = serializers.CharField(
+        allow_null=True, help_text="over, under or about, as a reported share's source says."
+    )
 
 
 class MineralStatisticsSerializer(serializers.Serializer):
@@ -96,6 +102,8 @@ RANKED_FIELDS = {
     "role": "role",
     "reserve_share_pct": "share_pct",
     "share_basis": "share_basis",
+    "share_scope": "share_scope",
+    "share_bound": "share_bound",
 }
 
 

@@ -1,23 +1,33 @@
 """Viewsets of the deposits resources: regions, minerals, belts, deposits, reserves, statistics."""
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions
+from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from deposits import exports
 from deposits.api import stats
 from deposits.api.serializers import (
+    BalanceMovementSerializer,
     BeltSerializer,
     DepositSerializer,
     MineralSerializer,
     RegionSerializer,
     ReserveEstimateSerializer,
+    ReserveHistorySerializer,
 )
-from deposits.filters import DepositFilterSet, MineralFilterSet, ReserveEstimateFilterSet
+from deposits.filters import (
+    BalanceMovementFilterSet,
+    DepositFilterSet,
+    MineralFilterSet,
+    ReserveEstimateFilterSet,
+)
 from deposits.models import (
+    BalanceMovement,
     Deposit,
     MetallogenicBelt,
     Mineral,
@@ -145,10 +155,48 @@ class DepositViewSet(RegistryModelViewSet):
         deposit = serializer.save()
         serializer.instance = self.get_object_for_response(deposit)
 
+    @extend_schema(responses=ReserveHistorySerializer)
+    @action(detail=True, methods=["get"], url_path="reserve-history")
+    def reserve_history(self, request, *args, **kwargs):
+        """Every reserve estimate of the deposit, superseded ones too (`in_force`), and
+        every line of its yearly State Balance, oldest first."""
+        deposit = get_object_or_404(Deposit.objects.visible_to(self.caller), public_id=kwargs["id"])
+        in_force = set(
+            ReserveEstimate.objects.in_force().filter(deposit=deposit).values_list("pk", flat=True)
+        )
+        estimates = list(
+            deposit.reserves.select_related("mineral").order_by(
+                "mineral__code", "category", "-balance", F("as_of").asc(nulls_first=True), "pk"
+            )
+        )
+        for estimate in estimates:
+            estimate.in_force = estimate.pk in in_force
+        movements = deposit.movements.select_related("mineral").order_by(
+            "mineral__code", "category", "-balance", "year"
+        )
+        history = {"id": deposit.public_id, "estimates": estimates, "movements": movements}
+        return Response(ReserveHistorySerializer(history).data)
+
     def get_object_for_response(self, deposit):
         """The saved deposit re-read as a read reads it: minerals with their shares
         (which the write may have moved), reserves."""
         return self.get_queryset().get(pk=deposit.pk)
+
+
+class BalanceMovementViewSet(RegistryModelViewSet):
+    """Lines of the yearly State Balance (opening, movements, closing), visible with their
+    deposit only."""
+
+    serializer_class = BalanceMovementSerializer
+    filterset_class = BalanceMovementFilterSet
+
+    def get_queryset(self):
+        queryset = (
+            BalanceMovement.objects.visible_to(self.caller)
+            .select_related("deposit", "mineral")
+            .order_by("deposit__public_id", "mineral__code", "category", "-balance", "year")
+        )
+        return self.lock_for_write(queryset)
 
 
 class ReserveEstimateViewSet(RegistryModelViewSet):

@@ -25,7 +25,7 @@ from deposits.models import (
     Mineral,
     Region,
 )
-from deposits.shares import basis_note
+from deposits.shares import share_text
 from kernel.exports import point
 from kernel.links import url_maker
 
@@ -248,14 +248,22 @@ def collections_document(caller, links: Links) -> dict:
     }
 
 
+NO_SHARE = (None, None, None, None)
+
+
 def _codes(commodities) -> str:
     return ", ".join(c["mineral__code"] for c in commodities)
 
 
-def _share(commodity) -> tuple[float | None, str | None, str | None]:
-    """A share as a number a map can be styled by, its basis and its scope."""
+def _share(commodity) -> tuple:
+    """A share as a number a map can be styled by, its basis, its scope and its bound."""
     pct = commodity["share_pct"]
-    return (None if pct is None else float(pct)), commodity["share_basis"], commodity["share_scope"]
+    return (
+        (None if pct is None else float(pct)),
+        commodity["share_basis"],
+        commodity["share_scope"],
+        commodity["share_bound"],
+    )
 
 
 def feature(deposit: dict, collection: Collection, links: Links) -> dict:
@@ -264,7 +272,7 @@ def feature(deposit: dict, collection: Collection, links: Links) -> dict:
     commodities = deposit["commodities"]
     main = [c for c in commodities if c["role"] == DepositCommodity.Role.MAIN]
     associated = [c for c in commodities if c["role"] == DepositCommodity.Role.ASSOCIATED]
-    main_share, main_basis, main_scope = _share(main[0]) if main else (None, None, None)
+    main_share, main_basis, main_scope, main_bound = _share(main[0]) if main else NO_SHARE
     properties = {
         "name": deposit["name"],
         "name_ru": deposit["name_ru"],
@@ -285,18 +293,18 @@ def feature(deposit: dict, collection: Collection, links: Links) -> dict:
         "main_share_pct": main_share,
         "main_share_basis": main_basis,
         "main_share_scope": main_scope,
+        "main_share_bound": main_bound,
         "reserve_shares": "; ".join(
-            f"{c['mineral__code']} {c['share_pct']}% ({basis_note(c)})"
-            for c in commodities
-            if c["share_pct"] is not None
+            share_text(c["mineral__code"], c) for c in commodities if c["share_pct"] is not None
         ),
     }
     if collection.mineral is not None:
         own = next((c for c in commodities if c["mineral_id"] == collection.mineral.pk), None)
-        share_pct, share_basis, share_scope = _share(own) if own else (None, None, None)
+        share_pct, share_basis, share_scope, share_bound = _share(own) if own else NO_SHARE
         properties["share_pct"] = share_pct
         properties["share_basis"] = share_basis
         properties["share_scope"] = share_scope
+        properties["share_bound"] = share_bound
     properties.update(
         {
             "visibility": deposit["visibility"],

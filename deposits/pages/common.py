@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db.models import QuerySet
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 
 from deposits.filters import DepositFilterSet
 from deposits.models import Deposit, DepositCommodity
@@ -79,3 +80,20 @@ def most_deposits_first(minerals) -> list:
     """Minerals counted by `deposit_count`, most deposits first, then by name in the
     page's language, with their bars."""
     return with_bars(sorted(minerals, key=lambda m: (-m.deposit_count, m.localized_name())))
+
+
+def balance_label(balance: bool | None) -> str:
+    """Balance or off-balance reserves, as the pages' tables write them."""
+    if balance is None:
+        return "—"
+    return _("balance") if balance else _("off-balance")
+
+
+def share_basis_label(row: DepositCommodity) -> str:
+    """The basis of a ranked share as the mineral page writes it, with the bound a
+    reported share's source gives ("reported (over)")."""
+    if row.share_basis != "reported":
+        return _("computed")
+    if row.share_bound:
+        return f"{_('reported')} ({DepositCommodity.Bound(row.share_bound).label})"
+    return _("reported")

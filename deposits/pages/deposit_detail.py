@@ -3,7 +3,7 @@ for staff its change history and a link into the admin. Its cooperation is drawn
 template (`{% cooperation_concerning deposit %}`)."""
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
@@ -56,17 +56,24 @@ def staff_context(user, deposit: Deposit) -> dict:
     return context
 
 
-def deposit_detail(request, public_id: str):
-    caller = Caller.of(request)
-    deposit = get_object_or_404(
+def read_deposit(caller: Caller, public_id: str, reserves: QuerySet | None = None) -> Deposit:
+    """The deposit as its page and its passport show it to `caller` (404 when hidden):
+    region, district, belt, its minerals with their shares, and its reserve estimates
+    (all of them, or those of `reserves`, e.g. the estimates in force)."""
+    estimates = ReserveEstimate.objects.all() if reserves is None else reserves
+    return get_object_or_404(
         Deposit.objects.visible_to(caller)
         .select_related("region", "district", "belt")
         .prefetch_related(
             prefetch_commodities(caller),
-            Prefetch("reserves", queryset=ReserveEstimate.objects.select_related("mineral")),
+            Prefetch("reserves", queryset=estimates.select_related("mineral")),
         ),
         public_id=public_id,
     )
+
+
+def deposit_detail(request, public_id: str):
+    deposit = read_deposit(Caller.of(request), public_id)
     point = None
     if deposit.latitude is not None and deposit.longitude is not None:
         feature = point_feature(

@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from deposits import exports
-from deposits.models import MetallogenicBelt, Mineral, Region
+from deposits.filters import DepositFilterSet
+from deposits.models import Deposit, MetallogenicBelt, Mineral, Region
 from deposits.pages.common import filtered_deposits, map_config, ordered, point_feature
 from deposits.querysets import visible_deposit_types
 from deposits.shares import prefetch_commodities
+from deposits.suggestions import did_you_mean
 from kernel.links import url_maker
 from kernel.visibility import Caller
 
@@ -47,8 +49,9 @@ def offer_choices(form, caller: Caller) -> None:
             field.widget.template_name = "deposits/widgets/select.html"
 
 
-def sort_columns(current: str) -> dict[str, dict]:
-    """Per sortable column: the ordering its header link sets and its aria-sort state."""
+def sort_columns(current: str, by_match: bool = False) -> dict[str, dict]:
+    """Per sortable column: the ordering its header link sets and its aria-sort state
+    (none sorted when a search orders the list by match quality)."""
     columns = {}
     for key in SORTABLE_COLUMNS:
         if current == key:
@@ -57,7 +60,7 @@ def sort_columns(current: str) -> dict[str, dict]:
             columns[key] = {"next": key, "aria": "descending"}
         else:
             columns[key] = {"next": key, "aria": "none"}
-    if not current:
+    if not current and not by_match:
         columns["name"] = {"next": "-name", "aria": "ascending"}  # the default order
     return columns
 
@@ -67,6 +70,27 @@ def query_without(request, *names) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
+
+
+def near_misses(request, filterset) -> list[dict]:
+    """When a search finds nothing: the visible deposits, under the other filters, whose
+    names come near it, each with the list's query searching for it instead."""
+    text = (filterset.form.cleaned_data.get("q") or "").strip()
+    if not text:
+        return []
+    params = request.GET.copy()
+    for name in ("q", "page"):
+        params.pop(name, None)
+    caller = Caller.of(request)
+    others = DepositFilterSet(params, queryset=Deposit.objects.visible_to(caller), request=request)
+    if not others.is_valid():
+        return []
+    found = []
+    for suggestion in did_you_mean(others.qs, text):
+        query = params.copy()
+        query["q"] = suggestion.label
+        found.append({"label": suggestion.label, "query": query.urlencode()})
+    return found
 
 
 def deposit_list(request):
@@ -84,6 +108,7 @@ def deposit_list(request):
     form = filterset.form
     offer_choices(form, Caller.of(request))
     ordering = request.GET.get("ordering", "") if valid else ""
+    searching = valid and bool((filterset.form.cleaned_data.get("q") or "").strip())
     query = query_without(request, "page")
     return render(
         request,
@@ -98,7 +123,10 @@ def deposit_list(request):
             "valid": valid,
             "page": page,
             "ordering": ordering,
-            "sort_columns": sort_columns(ordering),
+            "sort_columns": sort_columns(ordering, by_match=searching),
+            "did_you_mean": near_misses(request, filterset)
+            if searching and not page.paginator.count
+            else [],
             "query": query,
             "map_config": map_config(pointsUrl=f"{reverse('deposit-map-data')}?{query}"),
         },

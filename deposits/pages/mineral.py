@@ -1,16 +1,27 @@
 """A mineral: its reserve totals by category, its deposits ranked by share of the
-national reserves, the regions holding it, the cooperation concerning it."""
+national reserves, the regions holding it, the cooperation concerning it; on screen, as
+a PDF and as an XLSX workbook, all from one `mineral_report`."""
+
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from deposits.models import Deposit, Mineral, ReserveEstimate
-from deposits.pages.common import largest_shares, with_bars
+from deposits.pages.common import balance_label, largest_shares, share_basis_label, with_bars
 from deposits.querysets import regions_with_deposit_counts, reserve_totals
+from deposits.shares import SCOPE_NOTES, share_scope
+from kernel.exports import workbook_response
+from kernel.paper import pdf_response
 from kernel.visibility import Caller
 
 CATEGORY_LABELS = dict(ReserveEstimate.Category.choices)
 CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Category.values)}
+# The page writes quantities with `floatformat:"-3g"`: three places at most.
+QUANTITY_PLACES = Decimal("0.001")
 
 
 def labelled_totals(mineral: Mineral, caller: Caller) -> list[dict]:
@@ -26,21 +37,84 @@ def labelled_totals(mineral: Mineral, caller: Caller) -> list[dict]:
     return totals
 
 
-def mineral_detail(request, code: str):
+def mineral_report(request, code: str) -> dict:
+    """What the mineral's page shows, and its PDF and XLSX hold: one read, one set of
+    figures."""
     caller = Caller.of(request)
     mineral = get_object_or_404(Mineral, code=code)
     regions = regions_with_deposit_counts(caller, mineral).filter(deposit_count__gt=0)
     deposits = Deposit.objects.visible_to(caller).filter(commodities__mineral=mineral)
-    return render(
-        request,
-        "deposits/mineral_detail.html",
-        {
-            "mineral": mineral,
-            "totals": labelled_totals(mineral, caller),
-            "ranking": largest_shares(
-                caller, top=settings.PAGES_MINERAL_TOP_DEPOSITS, mineral=mineral
-            ),
-            "regions": with_bars(regions),
-            "deposit_count": deposits.count(),
-        },
-    )
+    return {
+        "mineral": mineral,
+        "totals": labelled_totals(mineral, caller),
+        "ranking": largest_shares(caller, top=settings.PAGES_MINERAL_TOP_DEPOSITS, mineral=mineral),
+        "regions": with_bars(regions),
+        "deposit_count": deposits.count(),
+        "scope_note": SCOPE_NOTES[share_scope(caller)],
+    }
+
+
+def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
+    """The page's three tables as sheets, with the figures the page writes (quantities to
+    three places, shares to two), in the active language."""
+    mineral = report["mineral"]
+    return [
+        (
+            _("National totals by category"),
+            [
+                _("Category"),
+                _("CRIRSCO (guidance)"),
+                _("Balance"),
+                _("Contained (%(unit)s)") % {"unit": mineral.unit},
+                _("Deposits"),
+            ],
+            [
+                [
+                    str(row["category_label"]),
+                    str(row["crirsco"] or ""),
+                    balance_label(row["balance"]),
+                    row["quantity"].quantize(QUANTITY_PLACES, ROUND_HALF_UP),
+                    row["deposits"],
+                ]
+                for row in report["totals"]
+            ],
+        ),
+        (
+            _("Deposits by share of national reserves"),
+            ["#", _("Deposit"), _("Identifier"), _("Share (%)"), _("Basis of the share")],
+            [
+                [
+                    row.place,
+                    row.deposit.localized_name(),
+                    row.deposit.public_id,
+                    row.share_pct,
+                    share_basis_label(row),
+                ]
+                for row in report["ranking"]
+            ]
+            + [[], [report["scope_note"]]],
+        ),
+        (
+            _("Regions"),
+            [_("Region"), _("Deposits")],
+            [[region.localized_name(), region.deposit_count] for region in report["regions"]],
+        ),
+    ]
+
+
+def mineral_detail(request, code: str):
+    return render(request, "deposits/mineral_detail.html", mineral_report(request, code))
+
+
+def mineral_pdf(request, code: str):
+    report = mineral_report(request, code)
+    return pdf_response(request, "deposits/paper/mineral.html", report, paper_name(report))
+
+
+def mineral_xlsx(request, code: str):
+    report = mineral_report(request, code)
+    return workbook_response(mineral_sheets(report), paper_name(report))
+
+
+def paper_name(report: dict) -> str:
+    return f"mineral-{report['mineral'].code}-{get_language()}-{timezone.localdate().isoformat()}"

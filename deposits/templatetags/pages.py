@@ -12,7 +12,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, get_urlconf
 
-from deposits.models import Deposit
+from deposits.models import Deposit, DepositCommodity
 from deposits.shares import SCOPE_NOTES, share_scope
 from kernel.links import url_maker
 from kernel.visibility import Caller
@@ -20,12 +20,21 @@ from kernel.visibility import Caller
 register = template.Library()
 
 STATUS_LABELS = dict(Deposit.Status.choices)
+BOUND_LABELS = dict(DepositCommodity.Bound.choices)
 
 
 @register.simple_tag(takes_context=True)
 def share_scope_note(context) -> str:
     """What the computed shares on this page are shares of, for the one reading it."""
     return SCOPE_NOTES[share_scope(Caller.of(context["request"]))]
+
+
+@register.filter
+def share_figure(row) -> str:
+    """A row's share (`deposits.shares.with_shares`) as the pages write it: "12,5%", or
+    with the bound its source gives, "over 70%"."""
+    figure = f"{percent(row.share_pct)}%"
+    return f"{BOUND_LABELS[row.share_bound]} {figure}" if row.share_bound else figure
 
 
 @register.filter

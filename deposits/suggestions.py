@@ -1,0 +1,56 @@
+"""Deposits, minerals, regions and districts answering a typed name, for the search
+endpoint and the list page's "did you mean": all ranked by the name matcher
+(kernel/names.py), deposits only among those the caller may see."""
+
+from deposits.models import Deposit, District, Mineral, Region
+from kernel import names
+from kernel.visibility import Caller
+
+
+def _translated_names(record) -> list[str]:
+    return [record.name, record.name_ru, record.name_tg]
+
+
+def deposit_suggestions(
+    deposits, query: str, limit: int, threshold: float = names.MATCH
+) -> list[names.Suggestion]:
+    """The best `limit` of `deposits` (a queryset already narrowed to what the caller
+    may see) for `query`, labelled in the active language."""
+    scored = deposits.matches(query, threshold)[:limit]
+    found = deposits.only("public_id", "name", "name_ru", "name_tg").in_bulk(
+        [pk for _, pk in scored]
+    )
+    return [
+        names.Suggestion("deposit", found[pk].public_id, found[pk].localized_name(), round(s, 1))
+        for s, pk in scored
+        if pk in found
+    ]
+
+
+def did_you_mean(deposits, query: str, limit: int = 3) -> list[names.Suggestion]:
+    """Deposits whose names come near `query` though not near enough to match it: what
+    the list page offers when a search finds nothing."""
+    return deposit_suggestions(deposits, query, limit, threshold=names.DID_YOU_MEAN)
+
+
+def suggestions(query: str, caller: Caller, limit: int) -> list[names.Suggestion]:
+    """Deposits the caller may see, minerals, regions and districts answering `query`."""
+    found = deposit_suggestions(Deposit.objects.visible_to(caller), query, limit)
+    found += names.suggest(
+        "mineral",
+        query,
+        Mineral.objects.order_by("code"),
+        lambda m: [*_translated_names(m), m.code, m.symbol],
+        lambda m: m.code,
+        lambda m: m.localized_name(),
+    )
+    for kind, model in (("region", Region), ("district", District)):
+        found += names.suggest(
+            kind,
+            query,
+            model.objects.order_by("code"),
+            _translated_names,
+            lambda r: r.code,
+            lambda r: r.localized_name(),
+        )
+    return found
