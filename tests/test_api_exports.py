@@ -6,9 +6,12 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
+from deposits import exports
 from deposits.models import Deposit
+from kernel import planner
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -144,9 +147,11 @@ def test_export_formats_are_for_the_list_only(api_client, silver_in_sughd):
 def test_export_query_count_is_fixed(api_client, django_assert_num_queries):
     for i in range(30):
         CommodityFactory(deposit=DepositFactory(name=f"D{i}"))
-    # Per chunk of deposits: the deposits, their minerals with their shares.
+    # Per chunk of deposits: the deposits, their minerals with their shares; on
+    # PostgreSQL once before them, whether the planner has statistics of the tables.
+    checked = 1 if connection.vendor == "postgresql" else 0
     for export in ("csv", "geojson"):
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(2 + checked):
             body(api_client.get(DEPOSITS, {"format": export}))
 
 
@@ -213,3 +218,19 @@ def test_csv_keeps_the_filter_and_order_of_the_list(staff_api_client, awkward_re
     rows = csv_rows(staff_api_client.get(DEPOSITS, {**params, "format": "csv"}))
     assert len(rows) >= 3
     assert [row["Identifier"] for row in rows] == [deposit["id"] for deposit in listed]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_an_export_first_analyses_tables_the_planner_never_saw(api_client, silver_in_sughd):
+    """A table filled behind the registry's back (a restore by psql, autovacuum off) has
+    no statistics; without them an export of 100,000 deposits took 30 s instead of 4.5."""
+    tables = planner.tables_of(exports.READ_WHOLE)
+    blind = "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples < 0"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE pg_class SET reltuples = -1 WHERE relname = ANY(%s)", [tables])
+        cursor.execute(blind, [tables])
+        assert len(cursor.fetchall()) == len(tables)
+    assert len(csv_rows(api_client.get(DEPOSITS, {"format": "csv"}))) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(blind, [tables])
+        assert cursor.fetchall() == []
