@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from deposits.models import (
+    BALANCE_CATEGORY_CHOICES,
     BalanceMovement,
     Deposit,
     DepositCommodity,
@@ -211,9 +212,7 @@ class BalanceMovementFilterSet(filters.FilterSet):
         to_field_name="code",
         field_name="mineral__code",
     )
-    category = filters.MultipleChoiceFilter(
-        label=_("Category"), choices=BalanceMovement._meta.get_field("category").choices
-    )
+    category = filters.MultipleChoiceFilter(label=_("Category"), choices=BALANCE_CATEGORY_CHOICES)
     balance = filters.BooleanFilter(label=_("Balance reserves"), widget=forms.NullBooleanSelect)
     year = NumberFilter(label=_("Year"), min_value=1900, max_value=2100)
 

@@ -708,6 +708,11 @@ CRIRSCO_GUIDANCE = {
 
 # The categories the yearly State Balance keeps.
 BALANCE_CATEGORIES = ("A", "B", "C1", "C2")
+BALANCE_CATEGORY_CHOICES = [
+    c for c in ReserveEstimate.Category.choices if c[0] in BALANCE_CATEGORIES
+]
+# The bounds a source may give a share ("over" 70%), without the empty one (as stated).
+SHARE_BOUND_CHOICES = [c for c in DepositCommodity.Bound.choices if c[0]]
 
 
 class BalanceMovement(models.Model):
@@ -738,7 +743,7 @@ class BalanceMovement(models.Model):
     category = models.CharField(
         _("category"),
         max_length=12,
-        choices=[c for c in ReserveEstimate.Category.choices if c[0] in BALANCE_CATEGORIES],
+        choices=BALANCE_CATEGORY_CHOICES,
     )
     balance = models.BooleanField(_("balance reserves"), default=True)
     year = models.PositiveSmallIntegerField(

@@ -282,6 +282,9 @@ SPECTACULAR_SETTINGS = {
         "MemorandumStatusEnum": "cooperation.models.MemorandumStatus",
         "InitiativeStatusEnum": "cooperation.models.Initiative.Status",
         "DatePrecisionEnum": "cooperation.models.DatePrecision",
+        "ReserveCategoryEnum": "deposits.models.ReserveEstimate.Category",
+        "BalanceCategoryEnum": "deposits.models.BALANCE_CATEGORY_CHOICES",
+        "ShareBoundEnum": "deposits.models.SHARE_BOUND_CHOICES",
     },
 }
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from deposits.models import (
+    SHARE_BOUND_CHOICES,
     BalanceMovement,
     Deposit,
     DepositCommodity,
@@ -132,7 +133,7 @@ class CommoditySerializer(serializers.ModelSerializer):
         ),
     )
     share_bound = serializers.ChoiceField(
-        choices=[choice for choice in DepositCommodity.Bound.choices if choice[0]],
+        choices=SHARE_BOUND_CHOICES,
         read_only=True,
         allow_null=True,
         help_text=_(
