@@ -3,6 +3,7 @@
 
 from cooperation.models import Event, Organisation
 from kernel import names
+from kernel.links import url_maker
 from kernel.visibility import Caller
 
 
@@ -17,6 +18,7 @@ def organisation_names(organisation: Organisation) -> list[str]:
 
 
 def suggestions(query: str, caller: Caller) -> list[names.Suggestion]:
+    organisation_page, event_page = url_maker("organisation-detail"), url_maker("event-detail")
     found = names.suggest(
         "organisation",
         query,
@@ -26,6 +28,7 @@ def suggestions(query: str, caller: Caller) -> list[names.Suggestion]:
         organisation_names,
         lambda o: o.public_id,
         lambda o: o.localized_name(),
+        lambda o: organisation_page(o.public_id),
     )
     found += names.suggest(
         "event",
@@ -34,5 +37,6 @@ def suggestions(query: str, caller: Caller) -> list[names.Suggestion]:
         lambda e: [e.title],
         lambda e: e.public_id,
         lambda e: e.title,
+        lambda e: event_page(e.public_id),
     )
     return found

@@ -4,6 +4,7 @@ endpoint and the list page's "did you mean": all ranked by the name matcher
 
 from deposits.models import Deposit, District, Mineral, Region
 from kernel import names
+from kernel.links import url_maker
 from kernel.visibility import Caller
 
 
@@ -20,8 +21,15 @@ def deposit_suggestions(
     found = deposits.only("public_id", "name", "name_ru", "name_tg").in_bulk(
         [pk for _, pk in scored]
     )
+    page = url_maker("deposit-detail")
     return [
-        names.Suggestion("deposit", found[pk].public_id, found[pk].localized_name(), round(s, 1))
+        names.Suggestion(
+            "deposit",
+            found[pk].public_id,
+            found[pk].localized_name(),
+            round(s, 1),
+            page(found[pk].public_id),
+        )
         for s, pk in scored
         if pk in found
     ]
@@ -43,14 +51,24 @@ def suggestions(query: str, caller: Caller, limit: int) -> list[names.Suggestion
         lambda m: [*_translated_names(m), m.code, m.symbol],
         lambda m: m.code,
         lambda m: m.localized_name(),
+        lambda m: m.get_absolute_url(),
     )
-    for kind, model in (("region", Region), ("district", District)):
-        found += names.suggest(
-            kind,
-            query,
-            model.objects.order_by("code"),
-            _translated_names,
-            lambda r: r.code,
-            lambda r: r.localized_name(),
-        )
+    found += names.suggest(
+        "region",
+        query,
+        Region.objects.order_by("code"),
+        _translated_names,
+        lambda r: r.code,
+        lambda r: r.localized_name(),
+        lambda r: r.get_absolute_url(),
+    )
+    found += names.suggest(  # a district's page is its region's, which lists it
+        "district",
+        query,
+        District.objects.select_related("region").order_by("code"),
+        _translated_names,
+        lambda d: d.code,
+        lambda d: d.localized_name(),
+        lambda d: d.region.get_absolute_url(),
+    )
     return found

@@ -245,12 +245,13 @@ def ranked(query: str, records: Iterable, names_of, threshold: float = MATCH) ->
 @dataclass(frozen=True)
 class Suggestion:
     """A record answering a query: its kind ("deposit", "region", ...), public id or code,
-    label in the reader's language and score (0-100, see `score`)."""
+    label in the reader's language, score (0-100, see `score`) and the path of its page."""
 
     kind: str
     id: str
     label: str
     score: float
+    url: str
 
 
 def suggest(
@@ -260,12 +261,13 @@ def suggest(
     names_of: Callable,
     id_of: Callable,
     label_of: Callable,
+    url_of: Callable,
     threshold: float = MATCH,
 ) -> list[Suggestion]:
     """Suggestions of one kind from records ranked here (small tables: minerals,
     regions, organisations); a caller passes only records the reader may see."""
     return [
-        Suggestion(kind, id_of(record), label_of(record), round(found, 1))
+        Suggestion(kind, id_of(record), label_of(record), round(found, 1), url_of(record))
         for found, record in ranked(query, records, names_of, threshold)
     ]
 

@@ -40,6 +40,9 @@ class SuggestionSerializer(serializers.Serializer):
         )
     )
     label = serializers.CharField(help_text=_("The name in the request's language."))
+    url = serializers.CharField(
+        help_text=_("The path of the record's page on this site (a district's is its region's).")
+    )
     score = serializers.FloatField(
         help_text=_(
             "How well the name answers the query, 0-100: 100 the same name in another "

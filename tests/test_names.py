@@ -312,6 +312,23 @@ def test_suggestions_carry_kind_id_label_in_the_language_and_score(demo, api_cli
     assert len(suggested(api_client, "Kh", limit=3)) <= 3
 
 
+def test_each_suggestion_links_its_page(demo, api_client, client):
+    for query, kind in [
+        ("Кони-Мансур", "deposit"),
+        ("Sughd", "region"),
+        ("silver", "mineral"),
+        ("Asht", "district"),
+        ("roundtable on cooperation", "event"),
+        ("KIGAM", "organisation"),
+    ]:
+        results = api_client.get(SEARCH, {"q": query}).json()["results"]
+        first = next(r for r in results if r["kind"] == kind)
+        page = client.get(first["url"])
+        assert page.status_code == 200, (kind, first["url"])
+        if kind == "district":  # its page is its region's, which lists it
+            assert first["label"] in page.content.decode()
+
+
 def test_the_search_endpoint_is_in_the_schema(api_client):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/search/"]["get"]

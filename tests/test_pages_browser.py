@@ -142,6 +142,27 @@ def test_switch_to_russian(demo, page):
     screenshot(page, "deposit-konimansur-ru")
 
 
+def test_the_header_suggests_as_one_types_in_any_spelling(demo, page):
+    page.goto(f"{demo}/minerals/silver/")
+    box = page.get_by_role("combobox", name="Search the registry")
+    box.press_sequentially("Кони-Мансур", delay=20)
+    suggestion = page.locator("#site-search-suggestions a").first
+    suggestion.wait_for()
+    assert suggestion.inner_text().startswith("Konimansuri Kalon")
+    assert box.get_attribute("aria-expanded") == "true"
+    screenshot(page, "search-suggestions")
+    box.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/deposits/TJD-\d+/$"))
+    assert page.locator("h1").inner_text() == "Konimansuri Kalon"
+    # Without a pick, the box searches the deposit list, as it does without scripts.
+    box = page.get_by_role("combobox", name="Search the registry")
+    box.fill("Jijikrut")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/deposits/\?q=Jijikrut"))
+    assert page.get_by_role("link", name="Dzhizhikrut").is_visible()
+
+
 def test_the_map_draws_its_markers(demo, page):
     page.goto(f"{demo}/deposits/")
     page.wait_for_selector("#deposit-map[data-markers]")
