@@ -1,8 +1,9 @@
 """The reserve-share rule: a deposit's share of the national reserves of a mineral.
 
 A share is derived, never typed twice. Where a deposit has balance A+B+C1 estimates
-in force of a mineral, its share is their contained quantity over the national total
-of such estimates, units normalised to kilograms (`COMPUTED`). Only estimates in
+in force of a mineral, its share is their contained quantity over the total of such
+estimates (of the deposits the reader may see, below), units normalised to kilograms
+(`COMPUTED`). Only estimates in
 force count: a re-estimate replaces the estimate before it. Where the deposit has
 none, the share a published source reported stands (`REPORTED`), whatever other
 deposits of the mineral have. Every share says its basis; a share is rounded to two
@@ -277,10 +278,11 @@ def refresh_kept(
 ) -> None:
     """Recompute what the rule keeps, for these deposits and minerals (all when None): each
     deposit mineral's own kilograms (`DepositCommodity.share_kilograms`) and each mineral's
-    national total.
+    total per visibility level of its deposits.
 
     Called on every estimate or deposit-mineral write (deposits.signals) and after bulk
-    loads, which bypass signals (synthetic data, restores)."""
+    loads, which bypass signals (synthetic data, restores); a deposit's visibility change
+    calls `refresh_after_visibility_change`."""
     deposit_ids = None if deposit_ids is None else {d for d in deposit_ids if d is not None}
     mineral_ids = None if mineral_ids is None else {m for m in mineral_ids if m is not None}
     commodities = DepositCommodity.objects.all()
