@@ -52,7 +52,6 @@ from django.utils.translation import gettext_lazy as _
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
 from deposits.units import to_kilograms
-from kernel.models import Visibility
 from kernel.visibility import Caller, visible
 
 COMPUTED = "computed"
@@ -101,14 +100,6 @@ class Percent(Func):
         return self.as_sql(compiler, connection, arg_joiner=" * 100.0 / ", **extra_context)
 
 
-def share_scope(caller: Caller) -> str:
-    """What a computed share read by `caller` is a share of: the balance reserves recorded
-    for the deposits of these visibility levels (`public`, `public+partners`, `all`)."""
-    if caller.is_staff:
-        return "all"
-    return "+".join(level for level in Visibility.values if level in caller.levels)
-
-
 # What the pages say a computed share is a share of, per scope.
 SCOPE_NOTES = {
     "public": _(
@@ -139,9 +130,7 @@ def visible_total(caller: Caller) -> Subquery:
     """The denominator of the shares `caller` reads, for the mineral of the outer row: the
     kept totals of the visibility levels the caller may see, summed."""
     totals = (
-        NationalReserveTotal.objects.filter(
-            mineral_id=OuterRef("mineral_id"), visibility__in=caller.levels
-        )
+        NationalReserveTotal.objects.filter(visible(caller), mineral_id=OuterRef("mineral_id"))
         .order_by()
         .values("mineral_id")
         .annotate(kilograms=Sum("kilograms"))
@@ -153,7 +142,7 @@ def visible_total(caller: Caller) -> Subquery:
 def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
     """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None),
     `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known) and
-    `share_scope` (`share_scope(caller)` for a computed share, else None) and
+    `share_scope` (`caller.scope` for a computed share, else None) and
     `share_bound` (`over`, `under` or `about` where a reported share's source says so).
 
     The basis is chosen per deposit: computed where the deposit has balance A+B+C1
@@ -176,7 +165,7 @@ def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
             output_field=CharField(),
         ),
         share_scope=Case(
-            When(has_own, then=Value(share_scope(caller))),
+            When(has_own, then=Value(caller.scope)),
             default=None,
             output_field=CharField(),
         ),
@@ -244,7 +233,7 @@ def ranked(commodities: QuerySet, per: Iterable[str], top: int, caller: Caller) 
 def national_totals(caller: Caller, mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
     """The kept balance A+B+C1 totals in kilograms per mineral id, over the deposits
     `caller` may see: the denominators of the shares it reads."""
-    totals = NationalReserveTotal.objects.filter(visibility__in=caller.levels)
+    totals = NationalReserveTotal.objects.filter(visible(caller))
     if mineral_ids is not None:
         totals = totals.filter(mineral_id__in=list(mineral_ids))
     sums: dict[int, Decimal] = defaultdict(Decimal)

@@ -47,6 +47,14 @@ class Caller:
         return self.levels == ALL_LEVELS
 
     @property
+    def scope(self) -> str:
+        """The levels this caller sees, named for a reader: `public`, `public+partners`,
+        or `all` for staff (what a figure computed over what the caller sees is of)."""
+        if self.is_staff:
+            return "all"
+        return "+".join(level for level in Visibility.values if level in self.levels)
+
+    @property
     def cache_identity(self) -> str:
         """What distinguishes this caller's answers from another's in a shared cache."""
         return ",".join(sorted(self.levels))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from deposits.models import Deposit, Mineral, ReserveEstimate
 from deposits.pages.common import balance_label, largest_shares, share_basis_label, with_bars
 from deposits.querysets import regions_with_deposit_counts, reserve_totals
-from deposits.shares import SCOPE_NOTES, share_scope
+from deposits.shares import SCOPE_NOTES
 from kernel.exports import workbook_response
 from kernel.paper import pdf_response
 from kernel.visibility import Caller
@@ -50,7 +50,7 @@ def mineral_report(request, code: str) -> dict:
         "ranking": largest_shares(caller, top=settings.PAGES_MINERAL_TOP_DEPOSITS, mineral=mineral),
         "regions": with_bars(regions),
         "deposit_count": deposits.count(),
-        "scope_note": SCOPE_NOTES[share_scope(caller)],
+        "scope_note": SCOPE_NOTES[caller.scope],
     }
 
 

@@ -13,7 +13,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, get_urlconf
 
 from deposits.models import Deposit, DepositCommodity
-from deposits.shares import SCOPE_NOTES, share_scope
+from deposits.shares import SCOPE_NOTES
 from kernel.links import url_maker
 from kernel.visibility import Caller
 
@@ -26,7 +26,7 @@ BOUND_LABELS = dict(DepositCommodity.Bound.choices)
 @register.simple_tag(takes_context=True)
 def share_scope_note(context) -> str:
     """What the computed shares on this page are shares of, for the one reading it."""
-    return SCOPE_NOTES[share_scope(Caller.of(context["request"]))]
+    return SCOPE_NOTES[Caller.of(context["request"]).scope]
 
 
 @register.filter
