@@ -706,6 +706,18 @@ CRIRSCO_GUIDANCE = {
 }
 
 
+def balance_figure(label, *, movement: bool = True, outflow: bool = False):
+    """A quantity of a State Balance line, in the line's unit: a movement is 0 unless
+    given, an outflow (extraction, losses, write-off) is never negative."""
+    return models.DecimalField(
+        label,
+        max_digits=24,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal(0))] if outflow else [],
+        **({"default": 0} if movement else {}),
+    )
+
+
 # The categories the yearly State Balance keeps.
 BALANCE_CATEGORIES = ("A", "B", "C1", "C2")
 BALANCE_CATEGORY_CHOICES = [
@@ -750,29 +762,14 @@ class BalanceMovement(models.Model):
         _("year"), validators=[MinValueValidator(1900), MaxValueValidator(2100)]
     )
     unit = models.CharField(_("unit"), max_length=5, choices=MassUnit.choices)
-    opening = models.DecimalField(_("opening balance"), max_digits=24, decimal_places=6)
-    exploration_gain = models.DecimalField(
-        _("gain from exploration"), max_digits=24, decimal_places=6, default=0
-    )
-    extraction = models.DecimalField(
-        _("extraction"), max_digits=24, decimal_places=6, default=0,
-        validators=[MinValueValidator(Decimal(0))],
-    )  # fmt: skip
-    losses = models.DecimalField(
-        _("losses in mining"), max_digits=24, decimal_places=6, default=0,
-        validators=[MinValueValidator(Decimal(0))],
-    )  # fmt: skip
-    re_estimation = models.DecimalField(
-        _("re-estimation (±)"), max_digits=24, decimal_places=6, default=0
-    )
-    write_off = models.DecimalField(
-        _("write-off"), max_digits=24, decimal_places=6, default=0,
-        validators=[MinValueValidator(Decimal(0))],
-    )  # fmt: skip
-    transfer = models.DecimalField(
-        _("transfers between categories (±)"), max_digits=24, decimal_places=6, default=0
-    )
-    closing = models.DecimalField(_("closing balance"), max_digits=24, decimal_places=6)
+    opening = balance_figure(_("opening balance"), movement=False)
+    exploration_gain = balance_figure(_("gain from exploration"))
+    extraction = balance_figure(_("extraction"), outflow=True)
+    losses = balance_figure(_("losses in mining"), outflow=True)
+    re_estimation = balance_figure(_("re-estimation (±)"))
+    write_off = balance_figure(_("write-off"), outflow=True)
+    transfer = balance_figure(_("transfers between categories (±)"))
+    closing = balance_figure(_("closing balance"), movement=False)
     protocol = models.CharField(_("protocol number"), max_length=60, blank=True)
     source = models.TextField(_("source"))
     history = HistoricalRecords()
