@@ -25,6 +25,7 @@ MINERAL = "silver"
 # and 741 at 100,000: a half page against a full one).
 SEARCH = "syn-000"
 PAGE_SIZE = 100
+SUGGESTIONS = 10  # what the search endpoint answers by default (reports/search.py)
 IMPORT_HEADER = [
     "name",
     "aliases",
@@ -116,6 +117,13 @@ def operations() -> list[Operation]:
             paged=True,
         ),
         Operation(
+            "search suggestions, q=syn-000",
+            lambda: _get(client, "/api/v1/search/", {"q": SEARCH}),
+            when_pg(lambda: sql.suggestions(searched, search_params, SUGGESTIONS)),
+            "3",
+            paged=True,
+        ),
+        Operation(
             "OGC items, limit=100",
             lambda: _get(client, "/ogc/collections/deposits/items", {"limit": PAGE_SIZE}),
             when_pg(lambda: sql.page(sql.PUBLIC, {}, PAGE_SIZE, document=sql.feature)),
@@ -161,6 +169,15 @@ def operations() -> list[Operation]:
     ]
 
 
+# A point inside each region's polygon, so imported rows pass the entry checks.
+REGION_POINTS = {
+    "TJ-SU": ("39.900000", "69.000000"),
+    "TJ-KT": ("37.800000", "68.800000"),
+    "TJ-GB": ("38.300000", "72.800000"),
+    "TJ-RA": ("38.900000", "69.900000"),
+}
+
+
 def import_rows(count: int) -> bytes:
     """A spreadsheet (CSV) of `count` new deposits, as staff would upload it."""
     minerals = list(Mineral.objects.order_by("code").values_list("code", flat=True))
@@ -172,9 +189,8 @@ def import_rows(count: int) -> bytes:
             [
                 f"SYN-IMPORT-{n:06d}",
                 f"Imported {n}; Импорт {n}",
-                ["TJ-SU", "TJ-KT", "TJ-GB", "TJ-RA"][n % 4],
-                "39.100000",
-                "69.500000",
+                region := list(REGION_POINTS)[n % 4],
+                *REGION_POINTS[region],
                 "explored",
                 minerals[n % len(minerals)],
                 minerals[(n + 7) % len(minerals)],

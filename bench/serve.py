@@ -33,6 +33,7 @@ TARGETS = [  # (name, path, read with the partner's key)
     ("API detail, partner key", "/api/v1/deposits/{sample}/", True),
     ("API list, mineral, page_size=100", "/api/v1/deposits/?mineral=silver&page_size=100", False),
     ("API list, partner key", "/api/v1/deposits/?mineral=silver&page_size=100", True),
+    ("search suggestions", "/api/v1/search/?q=Konimansur", False),
 ]
 
 

@@ -109,6 +109,15 @@ def page(where: str, params: dict, limit: int, document=deposit) -> str:
     return _fetch_text(sql, params)
 
 
+def suggestions(where: str, params: dict, limit: int) -> str:
+    """The deposits a search suggests: the matches, shortest names first (a name the
+    query is most of ranks first), with identifier and name, as JSON."""
+    sql = f"""SELECT coalesce(json_agg(json_build_object('id', s.public_id, 'label', s.name)),
+        '[]')::text FROM (SELECT d.public_id, d.name FROM deposits_deposit d WHERE {where}
+        ORDER BY length(d.name), d.name LIMIT {int(limit)}) s"""
+    return _fetch_text(sql, params)
+
+
 def detail(public_id: str) -> str:
     sql = f"""SELECT {deposit()}::text FROM deposits_deposit d {RELATED}
     WHERE d.public_id = %(id)s AND {PUBLIC}"""

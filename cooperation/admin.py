@@ -104,7 +104,18 @@ class OrganisationAdmin(NameSearchMixin, RegistryImportExportMixin, RegistryAdmi
     inlines = [PersonInline]
     fieldsets = [
         (None, {"fields": ["public_id", "name", "name_ru", "name_tg", "name_native"]}),
-        (None, {"fields": [("acronym", "country", "kind"), "parent", "website", "description"]}),
+        (
+            None,
+            {
+                "fields": [
+                    ("acronym", "country", "kind"),
+                    "parent",
+                    "website",
+                    "description",
+                    ("description_ru", "description_tg"),
+                ]
+            },
+        ),
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
     ]
 
@@ -129,7 +140,7 @@ class TopicAdmin(RegistryAdmin):
     readonly_fields = RECORD_FIELDS
     fieldsets = [
         (None, {"fields": ["public_id", "name", "name_ru", "name_tg"]}),
-        (_("Description"), {"fields": ["description", "description_ru", "description_tg"]}),
+        (_("Description"), {"fields": ["description", ("description_ru", "description_tg")]}),
         (_("Minerals and deposits"), {"fields": ["minerals", "deposits"]}),
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
     ]
@@ -153,16 +164,27 @@ class EventTopicInline(admin.TabularInline):
 class EventAdmin(RegistryAdmin):
     list_display = ["title", "kind", "start_date", "place", "host_country", "visibility"]
     list_filter = ["kind", EventYearFilter, "host_country", "visibility"]
-    search_fields = ["title", "place", "description", "outcome", "public_id"]
+    search_fields = [
+        "title",
+        "title_ru",
+        "title_tg",
+        "place",
+        "description",
+        "outcome",
+        "public_id",
+    ]
     date_hierarchy = "start_date"
     readonly_fields = RECORD_FIELDS
     paginator = BoundedCountPaginator
     show_full_result_count = False
     inlines = [EventParticipantInline, EventTopicInline]
     fieldsets = [
-        (None, {"fields": ["public_id", "kind", "title", "visibility"]}),
+        (None, {"fields": ["public_id", "kind", "title", ("title_ru", "title_tg"), "visibility"]}),
         (_("When and where"), {"fields": [("start_date", "end_date"), "place", "host_country"]}),
-        (_("Content"), {"fields": ["description", "outcome"]}),
+        (
+            _("Content"),
+            {"fields": ["description", ("description_ru", "description_tg"), "outcome"]},
+        ),
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
     ]
 
@@ -253,6 +275,8 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
     list_filter = ["kind", "status", PartyCountryFilter, SigningYearFilter, "visibility"]
     search_fields = [
         "title",
+        "title_ru",
+        "title_tg",
         "description",
         "signed_place",
         "public_id",
@@ -266,7 +290,19 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
     # Parties first: the commitments and transitions are checked against them.
     inlines = [MemorandumPartyInline, CommitmentInline, MemorandumTransitionInline]
     fieldsets = [
-        (None, {"fields": ["public_id", "title", "kind", "status", "visibility"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "title",
+                    ("title_ru", "title_tg"),
+                    "kind",
+                    "status",
+                    "visibility",
+                ]
+            },
+        ),
         (
             _("Signing and validity"),
             {
@@ -280,7 +316,16 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
         ),
         (
             _("Content and links"),
-            {"fields": ["description", "topics", "minerals", "deposits", "events"]},
+            {
+                "fields": [
+                    "description",
+                    ("description_ru", "description_tg"),
+                    "topics",
+                    "minerals",
+                    "deposits",
+                    "events",
+                ]
+            },
         ),
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
     ]
@@ -306,11 +351,30 @@ class InitiativeAdmin(RegistryAdmin):
         "visibility",
     ]
     list_select_related = ["lead_organisation", "memorandum"]
-    search_fields = ["title", "description", "public_id", "lead_organisation__acronym"]
+    search_fields = [
+        "title",
+        "title_ru",
+        "title_tg",
+        "description",
+        "public_id",
+        "lead_organisation__acronym",
+    ]
     autocomplete_fields = ["lead_organisation", "partners", "memorandum", "events", "topics"]
     readonly_fields = RECORD_FIELDS
     fieldsets = [
-        (None, {"fields": ["public_id", "title", "kind", "status", "visibility"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "title",
+                    ("title_ru", "title_tg"),
+                    "kind",
+                    "status",
+                    "visibility",
+                ]
+            },
+        ),
         (
             _("Who and when"),
             {
@@ -321,6 +385,17 @@ class InitiativeAdmin(RegistryAdmin):
                 ]
             },
         ),
-        (_("Origin"), {"fields": ["memorandum", "events", "topics", "description"]}),
+        (
+            _("Origin"),
+            {
+                "fields": [
+                    "memorandum",
+                    "events",
+                    "topics",
+                    "description",
+                    ("description_ru", "description_tg"),
+                ]
+            },
+        ),
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
     ]

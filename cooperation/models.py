@@ -148,6 +148,8 @@ class Organisation(TranslatedNameMixin, PublicRecord):
     )
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_tg = models.TextField(_("description (Tajik)"), blank=True)
     sources = sources_field()
     history = HistoricalRecords()
 
@@ -252,6 +254,8 @@ class Event(PublicRecord):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=300)
+    title_ru = models.CharField(_("title (Russian)"), max_length=300, blank=True)
+    title_tg = models.CharField(_("title (Tajik)"), max_length=300, blank=True)
     start_date = models.DateField(_("start date"), db_index=True)
     end_date = models.DateField(
         _("end date"), null=True, blank=True, help_text=_("Leave empty for a one-day event.")
@@ -259,6 +263,8 @@ class Event(PublicRecord):
     place = models.CharField(_("place"), max_length=200, blank=True)
     host_country = country_field(_("host country"), blank=True, db_index=True)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_tg = models.TextField(_("description (Tajik)"), blank=True)
     outcome = models.TextField(_("outcome notes"), blank=True)
     topics = models.ManyToManyField(
         Topic, through="EventTopic", related_name="events", verbose_name=_("topics")
@@ -419,6 +425,8 @@ class Memorandum(PublicRecord):
     Status = MemorandumStatus
 
     title = models.CharField(_("title"), max_length=300)
+    title_ru = models.CharField(_("title (Russian)"), max_length=300, blank=True)
+    title_tg = models.CharField(_("title (Tajik)"), max_length=300, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(
         _("status"),
@@ -448,6 +456,8 @@ class Memorandum(PublicRecord):
         help_text=_("Stated expiry date; must be after the entry into force."),
     )
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_tg = models.TextField(_("description (Tajik)"), blank=True)
     organisations = models.ManyToManyField(
         Organisation,
         through="MemorandumParty",
@@ -792,9 +802,13 @@ class Initiative(PublicRecord):
         CANCELLED = "cancelled", _("cancelled")
 
     title = models.CharField(_("title"), max_length=300, unique=True)
+    title_ru = models.CharField(_("title (Russian)"), max_length=300, blank=True)
+    title_tg = models.CharField(_("title (Tajik)"), max_length=300, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_tg = models.TextField(_("description (Tajik)"), blank=True)
     lead_organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,

@@ -36,6 +36,8 @@ class OrganisationResource(IdentifiedResource):
             "parent",
             "website",
             "description",
+            "description_ru",
+            "description_tg",
             "sources",
         ]
         export_order = fields
@@ -66,6 +68,8 @@ class MemorandumResource(IdentifiedResource):
         fields = [
             "id",
             "title",
+            "title_ru",
+            "title_tg",
             "kind",
             "status",
             "parties",
@@ -79,6 +83,8 @@ class MemorandumResource(IdentifiedResource):
             "deposits",
             "events",
             "description",
+            "description_ru",
+            "description_tg",
             "sources",
             "visibility",
         ]

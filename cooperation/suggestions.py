@@ -3,6 +3,7 @@
 
 from cooperation.models import Event, Organisation
 from kernel import names
+from kernel.languages import localized
 from kernel.links import url_maker
 from kernel.visibility import Caller
 
@@ -33,10 +34,12 @@ def suggestions(query: str, caller: Caller) -> list[names.Suggestion]:
     found += names.suggest(
         "event",
         query,
-        Event.objects.visible_to(caller).only("public_id", "title", "visibility"),
-        lambda e: [e.title],
+        Event.objects.visible_to(caller).only(
+            "public_id", "title", "title_ru", "title_tg", "visibility"
+        ),
+        lambda e: [e.title, e.title_ru, e.title_tg],
         lambda e: e.public_id,
-        lambda e: e.title,
+        lambda e: localized(e, "title").text,
         lambda e: event_page(e.public_id),
     )
     return found

@@ -1,11 +1,21 @@
 """Admin for ministry staff: every deposit record, with history and revert."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.db.models import Prefetch
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from deposits import entry
+from deposits.admin_balance import state_balance_view
+from deposits.admin_share_moves import (
+    ReserveEstimateAdminForm,
+    ReserveEstimateFormSet,
+    ShareMoveWarningMixin,
+)
 from deposits.models import (
+    BalanceClosure,
     BalanceMovement,
     Deposit,
     DepositCommodity,
@@ -75,6 +85,7 @@ class DepositCommodityInline(admin.TabularInline):
 
 class ReserveEstimateInline(admin.StackedInline):
     model = ReserveEstimate
+    formset = ReserveEstimateFormSet  # warns before a save moves other deposits' shares
     extra = 0
     autocomplete_fields = ["mineral"]
     fieldsets = [
@@ -162,8 +173,33 @@ class MatchOrderedChangeList(ChangeList):
         return ordering
 
 
+class DepositForm(forms.ModelForm):
+    """The deposit with the clerk's reasons for entering what the entry checks refuse
+    (deposits/entry.py); the model checks, and its history keeps the reason."""
+
+    distinct_reason = forms.CharField(
+        label=_("Reason it is a different deposit"),
+        required=False,
+        max_length=entry.REASON_MAX_LENGTH,
+        help_text=_("Only when the registry takes this for a deposit already recorded."),
+    )
+    location_reason = forms.CharField(
+        label=_("Reason the point is right"),
+        required=False,
+        max_length=entry.REASON_MAX_LENGTH,
+        help_text=_("Only when the point lies outside the border or the region, and is right."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.distinct_reason = cleaned.get("distinct_reason", "")
+        self.instance.location_reason = cleaned.get("location_reason", "")
+        return cleaned
+
+
 @admin.register(Deposit)
-class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
+class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdmin):
+    form = DepositForm
     resource_classes = [DepositResource]
     list_display = [
         "name",
@@ -202,9 +238,30 @@ class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
         ),
         (
             _("Geology"),
-            {"fields": ["status", "deposit_type", "belt", "exploration_level", "description"]},
+            {
+                "fields": [
+                    "status",
+                    "deposit_type",
+                    "belt",
+                    "exploration_level",
+                    "description",
+                    ("description_ru", "description_tg"),
+                ]
+            },
         ),
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
+        (
+            _("Entry checks"),
+            {
+                "fields": ["distinct_reason", "location_reason"],
+                "description": _(
+                    "The registry refuses a second record of a deposit already recorded "
+                    "and a point outside Tajikistan's border or the region recorded. If "
+                    "you have checked that the entry is right, say why; the reason is "
+                    "kept in the history."
+                ),
+            },
+        ),
     ]
 
     def get_queryset(self, request):
@@ -233,7 +290,8 @@ class DepositAdmin(RegistryImportExportMixin, RegistryAdmin):
 
 
 @admin.register(ReserveEstimate)
-class ReserveEstimateAdmin(RegistryImportExportMixin, RegistryAdmin):
+class ReserveEstimateAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdmin):
+    form = ReserveEstimateAdminForm  # warns before a save moves other deposits' shares
     resource_classes = [ReserveEstimateResource]
     list_display = [
         "deposit",
@@ -277,3 +335,24 @@ class BalanceMovementAdmin(RegistryImportExportMixin, RegistryAdmin):
     list_select_related = ["deposit", "mineral"]
     search_fields = ["deposit__name", "deposit__public_id", "protocol", "source"]
     autocomplete_fields = ["deposit", "mineral"]
+    # Extended by import-export's template; links the State Balance screen.
+    change_list_template = "admin/deposits/balancemovement/change_list.html"
+
+    def get_urls(self):
+        screen = self.admin_site.admin_view(lambda request: state_balance_view(self, request))
+        return [
+            path("state-balance/", screen, name="deposits_balancemovement_state_balance"),
+            *super().get_urls(),
+        ]
+
+
+@admin.register(BalanceClosure)
+class BalanceClosureAdmin(RegistryAdmin):
+    """Staff mark a mineral's State Balance of a year closed; shares of the mineral then
+    say the registry's balance is complete up to that year (deposits.balance)."""
+
+    list_display = ["mineral", "year", "closed_on", "protocol"]
+    list_filter = ["mineral", "year"]
+    list_select_related = ["mineral"]
+    search_fields = ["mineral__name", "mineral__code", "protocol", "source"]
+    autocomplete_fields = ["mineral"]

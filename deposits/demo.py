@@ -9,7 +9,7 @@ import csv
 import json
 from decimal import Decimal
 
-from deposits import minmod
+from deposits import entry, minmod
 from deposits.models import (
     Deposit,
     DepositCommodity,
@@ -287,11 +287,28 @@ def parse_curated_commodities(text: str) -> list[str]:
     return codes
 
 
-def load_curated_deposits(regions, minerals) -> None:
+def curated_record(name: str, sources: list[str], stdout) -> Deposit:
+    """The deposit a curated row describes: the one of that name citing the row's first
+    source (else the first of that name, else a new one). Other deposits of the name are
+    a clerk's, confirmed different on entry (deposits/entry.py): reported, left alone."""
+    same_name = Deposit.objects.filter(name=name).order_by("pk")
+    record = (sources and same_name.filter(sources__icontains=sources[0]).first()) or (
+        same_name.first() or Deposit(name=name)
+    )
+    for other in same_name.exclude(pk=record.pk):
+        stdout.write(f"  {other.public_id} {other.name} is not the demo record of that name")
+    return record
+
+
+def load_curated_deposits(regions, minerals, stdout) -> dict[str, Deposit]:
+    """The curated deposits, by name; a deposit already recorded is updated. What the entry
+    checks refuse (a published point outside the border) is kept as published and
+    reported, for the data-quality report to list (deposits/entry.py)."""
     districts = {d.name.casefold(): d for d in District.objects.all()}
     with open(DATA_DIR / "tj_deposits_curated.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    for row in rows:
+    deposits = {}
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
         name = row["name"]
         region_text = row["region_iso_inferred"]
         district = districts.get(row["district"].strip().casefold())
@@ -309,7 +326,7 @@ def load_curated_deposits(regions, minerals) -> None:
             description.append(
                 f"Reserve classification as published: {row['reserve_system_note']}."
             )
-        existing = Deposit.objects.filter(name=name).first() or Deposit(name=name)
+        existing = curated_record(name, sources, stdout)
         name_ru, name_tg = CYRILLIC_NAMES.get(name, ("", ""))
         aliases += [a for a in existing.aliases if a not in aliases]
         values = {
@@ -327,20 +344,23 @@ def load_curated_deposits(regions, minerals) -> None:
             values["region"] = regions[region_text.split(" ")[0]]
             values["region_derived"] = "(inferred)" in region_text
         if assign(existing, **values) or existing.pk is None:
-            existing.full_clean()
+            for refusal in entry.clean_as_published(existing):
+                stdout.write(f"  curated line {number} ({name}) kept as published: {refusal}")
             existing.save()
+        deposits[name] = existing
         for position, code in enumerate(parse_curated_commodities(row["commodities"])):
             role = "main" if position == 0 else "associated"
             upsert(
                 DepositCommodity, {"deposit": existing, "mineral": minerals[code]}, {"role": role}
             )
+    return deposits
 
 
-def load_reported_shares(minerals) -> None:
+def load_reported_shares(deposits, minerals) -> None:
     for deposit_name, code, bound, pct, source in REPORTED_SHARES:
         upsert(
             DepositCommodity,
-            {"deposit": Deposit.objects.get(name=deposit_name), "mineral": minerals[code]},
+            {"deposit": deposits[deposit_name], "mineral": minerals[code]},
             {
                 "reported_share_bound": bound,
                 "reported_share_pct": pct,
@@ -349,7 +369,7 @@ def load_reported_shares(minerals) -> None:
         )
 
 
-def load_curated_estimates(minerals) -> None:
+def load_curated_estimates(deposits, minerals) -> None:
     for row in CURATED_ESTIMATES:
         (
             deposit_name,
@@ -364,7 +384,7 @@ def load_curated_estimates(minerals) -> None:
             source,
             note,
         ) = row
-        deposit = Deposit.objects.get(name=deposit_name)
+        deposit = deposits[deposit_name]
         values = {
             "category": category,
             "balance": balance,
@@ -386,12 +406,14 @@ def load(stdout) -> None:
     regions = load_regions()
     minerals = load_minerals()
     load_belts()
-    load_curated_deposits(regions, minerals)
-    load_reported_shares(minerals)
-    load_curated_estimates(minerals)
+    deposits = load_curated_deposits(regions, minerals, stdout)
+    load_reported_shares(deposits, minerals)
+    load_curated_estimates(deposits, minerals)
     with open(DATA_DIR / "minmod" / "tajikistan_sites.json", encoding="utf-8") as handle:
-        report = minmod.import_sites(json.load(handle))
+        report = minmod.import_sites(json.load(handle), as_published=True)
     stdout.write(f"MinMod sites: {report.summary()}")
+    for note in report.notes:
+        stdout.write(f"  {note}")
     for number, name, reason in report.refused:
         stdout.write(f"  refused record {number} ({name}): {reason}")
     stdout.write(f"Deposits in the registry: {Deposit.objects.count()}")

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from deposits import geo
+from deposits import entry, geo
 from deposits.models import (
     Deposit,
     DepositCommodity,
@@ -194,7 +194,8 @@ def estimate_values(item: dict, mineral: Mineral, source: str) -> dict | None:
 
 
 class SiteImporter:
-    def __init__(self):
+    def __init__(self, as_published: bool = False):
+        self.as_published = as_published
         self.resolver = CommodityResolver()
         self.regions = {r.code: r for r in Region.objects.all()}
         self.report = ImportReport()
@@ -262,7 +263,11 @@ class SiteImporter:
             deposit.sources = [*deposit.sources, source]
             changed = True
         if changed:
-            deposit.full_clean()
+            if self.as_published:
+                for refusal in entry.clean_as_published(deposit):
+                    self.report.notes.append(f"{names[0]}: kept as published: {refusal}")
+            else:
+                deposit.full_clean()
             deposit.save()
 
         existing = set(deposit.commodities.values_list("mineral_id", flat=True))
@@ -302,5 +307,9 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def import_sites(records: list[dict]) -> ImportReport:
-    return SiteImporter().import_records(records)
+def import_sites(records: list[dict], as_published: bool = False) -> ImportReport:
+    """Import MineralSite records. A record the entry checks refuse (deposits/entry.py: a
+    look-alike of a recorded deposit, a point outside the border or its region) is
+    refused by its number, or, `as_published`, kept as published with a note, for the
+    data-quality report to list."""
+    return SiteImporter(as_published).import_records(records)

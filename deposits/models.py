@@ -12,12 +12,14 @@ from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Sum, Valu
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.urls import reverse
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from deposits import entry
 from deposits.units import GradeUnit, MassUnit
 from kernel import names
+from kernel.languages import localized
 from kernel.models import PublicRecord, Visibility
 from kernel.validators import PlainTextFields
 from kernel.visibility import VisibleQuerySet
@@ -35,10 +37,9 @@ class TranslatedNameMixin(PlainTextFields):
     plain_text_fields = ("name", "name_ru", "name_tg")
 
     def localized_name(self, language: str | None = None) -> str:
-        language = (language or get_language() or "en")[:2]
-        if language in ("ru", "tg"):
-            return getattr(self, f"name_{language}") or self.name
-        return self.name
+        """The name in `language` (the active one by default), else the English
+        (kernel/languages.py)."""
+        return localized(self, "name", language).text
 
 
 class Region(TranslatedNameMixin, models.Model):
@@ -306,6 +307,8 @@ class Deposit(TranslatedNameMixin, PublicRecord):
         _("exploration level"), max_length=20, choices=ExplorationLevel.choices, blank=True
     )
     description = models.TextField(_("description"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_tg = models.TextField(_("description (Tajik)"), blank=True)
     sources = models.JSONField(
         _("sources"), default=list, blank=True, help_text=_("One source per line.")
     )
@@ -325,6 +328,12 @@ class Deposit(TranslatedNameMixin, PublicRecord):
 
     history = HistoricalRecords(excluded_fields=["search_text"])
     objects = DepositQuerySet.as_manager()
+
+    # A clerk's reasons for entering a deposit the entry checks would refuse (a look-alike
+    # that is a different deposit; a point on a boundary): set by the admin form, the API
+    # and the spreadsheet import, kept as the history record's change reason (deposits/entry.py).
+    distinct_reason = ""
+    location_reason = ""
 
     class Meta:
         ordering = ["name", "id"]
@@ -378,6 +387,7 @@ class Deposit(TranslatedNameMixin, PublicRecord):
             }
         if errors:
             raise ValidationError(errors)
+        entry.check(self)
 
     def save(self, *args, **kwargs):
         self.aliases = [a.strip() for a in self.aliases if a and a.strip()]
@@ -389,6 +399,8 @@ class Deposit(TranslatedNameMixin, PublicRecord):
             update_fields
         ):
             kwargs["update_fields"] = {*update_fields, "search_text"}
+        if entry.change_reason(self):
+            self._change_reason = entry.change_reason(self)
         super().save(*args, **kwargs)
 
 
@@ -859,4 +871,46 @@ class BalanceMovement(models.Model):
         if neighbours.exclude(unit=self.unit).exists():
             raise ValidationError(
                 {"unit": _("Every year of one balance line is kept in the same unit.")}
+            )
+
+
+class BalanceClosure(models.Model):
+    """A mineral's State Balance of one year, closed by the State Commission: staff mark it
+    so, and every answer that states a computed share of the mineral says whether the
+    registry's balance is complete (`deposits.balance.balance_complete_for`)."""
+
+    mineral = models.ForeignKey(
+        Mineral, on_delete=models.PROTECT, related_name="closures", verbose_name=_("mineral")
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    closed_on = models.DateField(_("closed on"))
+    protocol = models.CharField(_("protocol number"), max_length=60, blank=True)
+    source = models.TextField(_("source"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["mineral__name", "-year"]
+        verbose_name = _("State Balance closure")
+        verbose_name_plural = _("State Balance closures")
+        constraints = [
+            models.UniqueConstraint(fields=["mineral", "year"], name="one_closure_per_mineral_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mineral} {self.year}"
+
+    def clean(self) -> None:
+        # A year's balance is closed after the year: the State Balance "as of 1 January".
+        closed_on, year = self.closed_on, self.year
+        if year is not None and closed_on is not None and closed_on.year <= year:
+            raise ValidationError(
+                {
+                    "closed_on": _(
+                        "The State Balance of %(year)s is closed after the year ends "
+                        "(on or after 1 January %(next)s)."
+                    )
+                    % {"year": self.year, "next": self.year + 1}
+                }
             )

@@ -55,7 +55,9 @@ class DepositResource(IdentifiedResource):
     """One row per deposit, its minerals and reported shares in columns of their own.
 
     Rows match existing deposits by identifier (`id`), else by name or alias in the
-    same region; a row without a match creates a deposit.
+    same region; a row without a match creates a deposit. Optional columns
+    `distinct_reason` and `location_reason` carry a clerk's reasons for an entry the
+    entry checks would refuse (deposits/entry.py).
     """
 
     aliases = fields.Field(attribute="aliases", column_name="aliases", widget=ListWidget())
@@ -132,6 +134,10 @@ class DepositResource(IdentifiedResource):
         return None
 
     def import_instance(self, instance, row, **kwargs):
+        # A clerk's reasons for what the entry checks refuse (deposits/entry.py): columns
+        # an import may add, never exported.
+        for reason in ("distinct_reason", "location_reason"):
+            setattr(instance, reason, (row.get(reason) or "").strip())
         errors = {}
         try:
             super().import_instance(instance, row, **kwargs)

@@ -27,9 +27,11 @@ after bulk loads).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.db.models import (
     Case,
     CharField,
@@ -52,7 +54,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
 from deposits.units import to_kilograms
-from kernel.visibility import Caller, visible
+from kernel.visibility import STAFF, Caller, visible
 
 COMPUTED = "computed"
 REPORTED = "reported"
@@ -330,3 +332,81 @@ def _refresh_national_totals(mineral_ids: set[int] | None) -> None:
         NationalReserveTotal.objects.update_or_create(
             mineral_id=mineral_id, visibility=visibility, defaults={"kilograms": total}
         )
+
+
+@dataclass(frozen=True)
+class ShareMove:
+    """Another deposit's computed share of a mineral, before and after a write."""
+
+    deposit: str
+    public_id: str
+    mineral: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def points(self) -> Decimal:
+        return abs(self.after - self.before)
+
+
+class _Undone(Exception):
+    """Raised to roll the rehearsed write back."""
+
+
+def _computed_shares(mineral_ids: set[int], caller: Caller) -> dict[tuple, tuple]:
+    rows = with_shares(
+        DepositCommodity.objects.filter(mineral_id__in=mineral_ids, share_kilograms__isnull=False),
+        caller,
+    ).values_list(
+        "deposit_id",
+        "mineral_id",
+        "share_pct",
+        "deposit__name",
+        "deposit__public_id",
+        "mineral__name",
+    )
+    return {(row[0], row[1]): row[2:] for row in rows}
+
+
+def share_moves(
+    write: Callable[[], None],
+    mineral_ids: Iterable[int],
+    own_deposit_id: int | None,
+    points: Decimal | int,
+    caller: Caller = STAFF,
+) -> list[ShareMove]:
+    """The other deposits whose computed share of one of `mineral_ids` `write` (a write of
+    reserve estimates) would move by more than `points` percentage points, largest move
+    first; `write` itself is rolled back.
+
+    The write is rehearsed rather than its effect reckoned: inside a transaction that is
+    always rolled back, `write` saves the estimates as the real save would (the signals
+    refresh the kept sums as they always do), the shares are read with `with_shares`, and
+    everything is undone. So the figure "after" is the one rule's own answer, with every
+    case it covers (a re-estimate replacing an older one, an estimate moved to another
+    mineral, a deletion, units) and no second rule to drift from it; reckoning the shares
+    of a hypothetical set of estimates in Python would have been that second rule. The
+    price is one rolled-back write and two reads of the mineral's computed shares per
+    save, paid by a clerk's admin save only. Staff see every deposit, so the default
+    scope is theirs."""
+    mineral_ids = {m for m in mineral_ids if m is not None}
+    if not mineral_ids:
+        return []
+    try:
+        # Both reads in the transaction: on the primary, whatever the replicas hold.
+        with transaction.atomic():
+            before = _computed_shares(mineral_ids, caller)
+            write()
+            after = _computed_shares(mineral_ids, caller)
+            raise _Undone
+    except _Undone:
+        pass
+    moves = []
+    for key, (share, deposit, public_id, mineral) in before.items():
+        if key[0] == own_deposit_id or key not in after:
+            continue
+        moved = ShareMove(deposit, public_id, mineral, share, after[key][0])
+        if moved.points > points:
+            moves.append(moved)
+    moves.sort(key=lambda m: (-m.points, m.mineral, m.deposit, m.public_id))
+    return moves

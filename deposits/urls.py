@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from deposits.pages import deposit_detail, deposit_list, home, mineral, passport, region, spelling
+from deposits.pages import (
+    deposit_detail,
+    deposit_list,
+    home,
+    mineral,
+    passport,
+    region,
+    spelling,
+    statistics,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -33,4 +42,7 @@ urlpatterns = [
     path("regions/<str:code>/", region.region_detail, name="region-detail"),
     path("regions/<str:code>/report.pdf", region.region_pdf, name="region-pdf"),
     path("regions/<str:code>/report.xlsx", region.region_xlsx, name="region-xlsx"),
+    path("statistics/", statistics.statistics, name="statistics"),
+    path("statistics/report.pdf", statistics.statistics_pdf, name="statistics-pdf"),
+    path("statistics/report.xlsx", statistics.statistics_xlsx, name="statistics-xlsx"),
 ]

@@ -194,6 +194,10 @@ SERIALIZATION_MODULES = {"exactjson": "kernel.serializers"}
 # The admin's deposit list shows an exact count up to this many matches and
 # "more than" beyond it, so a page load never counts a whole national table.
 ADMIN_COUNT_LIMIT = env_int("ADMIN_COUNT_LIMIT", 10_000)
+# A clerk's save of reserve estimates that would move another deposit's computed share of
+# a mineral by more than this many percentage points asks for a confirmation first
+# (deposits.shares.share_moves; docs/reserves.md).
+SHARE_MOVE_WARNING_POINTS = env_int("SHARE_MOVE_WARNING_POINTS", 5)
 
 # Pages
 # The server-rendered pages for analysts (deposits/pages/, templates/).

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cooperation.models import Memorandum, MemorandumStatus
-from deposits import geo
+from deposits import entry, geo
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
 from deposits.shares import COMPUTED, REPORTED, with_shares
 from deposits.units import KILOGRAMS_PER_UNIT, contained_kilograms, to_kilograms
@@ -31,7 +31,6 @@ STALE_AFTER_YEARS = 10
 CONTAINED_TOLERANCE = Decimal("0.05")
 # Shares are rounded to two places: a mineral's shares may sum a little past 100.
 SHARE_SUM_TOLERANCE = Decimal("0.5")
-DUPLICATE_RADIUS_KM = 10.0
 # Looser than a search's match (kernel/names.py: SIMILAR): nearness on the map confirms,
 # and a clerk decides ("Zidda" and "Ziddy", 5 km apart, are worth a look).
 DUPLICATE_NAME_SIMILARITY = 75
@@ -89,31 +88,21 @@ def deposits_without_location() -> Iterator[Finding]:
 
 
 def deposits_off_their_region() -> Iterator[Finding]:
-    deposits = Deposit.objects.exclude(latitude=None).select_related("region").order_by("name")
+    """Points the entry checks would refuse today (deposits/entry.py: recorded before
+    them, or kept by a clerk with a reason), and regions derived from a point."""
+    deposits = (
+        Deposit.objects.exclude(latitude=None)
+        .select_related("region", "district__region")
+        .order_by("name")
+    )
     for deposit in deposits:
-        lon, lat = float(deposit.longitude), float(deposit.latitude)
-        if not geo.inside_tajikistan(lon, lat):
-            yield Finding(
-                "border",
-                deposit_label(deposit),
-                _("coordinates %(lat)s, %(lon)s lie outside Tajikistan's border")
-                % {"lat": lat, "lon": lon},
-                admin_url(deposit),
-            )
-            continue
-        found = geo.region_code_at(lon, lat)
-        if deposit.region_id and found and found != deposit.region.code:
-            yield Finding(
-                "region",
-                deposit_label(deposit),
-                _(
-                    "recorded in %(recorded)s, but its coordinates fall in %(found)s "
-                    "(generalised polygons: confirm near borders)"
+        errors = entry.place_errors(deposit)
+        for field, check in (("latitude", "border"), ("region", "region")):
+            if field in errors:
+                yield Finding(
+                    check, deposit_label(deposit), errors[field].messages[0], admin_url(deposit)
                 )
-                % {"recorded": deposit.region.code, "found": found},
-                admin_url(deposit),
-            )
-        elif deposit.region_derived:
+        if not errors and deposit.region_derived:
             yield Finding(
                 "region",
                 deposit_label(deposit),
@@ -268,7 +257,7 @@ def suspected_duplicates() -> Iterator[Finding]:
                     float(other.longitude),
                     float(other.latitude),
                 )
-                if distance <= DUPLICATE_RADIUS_KM and similar_names(deposit, other):
+                if distance <= entry.DUPLICATE_RADIUS_KM and similar_names(deposit, other):
                     first, second = sorted((deposit, other), key=lambda d: d.public_id)
                     yield Finding(
                         "duplicate",
@@ -283,15 +272,12 @@ def suspected_duplicates() -> Iterator[Finding]:
                     )
 
 
-def comparable_names(deposit: Deposit) -> list[str]:
-    """The deposit's names but placeholders ("Unnamed P occurrence"), which name nothing."""
-    return [name for name in deposit.all_names if not names.placeholder(name)]
-
-
 def similar_names(first: Deposit, second: Deposit) -> bool:
     """The name matcher's judgement (kernel/names.py), any spelling of either."""
     return names.same_name(
-        comparable_names(first), comparable_names(second), DUPLICATE_NAME_SIMILARITY
+        entry.comparable_names(first),
+        entry.comparable_names(second),
+        DUPLICATE_NAME_SIMILARITY,
     )
 
 

@@ -214,12 +214,12 @@ def _grow(n):
 
 
 # The caller's key (with its user); the rankings of every mineral on the page with their
-# counts in one query, the totals by category in another.
+# counts in one query, the totals by category in another, the closed balance years in one.
 QUERIES = {
-    "/minerals/": 5,  # key, count, page, rankings, totals
-    "/minerals/silver/": 4,  # key, mineral, rankings, totals
-    "/regions/": 7,  # key, count, page, deposit counts, rankings, minerals, totals
-    "/regions/TJ-SU/": 6,  # key, region, deposit counts, rankings, minerals, totals
+    "/minerals/": 6,  # key, count, page, rankings, totals, closures
+    "/minerals/silver/": 5,  # key, mineral, rankings, totals, closures
+    "/regions/": 8,  # key, count, page, deposit counts, rankings, minerals, totals, closures
+    "/regions/TJ-SU/": 7,  # key, region, deposit counts, rankings, minerals, totals, closures
 }
 
 

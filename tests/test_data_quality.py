@@ -45,7 +45,18 @@ def test_coordinates_outside_the_border_though_inside_the_box():
     DepositFactory(name="Dalnee", latitude=Decimal("40.7833"), longitude=Decimal("69.6667"))
     [(check, _, message)] = report()
     assert check == "border"
-    assert "outside Tajikistan's border" in message
+    assert "11.2 km outside Tajikistan's border" in message
+
+
+def test_coarse_coordinates_just_across_the_generalised_border_pass():
+    # Dara-Pioz's published point lies 2.5 km outside the 1:10m outline (deposits/entry.py)
+    DepositFactory(
+        name="Dara-Pioz",
+        region=RegionFactory(code="TJ-RA", name="Districts of Republican Subordination"),
+        latitude=Decimal("39.4167"),
+        longitude=Decimal("70.7333"),
+    )
+    assert report() == []
 
 
 def test_coordinates_in_another_region_and_derived_regions():
@@ -62,7 +73,8 @@ def test_coordinates_in_another_region_and_derived_regions():
         longitude=Decimal("68.5"),
     )
     messages = {record.split()[-1]: message for _, record, message in report()}
-    assert "recorded in TJ-KT, but its coordinates fall in TJ-SU" in messages["Jilau"]
+    assert "lies in" in messages["Jilau"] and "(TJ-SU)" in messages["Jilau"]
+    assert "outside Khatlon (TJ-KT)" in messages["Jilau"]
     assert "derived from coordinates; confirm it" in messages["Maykhura"]
 
 

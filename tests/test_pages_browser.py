@@ -212,3 +212,107 @@ def test_the_list_is_usable_on_a_phone(demo, page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the page scrolls sideways on a phone"
     screenshot(page, "deposit-list-phone")
+
+
+# --- every page kind in Russian and in Tajik -------------------------------------------------
+
+# What a page labels (headings, table headers, form labels, help, buttons, navigation,
+# choices, notes), not what it lists: row headers and data cells are records' own text,
+# and free text shown in English for want of a translation is inside lang="en".
+LABELS = (
+    "h1, h2, h3, caption, legend, thead th, dt, label, button, summary, option, nav a, "
+    ".breadcrumbs a, .object-tools a, .submit-row input, a.button, .help, .helptext, "
+    "main p, #content p, .badge, .in-english"
+)
+READ_LABELS = """(selector) => Array.from(document.querySelectorAll(selector))
+    .filter((e) => !e.closest('[lang="en"]'))
+    .map((e) => {
+        if (e.tagName === "INPUT") return e.value;
+        const label = e.cloneNode(true);
+        label.querySelectorAll('[lang="en"], script, style').forEach((x) => x.remove());
+        return label.textContent;
+    })"""
+
+
+def english_labels(language: str) -> dict[str, str]:
+    """The English msgids of our catalogue whose `language` translation differs from the
+    English, keyed by the form a page may show them in (lower case, no trailing colon)."""
+    from kernel.translations import read_catalogue
+
+    po = read_catalogue(Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES/django.po")
+    found = {}
+    for message in po:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english in ids:
+            if (
+                english
+                and "%" not in english
+                and all(s and s.lower() != english.lower() for s in strings)
+            ):
+                found[english.lower()] = english
+    return found
+
+
+def public(model):
+    return model.objects.filter(visibility="public").order_by("pk").first()
+
+
+def shown_label(text: str) -> str:
+    return " ".join(text.split()).rstrip(":*").strip().lower()
+
+
+def test_every_page_kind_speaks_russian_and_tajik(demo, page, tmp_path):
+    """For ru and tg: the admin index, the admin deposit form (add and change) and each
+    page kind show no English label where the catalogue has a translation. One browser
+    session for all; one picture of the admin deposit form per language."""
+    from django.contrib.auth import get_user_model
+
+    from cooperation.models import Event, Memorandum, Organisation
+    from deposits.models import Deposit
+
+    get_user_model().objects.create_superuser("translator", password="Translator-pass-2026")
+    deposit = Deposit.objects.get(name="Konimansuri Kalon")
+    paths = {
+        "admin index": "/admin/",
+        "admin deposit add": "/admin/deposits/deposit/add/",
+        "admin deposit change": f"/admin/deposits/deposit/{deposit.pk}/change/",
+        "home": "/",
+        "deposit list": "/deposits/?mineral=silver",
+        "deposit": deposit.get_absolute_url(),
+        "mineral": "/minerals/silver/",
+        "region": "/regions/TJ-SU/",
+        "statistics": "/statistics/",
+        "spelling": "/deposits/spelling/",
+        "cooperation": "/cooperation/",
+        "event": f"/cooperation/events/{public(Event).public_id}/",
+        "memorandum": f"/cooperation/memoranda/{public(Memorandum).public_id}/",
+        "organisation": f"/cooperation/organisations/{Organisation.objects.first().public_id}/",
+    }
+
+    page.goto(f"{demo}/admin/login/")
+    page.locator("#id_username").fill("translator")
+    page.locator("#id_password").fill("Translator-pass-2026")
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(f"{demo}/admin/")
+
+    leaks = {}
+    for language in ("ru", "tg"):
+        english = english_labels(language)
+        page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": demo}]
+        )
+        for kind, path in paths.items():
+            response = page.goto(f"{demo}{path}")
+            assert response.status == 200, (language, kind)
+            assert page.locator("html").get_attribute("lang") == language, (language, kind)
+            labels = {shown_label(text) for text in page.evaluate(READ_LABELS, LABELS)}
+            found = sorted(english[label] for label in labels if label in english)
+            if found:
+                leaks[f"{language} {kind}"] = found
+            if kind == "admin deposit change":
+                picture = tmp_path / f"admin-deposit-form-{language}.png"
+                page.screenshot(path=picture, full_page=True)
+                screenshot(page, f"admin-deposit-form-{language}")
+                assert picture.stat().st_size > 20_000
+    assert leaks == {}

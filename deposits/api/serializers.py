@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from deposits import entry
 from deposits.models import (
     SHARE_BOUND_CHOICES,
     BalanceMovement,
@@ -176,9 +177,30 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
         help_text=_("On write, the complete list of the deposit's minerals (replaces it)."),
     )
     reserves = DepositReserveSerializer(many=True, read_only=True)
+    distinct_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=entry.REASON_MAX_LENGTH,
+        help_text=_(
+            "Confirms that a deposit the registry takes for one already recorded (a 400 "
+            "naming it) is a different deposit, and says why; kept in the history."
+        ),
+    )
+    location_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=entry.REASON_MAX_LENGTH,
+        help_text=_(
+            "Confirms a point that lies outside the border or the region recorded (a 400 "
+            "saying where it lies) as right, and says why; kept in the history."
+        ),
+    )
 
     class Meta:
         model = Deposit
+        clean_attributes = ["distinct_reason", "location_reason"]
         fields = [
             "id",
             "name",
@@ -194,12 +216,16 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
             "belt",
             "exploration_level",
             "description",
+            "description_ru",
+            "description_tg",
             "visibility",
             "commodities",
             "reserves",
             "sources",
             "created_at",
             "updated_at",
+            "distinct_reason",
+            "location_reason",
         ]
 
     def validate_commodities(self, items):
@@ -232,11 +258,7 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
             raise serializers.ValidationError({"commodities": errors})
 
     def create(self, validated_data):
-        items = validated_data.pop("commodities", None)
-        deposit = Deposit.objects.create(**validated_data)
-        if items is not None:
-            self._save_commodities(deposit, items)
-        return deposit
+        return self.update(Deposit(), validated_data)
 
     def update(self, instance, validated_data):
         items = validated_data.pop("commodities", None)

@@ -19,6 +19,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from deposits import shares
+from deposits.balance import closed_years
 from deposits.models import Deposit, DepositCommodity, Mineral, ReserveEstimate
 from kernel.parameters import whole_number
 from kernel.visibility import Caller
@@ -69,6 +70,13 @@ class MineralStatisticsSerializer(serializers.Serializer):
     name = serializers.CharField()
     deposit_count = serializers.IntegerField(
         help_text="Visible deposits of the mineral, all of them (the ranking lists `top`)."
+    )
+    balance_complete_for = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "The latest year whose State Balance of the mineral staff marked closed "
+            "(the registry's balance is complete up to its end), or null."
+        ),
     )
     totals = CategoryTotalSerializer(many=True)
     deposits = RankedDepositSerializer(
@@ -137,11 +145,12 @@ def _category_totals(estimates, group_by: list[str]) -> dict[tuple, list[dict]]:
     return totals
 
 
-def _mineral_entry(mineral, ranking: Ranking, totals) -> dict:
+def _mineral_entry(mineral, ranking: Ranking, totals, closed: dict[int, int]) -> dict:
     return {
         "mineral": mineral.code,
         "name": mineral.name,
         "deposit_count": ranking.deposit_count,
+        "balance_complete_for": closed.get(mineral.pk),
         "totals": totals,
         "deposits": ranking.deposits,
     }
@@ -163,8 +172,9 @@ def mineral_statistics(minerals, caller: Caller, top: int) -> list[dict]:
     totals = _category_totals(
         ReserveEstimate.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral
     )
+    closed = closed_years(m.pk for m in minerals)
     return [
-        _mineral_entry(m, ranked.get((m.pk,), NO_DEPOSITS), totals.get((m.pk,), []))
+        _mineral_entry(m, ranked.get((m.pk,), NO_DEPOSITS), totals.get((m.pk,), []), closed)
         for m in minerals
     ]
 
@@ -188,6 +198,7 @@ def region_statistics(regions, caller: Caller, top: int) -> list[dict]:
     totals = _category_totals(
         ReserveEstimate.objects.visible_to(caller).filter(deposit__region__in=regions), per_region
     )
+    closed = closed_years(minerals)
     result = []
     for region in regions:
         own = sorted(
@@ -200,7 +211,9 @@ def region_statistics(regions, caller: Caller, top: int) -> list[dict]:
                 "name": region.name,
                 "deposit_count": counts.get(region.pk, 0),
                 "minerals": [
-                    _mineral_entry(m, ranked[region.pk, m.pk], totals.get((region.pk, m.pk), []))
+                    _mineral_entry(
+                        m, ranked[region.pk, m.pk], totals.get((region.pk, m.pk), []), closed
+                    )
                     for m in own
                 ],
             }

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from deposits.balance import balance_complete_for
 from deposits.models import Deposit, Mineral, ReserveEstimate
 from deposits.pages.common import balance_label, largest_shares, share_basis_label, with_bars
 from deposits.querysets import regions_with_deposit_counts, reserve_totals
@@ -51,7 +52,16 @@ def mineral_report(request, code: str) -> dict:
         "regions": with_bars(regions),
         "deposit_count": deposits.count(),
         "scope_note": SCOPE_NOTES[caller.scope],
+        "balance_complete_for": balance_complete_for(mineral),
     }
+
+
+def balance_note(report: dict) -> str:
+    """Whether the registry's State Balance of the mineral is complete, as a line."""
+    year = report["balance_complete_for"]
+    if year is None:
+        return _("State Balance: not marked complete.")
+    return _("State Balance closed for %(year)s.") % {"year": year}
 
 
 def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
@@ -92,7 +102,7 @@ def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
                 ]
                 for row in report["ranking"]
             ]
-            + [[], [report["scope_note"]]],
+            + [[], [report["scope_note"]], [balance_note(report)]],
         ),
         (
             _("Regions"),

@@ -29,6 +29,8 @@ class FullCleanMixin:
             field = concrete.get(name)
             if field is not None and not isinstance(field, ManyToManyField):
                 setattr(candidate, name, value)
+        for name in getattr(self.Meta, "clean_attributes", ()):
+            setattr(candidate, name, attrs.get(name, ""))
         written = {
             field.source
             for field in self.fields.values()

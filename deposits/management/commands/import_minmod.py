@@ -15,8 +15,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="a JSON file holding a list of MineralSite records")
+        parser.add_argument(
+            "--as-published",
+            action="store_true",
+            help=(
+                "keep a record the entry checks refuse (a look-alike of a recorded deposit, "
+                "a point outside the border or its region) as published, noted here and "
+                "listed in the data-quality report, instead of refusing it"
+            ),
+        )
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, as_published, **options):
         try:
             with open(file, encoding="utf-8") as handle:
                 records = json.load(handle)
@@ -27,7 +36,7 @@ class Command(BaseCommand):
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise CommandError(f"{file} must hold a JSON list of MineralSite records")
 
-        report = import_sites(records)
+        report = import_sites(records, as_published)
         self.stdout.write(report.summary())
         for name in report.created:
             self.stdout.write(f"  created {name}")

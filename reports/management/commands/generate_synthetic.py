@@ -10,7 +10,8 @@ from reports import synthetic
 class Command(BaseCommand):
     help = (
         "Generate N synthetic deposits (named SYN-000001, ...) with minerals, reserve "
-        "estimates and cooperation records, deterministically for a seed. For benchmarks "
+        "estimates (superseded ones too), yearly State Balance lines and cooperation "
+        "records, deterministically for a seed. For benchmarks "
         "only: bulk inserts skip the change history."
     )
 
@@ -39,7 +40,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Generated {counts.deposits} deposits, {counts.commodities} deposit minerals, "
-                f"{counts.estimates} reserve estimates, {counts.organisations} organisations, "
+                f"{counts.estimates} reserve estimates, {counts.movements} balance lines, "
+                f"{counts.organisations} organisations, "
                 f"{counts.topics} topics, {counts.events} events "
                 f"in {time.perf_counter() - started:.1f} s (seed {seed})."
             )
