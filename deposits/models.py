@@ -228,6 +228,23 @@ class DepositQuerySet(VisibleQuerySet):
         )
 
 
+# The deposit classes the MinMod records name (`deposit_type_candidate`): vocabulary, which
+# the pages show in the reader's language; a type a clerk writes otherwise shows as written.
+DEPOSIT_TYPE_LABELS = {
+    "Epithermal": _("Epithermal"),
+    "Hydrothermal": _("Hydrothermal"),
+    "Igneous": _("Igneous"),
+    "Metamorphic": _("Metamorphic"),
+    "Sedimentary": _("Sedimentary"),
+    "Surficial": _("Surficial"),
+}
+
+
+def deposit_type_label(deposit_type: str) -> str:
+    """A deposit type in the reader's language where it is vocabulary, else as written."""
+    return str(DEPOSIT_TYPE_LABELS.get(deposit_type, deposit_type))
+
+
 class Deposit(TranslatedNameMixin, PublicRecord):
     """A named mineral deposit (or occurrence) of Tajikistan."""
 

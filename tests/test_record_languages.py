@@ -270,3 +270,19 @@ def test_a_search_suggests_an_event_by_its_russian_title_in_the_readers_language
     found = client.get("/api/v1/search/", {"q": "Горный форум"}, HTTP_ACCEPT_LANGUAGE="ru").json()
     events = [s for s in found["results"] if s["kind"] == "event"]
     assert events and events[0]["label"] == "Горный форум"
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("en", "Hydrothermal"), ("ru", "Гидротермальное"), ("tg", "Гидротермалӣ")],
+)
+def test_deposit_types_are_vocabulary_in_the_readers_language(client, language, label):
+    deposit = DepositFactory(name="Takob", deposit_type="Hydrothermal")
+    DepositFactory(name="Kaldzhar", deposit_type="Skarn, as a clerk wrote it")
+    detail = client.get(deposit.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+    listing = client.get(reverse("deposit-list"), HTTP_ACCEPT_LANGUAGE=language)
+    assert f"<dd>{label}</dd>" in detail.content.decode()
+    assert listing.content.decode().count(f"<td>{label}</td>") == 1
+    choices = dict(listing.context["form"].fields["deposit_type"].choices)
+    assert choices["Hydrothermal"] == label
+    assert choices["Skarn, as a clerk wrote it"] == "Skarn, as a clerk wrote it"

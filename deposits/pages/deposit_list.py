@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from deposits import exports
 from deposits.filters import DepositFilterSet
-from deposits.models import Deposit, MetallogenicBelt, Mineral, Region
+from deposits.models import Deposit, MetallogenicBelt, Mineral, Region, deposit_type_label
 from deposits.pages.common import filtered_deposits, map_config, ordered, point_feature
 from deposits.querysets import visible_deposit_types
 from deposits.shares import prefetch_commodities
@@ -38,7 +38,9 @@ def offer_choices(form, caller: Caller) -> None:
         form.fields[name].widget.choices = [
             (r.code, r.localized_name()) for r in model.objects.all()
         ]
-    form.fields["deposit_type"].choices = [(t, t) for t in visible_deposit_types(caller)]
+    form.fields["deposit_type"].choices = [
+        (t, deposit_type_label(t)) for t in visible_deposit_types(caller)
+    ]
     form.fields["critical"].widget.choices = [
         ("unknown", gettext_lazy("Any")),
         ("true", gettext_lazy("Yes")),

@@ -12,7 +12,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, get_urlconf
 
-from deposits.models import Deposit, DepositCommodity
+from deposits.models import Deposit, DepositCommodity, deposit_type_label
 from deposits.shares import SCOPE_NOTES
 from kernel.links import url_maker
 from kernel.visibility import Caller
@@ -59,6 +59,12 @@ def link_to(value: str, view_name: str) -> str:
 def _url_maker(view_name: str, script_prefix: str, urlconf):
     """One maker per URL name, as mounted (script prefix, URLconf) when first asked."""
     return url_maker(view_name)
+
+
+@register.filter
+def type_label(deposit_type: str) -> str:
+    """A deposit's type in the page's language (deposits.models.DEPOSIT_TYPE_LABELS)."""
+    return deposit_type_label(deposit_type)
 
 
 @register.filter
