@@ -437,11 +437,15 @@ def _balance_kind(balance):
 
 
 class ReserveEstimateQuerySet(OfDepositQuerySet):
-    def in_force(self) -> "ReserveEstimateQuerySet":
+    def in_force(self, on: datetime.date | None = None) -> "ReserveEstimateQuerySet":
         """The estimates in force: for each deposit, mineral, category and balance /
         off-balance, the latest one (by date; the later entered among those of one date;
         an undated one only while no dated one exists). Older estimates are history: a
-        re-estimate replaces its predecessor, it is never added to it."""
+        re-estimate replaces its predecessor, it is never added to it.
+
+        `on` a date: the estimates in force on that date, the latest dated on or before
+        it (an undated estimate counts at every date, as nothing says it came later);
+        without one, the latest recorded."""
         newer = ReserveEstimate.objects.filter(
             deposit_id=OuterRef("deposit_id"),
             mineral_id=OuterRef("mineral_id"),
@@ -452,7 +456,11 @@ class ReserveEstimateQuerySet(OfDepositQuerySet):
             Q(dated__gt=outer) | Q(dated=outer, pk__gt=OuterRef("pk")),
             kind=_balance_kind(OuterRef("balance")),
         )
-        return self.filter(~Exists(newer))
+        estimates = self
+        if on is not None:
+            newer = newer.filter(dated__lte=on)
+            estimates = estimates.filter(Q(as_of__lte=on) | Q(as_of__isnull=True))
+        return estimates.filter(~Exists(newer))
 
 
 class DepositCommodity(models.Model):

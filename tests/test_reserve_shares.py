@@ -1,5 +1,6 @@
 """A deposit's reserve share is derived from estimates, or reported where none exist."""
 
+import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -110,6 +111,25 @@ def test_estimates_in_force_per_category_and_balance_undated_oldest(gold):
     in_force = deposit.reserves.in_force().order_by("quantity")
     assert [e.quantity for e in in_force] == [Decimal(3), Decimal(4), Decimal(5)]
     assert national_totals(STAFF) == {gold.pk: Decimal("8000")}  # C1 3 t + B 5 t
+
+
+def test_estimates_in_force_on_a_date(gold):
+    """Konchoch's 2010 C1 estimate is in force until its 2020 re-estimate; before 2010 only
+    the undated one counts, which counts at every date."""
+    deposit = gold_deposit(gold)
+    for quantity, as_of in [("7", None), ("100", "2010-06-30"), ("150", "2020-03-01")]:
+        ReserveEstimateFactory(
+            deposit=deposit, mineral=gold, category="C1", balance=True,
+            quantity=Decimal(quantity), unit="t", as_of=as_of,
+        )  # fmt: skip
+
+    def on(day):
+        return [e.quantity for e in deposit.reserves.in_force(datetime.date.fromisoformat(day))]
+
+    assert on("2005-01-01") == [Decimal(7)]
+    assert on("2010-06-30") == on("2019-12-31") == [Decimal(100)]
+    assert on("2020-03-01") == on("2026-12-06") == [Decimal(150)]
+    assert [e.quantity for e in deposit.reserves.in_force()] == [Decimal(150)]
 
 
 def test_one_estimate_elsewhere_never_rewrites_a_reported_share():
