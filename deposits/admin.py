@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deposits import entry
 from deposits.admin_balance import state_balance_view
+from deposits.admin_reserve_history import reserve_history
 from deposits.admin_share_moves import (
     ReserveEstimateAdminForm,
     ReserveEstimateFormSet,
@@ -84,8 +85,14 @@ class DepositCommodityInline(admin.TabularInline):
 
 
 class ReserveEstimateInline(admin.StackedInline):
+    """The estimates in force, to edit; the template lists the deposit's reserve history
+    (older and withdrawn estimates) under them, read-only (admin_reserve_history)."""
+
     model = ReserveEstimate
     formset = ReserveEstimateFormSet  # warns before a save moves other deposits' shares
+    template = "admin/deposits/deposit/reserve_estimates.html"
+    verbose_name = _("reserve estimate in force")
+    verbose_name_plural = _("reserve estimates in force")
     extra = 0
     autocomplete_fields = ["mineral"]
     fieldsets = [
@@ -99,13 +106,20 @@ class ReserveEstimateInline(admin.StackedInline):
             {
                 "fields": [
                     ("as_of", "as_of_precision"),
-                    ("approved_by", "protocol"),
+                    ("approved_by", "protocol", "protocol_date"),
                     "source",
                     "note",
                 ]
             },
         ),
+        (
+            _("Withdrawal"),
+            {"fields": [("withdrawal", "withdrawn_on"), "withdrawal_protocol"]},
+        ),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).in_force()
 
 
 class BalanceMovementInline(admin.TabularInline):
@@ -272,6 +286,11 @@ class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdm
             .prefetch_related(Prefetch("commodities", queryset=commodities))
         )
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["reserve_history"] = reserve_history(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_search_results(self, request, queryset, search_term):
         # The name matcher, as the API and the pages search (kernel/names.py).
         if not search_term.strip():
@@ -302,8 +321,9 @@ class ReserveEstimateAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, Reg
         "unit",
         "as_of",
         "approved_by",
+        "withdrawal",
     ]
-    list_filter = ["category", "balance", "mineral", "deposit__region"]
+    list_filter = ["category", "balance", "withdrawal", "mineral", "deposit__region"]
     list_select_related = ["deposit", "mineral"]
     search_fields = ["deposit__name", "deposit__public_id", "protocol", "source"]
     autocomplete_fields = ["deposit", "mineral"]

@@ -69,7 +69,7 @@ class ReserveEstimateAdminForm(forms.ModelForm):
 
     class Meta:
         model = ReserveEstimate
-        fields = ["deposit", *ReserveEstimate.FIGURES, "note"]
+        fields = ["deposit", *ReserveEstimate.FIGURES, *ReserveEstimate.STANDING, "note"]
 
     def clean(self):
         cleaned = super().clean()

@@ -141,23 +141,24 @@ READ_WHOLE = [
 ]
 
 
-def records(queryset, caller: Caller):
-    """The deposit rows of an export, once the planner has statistics of what it reads."""
+def records(queryset, caller: Caller, on: datetime.date | None = None):
+    """The deposit rows of an export (shares as of `on`), once the planner has statistics
+    of what it reads."""
     ensure_statistics(READ_WHOLE)
-    return deposit_rows(queryset, caller)
+    return deposit_rows(queryset, caller, on=on)
 
 
-def csv_response(queryset, caller: Caller) -> StreamingHttpResponse:
-    return stream_csv(HEADER, (row(d) for d in records(queryset, caller)), FILENAME)
+def csv_response(queryset, caller: Caller, on=None) -> StreamingHttpResponse:
+    return stream_csv(HEADER, (row(d) for d in records(queryset, caller, on)), FILENAME)
 
 
-def geojson_response(queryset, caller: Caller) -> StreamingHttpResponse:
-    return stream_geojson((feature(d) for d in records(queryset, caller)), FILENAME)
+def geojson_response(queryset, caller: Caller, on=None) -> StreamingHttpResponse:
+    return stream_geojson((feature(d) for d in records(queryset, caller, on)), FILENAME)
 
 
-def xlsx_response(queryset, caller: Caller) -> FileResponse:
+def xlsx_response(queryset, caller: Caller, on=None) -> FileResponse:
     """The same table as an XLSX workbook, written row by row (constant memory per row)."""
-    rows = (row(deposit) for deposit in records(queryset, caller))
+    rows = (row(deposit) for deposit in records(queryset, caller, on))
     return workbook_response(
         [("deposits", HEADER, rows)], f"{FILENAME}-{timezone.localdate().isoformat()}"
     )

@@ -21,9 +21,9 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.shares import deposits_with_min_share
+from deposits.shares import deposits_with_min_share, recorded_on
 from kernel.models import Visibility
-from kernel.parameters import BBoxFilter, InstantFilter, NumberFilter
+from kernel.parameters import AsOfFilter, BBoxFilter, InstantFilter, NumberFilter
 from kernel.visibility import Caller
 
 
@@ -88,6 +88,8 @@ class DepositFilterSet(filters.FilterSet):
         min_value=0,
         max_value=100,
     )
+    # Selects nothing itself: the day the shares (and `min_share`) are read as of.
+    as_of = AsOfFilter(label=_("Figures as of"), method="filter_as_of")
     q = filters.CharFilter(label=_("Name or alias"), method="filter_search", max_length=200)
     bbox = BBoxFilter(label=_("Bounding box (minLon,minLat,maxLon,maxLat)"))
     updated_since = InstantFilter(
@@ -110,6 +112,7 @@ class DepositFilterSet(filters.FilterSet):
             "belt",
             "critical",
             "min_share",
+            "as_of",
             "q",
             "bbox",
             "updated_since",
@@ -123,13 +126,18 @@ class DepositFilterSet(filters.FilterSet):
         min_share = self.form.cleaned_data.get("min_share")
         if min_share is not None:
             caller = Caller.of(self.request)
-            return deposits_with_min_share(queryset, list(minerals), Decimal(min_share), caller)
+            on = recorded_on(self.form.cleaned_data.get("as_of"))
+            return deposits_with_min_share(queryset, list(minerals), Decimal(min_share), caller, on)
         return queryset.filter(
             pk__in=DepositCommodity.objects.filter(mineral__in=minerals).values("deposit_id")
         )
 
     def filter_min_share(self, queryset, name, value):
         # Applied together with `mineral` (see filter_mineral); alone it needs a mineral.
+        return queryset
+
+    def filter_as_of(self, queryset, name, value):
+        # The surfaces read the day for their shares (see filter_mineral for min_share).
         return queryset
 
     def filter_critical(self, queryset, name, value):
@@ -180,10 +188,17 @@ class ReserveEstimateFilterSet(filters.FilterSet):
         field_name="deposit__public_id",
     )
     balance = filters.BooleanFilter(label=_("Balance reserves"), widget=forms.NullBooleanSelect)
+    as_of = AsOfFilter(label=_("In force on"), method="filter_in_force")
 
     class Meta:
         model = ReserveEstimate
-        fields = ["mineral", "category", "region", "deposit", "balance"]
+        fields = ["mineral", "category", "region", "deposit", "balance", "as_of"]
+
+    def filter_in_force(self, queryset, name, value):
+        """The estimates in force on the day (as recorded now for today)."""
+        if value is None:
+            return queryset
+        return queryset.in_force(recorded_on(value))
 
 
 class MineralFilterSet(filters.FilterSet):

@@ -12,6 +12,7 @@ from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Sum, Valu
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -441,7 +442,9 @@ class ReserveEstimateQuerySet(OfDepositQuerySet):
         """The estimates in force: for each deposit, mineral, category and balance /
         off-balance, the latest one (by date; the later entered among those of one date;
         an undated one only while no dated one exists). Older estimates are history: a
-        re-estimate replaces its predecessor, it is never added to it.
+        re-estimate replaces its predecessor, it is never added to it. An estimate
+        withdrawn by a protocol (superseded or written off) leaves force on the date of
+        its withdrawal; the ones before it stay history.
 
         `on` a date: the estimates in force on that date, the latest dated on or before
         it (an undated estimate counts at every date, as nothing says it came later);
@@ -460,6 +463,9 @@ class ReserveEstimateQuerySet(OfDepositQuerySet):
         if on is not None:
             newer = newer.filter(dated__lte=on)
             estimates = estimates.filter(Q(as_of__lte=on) | Q(as_of__isnull=True))
+            estimates = estimates.exclude(withdrawal__gt="", withdrawn_on__lte=on)
+        else:
+            estimates = estimates.filter(withdrawal="")
         return estimates.filter(~Exists(newer))
 
 
@@ -597,6 +603,10 @@ class ReserveEstimate(PublicRecord):
         "protocol",
         "source",
     )
+    # When the protocol approving the figures was signed, and how the estimate left force
+    # otherwise than by a newer one: the API's reserves/, spreadsheets and the admin
+    # carry them beside the figures.
+    STANDING = ("protocol_date", "withdrawal", "withdrawn_on", "withdrawal_protocol")
     GKZ_CATEGORIES = ("A", "B", "C1", "C2", "P1", "P2", "P3")
     # A deposit's share of national reserves counts explored balance reserves only.
     SHARE_CATEGORIES = ("A", "B", "C1")
@@ -605,6 +615,13 @@ class ReserveEstimate(PublicRecord):
         DAY = "day", _("day")
         MONTH = "month", _("month")
         YEAR = "year", _("year")
+
+    class Withdrawal(models.TextChoices):
+        """An estimate taken out of force by a protocol, not by a newer estimate's date."""
+
+        NONE = "", _("in force until a newer estimate")
+        SUPERSEDED = "superseded", _("superseded")
+        WRITTEN_OFF = "written_off", _("written off")
 
     deposit = models.ForeignKey(
         Deposit, on_delete=models.CASCADE, related_name="reserves", verbose_name=_("deposit")
@@ -660,8 +677,32 @@ class ReserveEstimate(PublicRecord):
     )
     approved_by = models.CharField(_("approving body"), max_length=200, blank=True)
     protocol = models.CharField(_("protocol number"), max_length=60, blank=True)
+    protocol_date = models.DateField(
+        _("protocol date"),
+        null=True,
+        blank=True,
+        help_text=_("The date of the State Commission's protocol that approved the estimate."),
+    )
     source = models.TextField(_("source"), blank=True)
     note = models.TextField(_("note"), blank=True)
+    withdrawal = models.CharField(
+        _("withdrawn"),
+        max_length=12,
+        choices=Withdrawal.choices,
+        blank=True,
+        default=Withdrawal.NONE,
+        help_text=_(
+            "Superseded or written off by a protocol: the estimate leaves force on the "
+            "date of withdrawal and no longer counts towards shares and totals."
+        ),
+    )
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawal_protocol = models.CharField(
+        _("withdrawal protocol"),
+        max_length=200,
+        blank=True,
+        help_text=_("The protocol that superseded or wrote off the estimate."),
+    )
     history = HistoricalRecords()
     objects = ReserveEstimateQuerySet.as_manager()
 
@@ -697,8 +738,32 @@ class ReserveEstimate(PublicRecord):
             errors["grade_unit"] = _("Give the unit of the grade.")
         if self.quantity is None and self.ore_tonnage is None and self.grade is None:
             errors["quantity"] = _("Give at least a contained quantity, an ore tonnage or a grade.")
+        errors.update(self.withdrawal_errors())
         if errors:
             raise ValidationError(errors)
+
+    def withdrawal_errors(self) -> dict:
+        """A withdrawal says its kind, its date (on or after the estimate's own, not in
+        the future) and the protocol that made it."""
+        errors = {}
+        if not self.withdrawal:
+            if self.withdrawn_on is not None or self.withdrawal_protocol.strip():
+                errors["withdrawal"] = _(
+                    "Say whether the estimate was superseded or written off, or leave the "
+                    "withdrawal date and protocol empty."
+                )
+            return errors
+        if self.withdrawn_on is None:
+            errors["withdrawn_on"] = _("Give the date the estimate was withdrawn.")
+        elif self.as_of is not None and self.withdrawn_on < self.as_of:
+            errors["withdrawn_on"] = _(
+                "The estimate is dated %(as_of)s; it cannot be withdrawn before, on %(date)s."
+            ) % {"as_of": self.as_of.isoformat(), "date": self.withdrawn_on.isoformat()}
+        elif self.withdrawn_on > timezone.localdate():
+            errors["withdrawn_on"] = _("A withdrawal cannot be dated in the future.")
+        if not self.withdrawal_protocol.strip():
+            errors["withdrawal_protocol"] = _("Give the protocol that withdrew the estimate.")
+        return errors
 
 
 class NationalReserveTotal(models.Model):

@@ -6,6 +6,7 @@ types offered, a mineral's reserve totals. Each counts only what the caller may 
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from itertools import islice
 
@@ -58,11 +59,11 @@ COMMODITY_FIELDS = (
 
 
 def deposit_rows(
-    deposits: QuerySet, caller: Caller, chunk_size: int = CHUNK_SIZE
+    deposits: QuerySet, caller: Caller, chunk_size: int = CHUNK_SIZE, on: date | None = None
 ) -> Iterator[dict]:
     """The deposits of the queryset as plain rows (`ROW_FIELDS`), in its order, each with
     `commodities`: its minerals, main first, with their shares as `caller` reads them
-    (`COMMODITY_FIELDS`).
+    (`COMMODITY_FIELDS`; as of `on`, `deposits.shares.with_shares`).
 
     Read `chunk_size` deposits at a time, two queries a chunk, so an export of the whole
     registry keeps its memory flat. Rows rather than model instances: exports and map
@@ -73,7 +74,7 @@ def deposit_rows(
     while chunk := list(islice(rows, chunk_size)):
         commodities = defaultdict(list)
         ids = [row["pk"] for row in chunk]
-        minerals = commodities_with_shares(caller).filter(deposit_id__in=ids)
+        minerals = commodities_with_shares(caller, on).filter(deposit_id__in=ids)
         for commodity in minerals.values(*COMMODITY_FIELDS):
             commodities[commodity["deposit_id"]].append(commodity)
         for row in chunk:
@@ -108,14 +109,14 @@ def visible_deposit_types(caller: Caller) -> list[str]:
     return list(deposits.order_by("deposit_type").values_list("deposit_type", flat=True).distinct())
 
 
-def reserve_totals(mineral: Mineral, caller: Caller) -> list[dict]:
-    """Contained quantities of `mineral` in force, per category and balance, in the
+def reserve_totals(mineral: Mineral, caller: Caller, on: date | None = None) -> list[dict]:
+    """Contained quantities of `mineral` in force (on `on`), per category and balance, in the
     mineral's unit, with the number of deposits counted, over the deposits the caller may
     see (like every statistic; only shares are national facts). Units are converted in
     Decimal, exactly, after the database has summed each unit apart."""
     rows = (
         ReserveEstimate.objects.visible_to(caller)
-        .in_force()
+        .in_force(on)
         .filter(mineral=mineral, quantity__isnull=False)
         .exclude(unit="")
         .values("category", "balance", "unit")

@@ -245,7 +245,7 @@ class ReserveEstimateResource(IdentifiedResource):
     class Meta(IdentifiedResource.Meta):
         model = ReserveEstimate
         import_id_fields = ["deposit", "mineral", "category", "balance", "as_of", "protocol"]
-        fields = ["id", "deposit", *ReserveEstimate.FIGURES, "note"]
+        fields = ["id", "deposit", *ReserveEstimate.FIGURES, *ReserveEstimate.STANDING, "note"]
         export_order = fields
 
 

@@ -24,11 +24,26 @@ kilograms (`DepositCommodity.share_kilograms`) and each mineral's total per visi
 level of the deposits (`NationalReserveTotal`), refreshed here alone (`refresh_kept`,
 called on every estimate, deposit-mineral and visibility write by deposits.signals and
 after bulk loads).
+
+As of a past date (`on`) the rule reads the estimates in force on that date instead, and
+the kept sums cannot serve: they are the figures as recorded now. So the kept sums are a
+cache of one definition rather than a second rule: an estimate's kilograms are one SQL
+expression (`kilograms`, the factors of `deposits.units.KILOGRAMS_PER_UNIT` written as
+a `Case`), summed per deposit mineral and per mineral over `share_estimates(on)` by
+`_summed`. `refresh_kept` stores those sums for `on=None`; `with_shares(..., on=D)`
+computes the same sums for D in the query (a deposit mineral's own kilograms as a
+subquery, the national totals of the levels the caller may see in one query first). The
+database does the arithmetic in both: exact `numeric` on PostgreSQL; on SQLite, which
+has no decimal type, the same double precision as the kept sums' own columns there, and
+Python rounds the share half up after reading 15 significant digits
+(`SharePercentField`), so both engines write the same figures. Figures as of today are
+the kept ones (`recorded_on`): no day, or today, costs what it always did.
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -50,10 +65,11 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Collate, NullIf, RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
-from deposits.units import to_kilograms
+from deposits.units import KILOGRAMS_PER_UNIT
 from kernel.visibility import STAFF, Caller, visible
 
 COMPUTED = "computed"
@@ -80,14 +96,43 @@ class SharePercentField(DecimalField):
         return Decimal(value).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def share_estimates(estimates: QuerySet | None = None) -> QuerySet:
+# Kilograms as the kept sums hold them.
+KILOGRAMS = DecimalField(max_digits=40, decimal_places=12)
+
+
+def recorded_on(day: date | None) -> date | None:
+    """The `on` of the rule for figures asked as of `day`: None (the figures as recorded
+    now, the kept sums) for no day or today; else the day. An estimate dated after today
+    counts in today's figures, as it is recorded."""
+    if day is None or day >= timezone.localdate():
+        return None
+    return day
+
+
+def share_estimates(estimates: QuerySet | None = None, on: date | None = None) -> QuerySet:
     """The estimates that count towards shares: balance A, B, C1 with a quantity, in force
-    (a re-estimate replaces the one before it, `ReserveEstimate.objects.in_force`)."""
+    on `on` (as recorded now without it; a re-estimate replaces the one before it,
+    `ReserveEstimate.objects.in_force`)."""
     estimates = ReserveEstimate.objects.all() if estimates is None else estimates
     return (
-        estimates.in_force()
+        estimates.in_force(on)
         .filter(balance=True, category__in=SHARE_CATEGORIES, quantity__isnull=False)
         .order_by()
+    )
+
+
+def kilograms() -> Case:
+    """An estimate's contained quantity in kilograms, as SQL: the quantity times its unit's
+    factor (`KILOGRAMS_PER_UNIT`, exact decimals); NULL for a unit without one. The one
+    conversion the kept sums and the sums as of a date both use."""
+    factor = DecimalField(max_digits=24, decimal_places=12)
+    return Case(
+        *(
+            When(unit=unit, then=F("quantity") * Value(per_unit, output_field=factor))
+            for unit, per_unit in KILOGRAMS_PER_UNIT.items()
+        ),
+        default=None,
+        output_field=KILOGRAMS,
     )
 
 
@@ -141,7 +186,37 @@ def visible_total(caller: Caller) -> Subquery:
     return Subquery(totals, output_field=DecimalField(max_digits=40, decimal_places=12))
 
 
-def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
+def own_kilograms(on: date) -> Subquery:
+    """The kilograms of the share estimates in force on `on` of the deposit mineral of the
+    outer row: what `DepositCommodity.share_kilograms` keeps, as of that date."""
+    own = (
+        share_estimates(on=on)
+        .filter(deposit_id=OuterRef("deposit_id"), mineral_id=OuterRef("mineral_id"))
+        .values("deposit_id", "mineral_id")
+        .annotate(kilograms=Sum(kilograms()))
+        .values("kilograms")
+    )
+    return Subquery(own, output_field=KILOGRAMS)
+
+
+def total_on(caller: Caller, on: date) -> Case | Value:
+    """The denominator of the shares `caller` reads as of `on`, for the mineral of the
+    outer row: `national_totals` as of that date, read in one query and written into the
+    query as constants (a subquery per row would sum the whole mineral again for each)."""
+    totals = national_totals(caller, on=on)
+    if not totals:
+        return Value(None, output_field=KILOGRAMS)
+    return Case(
+        *(
+            When(mineral_id=mineral_id, then=Value(total, output_field=KILOGRAMS))
+            for mineral_id, total in sorted(totals.items())
+        ),
+        default=None,
+        output_field=KILOGRAMS,
+    )
+
+
+def with_shares(commodities: QuerySet, caller: Caller, on: date | None = None) -> QuerySet:
     """DepositCommodity rows annotated with `share_pct` (Decimal, two places, or None),
     `share_basis` (`COMPUTED`, `REPORTED` or None when nothing is known) and
     `share_scope` (`caller.scope` for a computed share, else None) and
@@ -150,9 +225,17 @@ def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
     The basis is chosen per deposit: computed where the deposit has balance A+B+C1
     estimates in force of the mineral (its kept `share_kilograms`), over the total of
     such estimates of the deposits `caller` may see; otherwise the share a source
-    reported, which one estimate elsewhere never rewrites."""
-    has_own = Q(share_kilograms__isnull=False)
-    computed = Percent(F("share_kilograms"), NullIf(visible_total(caller), Value(0)))
+    reported, which one estimate elsewhere never rewrites.
+
+    `on` a past date (`recorded_on`): the same rule over the estimates in force on that
+    date; None: as recorded now, from the kept sums."""
+    if on is None:
+        own, total = "share_kilograms", visible_total(caller)
+    else:
+        own, total = "own_kilograms_on", total_on(caller, on)
+        commodities = commodities.alias(own_kilograms_on=own_kilograms(on))
+    has_own = Q(**{f"{own}__isnull": False})
+    computed = Percent(F(own), NullIf(total, Value(0)))
     return commodities.annotate(
         share_pct=Case(
             # A nil total (every estimate of the mineral is nil) makes a share of 0.
@@ -180,23 +263,25 @@ def with_shares(commodities: QuerySet, caller: Caller) -> QuerySet:
     )
 
 
-def commodities_with_shares(caller: Caller) -> QuerySet:
+def commodities_with_shares(caller: Caller, on: date | None = None) -> QuerySet:
     """A deposit's minerals as every surface shows them to `caller`: main first, by name,
-    each with its mineral and its share."""
-    return with_shares(DepositCommodity.objects.select_related("mineral"), caller)
+    each with its mineral and its share (as of `on`)."""
+    return with_shares(DepositCommodity.objects.select_related("mineral"), caller, on)
 
 
-def prefetch_commodities(caller: Caller, lookup: str = "commodities") -> Prefetch:
+def prefetch_commodities(
+    caller: Caller, lookup: str = "commodities", on: date | None = None
+) -> Prefetch:
     """The prefetch of deposits' minerals with their shares (one query per batch)."""
-    return Prefetch(lookup, queryset=commodities_with_shares(caller))
+    return Prefetch(lookup, queryset=commodities_with_shares(caller, on))
 
 
 def deposits_with_min_share(
-    deposits: QuerySet, minerals, min_share: Decimal, caller: Caller
+    deposits: QuerySet, minerals, min_share: Decimal, caller: Caller, on: date | None = None
 ) -> QuerySet:
-    """The deposits whose share of any of `minerals`, as `caller` reads it, is at least
-    `min_share` percent."""
-    holding = with_shares(DepositCommodity.objects.filter(mineral__in=minerals), caller)
+    """The deposits whose share of any of `minerals`, as `caller` reads it (as of `on`), is
+    at least `min_share` percent."""
+    holding = with_shares(DepositCommodity.objects.filter(mineral__in=minerals), caller, on)
     return deposits.filter(pk__in=holding.filter(share_pct__gte=min_share).values("deposit_id"))
 
 
@@ -211,10 +296,13 @@ class CodePointOrder(Collate):
         return super().as_sql(compiler, connection, collation="BINARY", **extra_context)
 
 
-def ranked(commodities: QuerySet, per: Iterable[str], top: int, caller: Caller) -> QuerySet:
-    """Each ranking's first `top` commodities by share: largest first, no share last, then
-    by deposit name and identifier. A ranking is the rows sharing the fields `per` (e.g.
-    `["mineral_id"]`); each row carries `place` and `ranked_count` (the ranking's length)."""
+def ranked(
+    commodities: QuerySet, per: Iterable[str], top: int, caller: Caller, on: date | None = None
+) -> QuerySet:
+    """Each ranking's first `top` commodities by share (as of `on`): largest first, no share
+    last, then by deposit name and identifier. A ranking is the rows sharing the fields
+    `per` (e.g. `["mineral_id"]`); each row carries `place` and `ranked_count` (the
+    ranking's length)."""
     per = [F(name) for name in per]
     order = [
         F("share_pct").desc(nulls_last=True),
@@ -222,7 +310,7 @@ def ranked(commodities: QuerySet, per: Iterable[str], top: int, caller: Caller) 
         CodePointOrder(F("deposit__public_id")),
     ]
     return (
-        with_shares(commodities, caller)
+        with_shares(commodities, caller, on)
         .annotate(
             place=Window(RowNumber(), partition_by=per, order_by=order),
             ranked_count=Window(Count("pk"), partition_by=per),
@@ -232,36 +320,45 @@ def ranked(commodities: QuerySet, per: Iterable[str], top: int, caller: Caller) 
     )
 
 
-def national_totals(caller: Caller, mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
-    """The kept balance A+B+C1 totals in kilograms per mineral id, over the deposits
-    `caller` may see: the denominators of the shares it reads."""
+def national_totals(
+    caller: Caller, mineral_ids: Iterable[int] | None = None, on: date | None = None
+) -> dict[int, Decimal]:
+    """The balance A+B+C1 totals in kilograms per mineral id, over the deposits `caller`
+    may see: the denominators of the shares it reads. As recorded now (`on` None): the
+    kept totals; as of a past date: summed from the estimates in force on it."""
+    if on is not None:
+        return _summed_national_totals(caller, mineral_ids, on)
     totals = NationalReserveTotal.objects.filter(visible(caller))
     if mineral_ids is not None:
         totals = totals.filter(mineral_id__in=list(mineral_ids))
     sums: dict[int, Decimal] = defaultdict(Decimal)
-    for mineral_id, kilograms in totals.values_list("mineral_id", "kilograms"):
-        sums[mineral_id] += kilograms
+    for mineral_id, kept in totals.values_list("mineral_id", "kilograms"):
+        sums[mineral_id] += kept
     return dict(sums)
 
 
 def _summed(estimates: QuerySet, *keys: str) -> dict[tuple, Decimal]:
-    """Share estimates summed in kilograms per `keys` (exact: each unit summed by the
-    database, converted in Decimal)."""
-    sums: dict[tuple, Decimal] = defaultdict(Decimal)
-    for row in estimates.values(*keys, "unit").annotate(total=Sum("quantity")):
-        sums[tuple(row[key] for key in keys)] += to_kilograms(row["total"], row["unit"])
-    return sums
+    """Share estimates summed in kilograms (`kilograms`) per `keys`, by the database; a
+    group without a convertible quantity is left out."""
+    rows = estimates.values(*keys).annotate(total=Sum(kilograms())).values_list(*keys, "total")
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1] is not None}
+
+
+def _summed_national_totals(
+    caller: Caller, mineral_ids: Iterable[int] | None, on: date | None
+) -> dict[int, Decimal]:
+    estimates = share_estimates(on=on).filter(visible(caller, "deposit__"))
+    if mineral_ids is not None:
+        estimates = estimates.filter(mineral_id__in=list(mineral_ids))
+    sums = _summed(estimates, "mineral_id")
+    return {mineral_id: total for (mineral_id,), total in sums.items() if total > 0}
 
 
 def summed_national_totals(
     caller: Caller, mineral_ids: Iterable[int] | None = None
 ) -> dict[int, Decimal]:
     """What `national_totals` keeps, summed from the estimates themselves."""
-    estimates = share_estimates().filter(visible(caller, "deposit__"))
-    if mineral_ids is not None:
-        estimates = estimates.filter(mineral_id__in=list(mineral_ids))
-    sums = _summed(estimates, "mineral_id")
-    return {mineral_id: total for (mineral_id,), total in sums.items() if total > 0}
+    return _summed_national_totals(caller, mineral_ids, None)
 
 
 def refresh_kept(
@@ -301,10 +398,10 @@ def refresh_own_kilograms(commodity: DepositCommodity) -> None:
     estimates = share_estimates().filter(
         deposit_id=commodity.deposit_id, mineral_id=commodity.mineral_id
     )
-    kilograms = _summed(estimates, "mineral_id").get((commodity.mineral_id,))
-    if commodity.share_kilograms != kilograms:
-        commodity.share_kilograms = kilograms
-        DepositCommodity.objects.filter(pk=commodity.pk).update(share_kilograms=kilograms)
+    own = _summed(estimates, "mineral_id").get((commodity.mineral_id,))
+    if commodity.share_kilograms != own:
+        commodity.share_kilograms = own
+        DepositCommodity.objects.filter(pk=commodity.pk).update(share_kilograms=own)
 
 
 def refresh_after_visibility_change(deposit_id: int) -> None:

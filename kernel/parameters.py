@@ -1,6 +1,6 @@
-"""Query parameters that are numbers, moments or bounding boxes, read one way by every
-surface: the API's filters and paging, the change feed, the statistics, the OGC service
-and the pages.
+"""Query parameters that are numbers, moments, days or bounding boxes, read one way by
+every surface: the API's filters and paging, the change feed, the statistics, the OGC
+service and the pages.
 
 Each kind is a form field (so a FilterSet or a page's form uses it as it is) and
 `read` turns a field's refusal into the API's 400 naming the parameter. A value the
@@ -9,6 +9,7 @@ number with a thousand digits) is settled here, never in the query.
 """
 
 import datetime
+import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
 import django_filters as filters
@@ -26,6 +27,10 @@ MAX_LENGTH = 100
 EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 LATEST = datetime.datetime.max.replace(tzinfo=datetime.UTC)
 MICRODEGREE = Decimal("0.000001")
+# The first day a registry's figures may be asked for (`as_of`): no GKZ estimate or
+# State Balance is older, and the balance lines start at 1900 too.
+EARLIEST_AS_OF = datetime.date(1900, 1, 1)
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def instant(text: str, *, end_of_day: bool = False, rfc3339: bool = False):
@@ -80,6 +85,46 @@ class InstantField(forms.CharField):
         if not value:
             return None
         return instant(value, end_of_day=self.end_of_day, rfc3339=self.rfc3339)
+
+
+class AsOfField(forms.CharField):
+    """The day a registry's figures are asked for (`as_of`): YYYY-MM-DD, from
+    EARLIEST_AS_OF to today in the registry's time zone (nothing is known of a later
+    day). Empty is None: the caller decides what no day means (today)."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if not DAY.fullmatch(value):
+            raise ValidationError(_("Give a date as YYYY-MM-DD."), code="invalid")
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                _("%(value)s is not a day of the calendar."),
+                code="invalid",
+                params={"value": value},
+            ) from None
+        if day < EARLIEST_AS_OF:
+            raise ValidationError(
+                _("Give a date of %(earliest)s or later."),
+                code="min_value",
+                params={"earliest": EARLIEST_AS_OF.isoformat()},
+            )
+        today = timezone.localdate()
+        if day > today:
+            raise ValidationError(
+                _(
+                    "The registry's figures go up to today, %(today)s: give that date or "
+                    "an earlier one."
+                ),
+                code="max_value",
+                params={"today": today.isoformat()},
+            )
+        return day
 
 
 class WholeNumberField(forms.IntegerField):
@@ -165,6 +210,13 @@ class InstantFilter(filters.Filter):
     field_class = InstantField
 
 
+@extend_schema_field(OpenApiTypes.DATE)
+class AsOfFilter(filters.Filter):
+    """`as_of`: a day (`AsOfField`); what it does is the FilterSet's `method`."""
+
+    field_class = AsOfField
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class WholeNumberFilter(filters.Filter):
     field_class = WholeNumberField
@@ -207,3 +259,9 @@ def read(params, name: str, field: forms.Field, default=None):
 def whole_number(params, name: str, default=None, minimum: int = 1, maximum: int | None = None):
     """The query parameter `name` as an int from `minimum` (to `maximum`), or `default`."""
     return read(params, name, WholeNumberField(min_value=minimum, max_value=maximum), default)
+
+
+def as_of(params) -> datetime.date:
+    """The `as_of` query parameter (`AsOfField`); today, in the registry's time zone, when
+    absent."""
+    return read(params, "as_of", AsOfField()) or timezone.localdate()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +46,8 @@ CHECK_LABELS = {
     "stale": gettext_lazy("stale estimate"),
     "shares": gettext_lazy("shares"),
     "contained": gettext_lazy("contained quantity"),
+    "protocol date": gettext_lazy("estimate newer than its protocol"),
+    "withdrawal date": gettext_lazy("withdrawal before the estimate"),
     "mixed shares": gettext_lazy("mixed shares"),
     "duplicate": gettext_lazy("duplicate"),
     "expiry": gettext_lazy("expiry"),
@@ -137,6 +139,43 @@ def estimates_to_review(today: datetime.date) -> Iterator[Finding]:
                 estimate_label(estimate),
                 _("dated %(year)s, more than %(years)s years ago")
                 % {"year": estimate.as_of.year, "years": STALE_AFTER_YEARS},
+                admin_url(estimate),
+            )
+
+
+def estimate_dates_out_of_order() -> Iterator[Finding]:
+    """Dates of an estimate that contradict each other: figures dated after the protocol
+    that approved them, and a withdrawal dated before the estimate (the model refuses
+    one entered today; older records and bulk loads may hold them)."""
+    estimates = (
+        ReserveEstimate.objects.filter(
+            Q(as_of__gt=F("protocol_date")) | Q(withdrawn_on__lt=F("as_of"))
+        )
+        .select_related("deposit", "mineral")
+        .order_by("deposit__name", "mineral__name", "category", "pk")
+    )
+    for estimate in estimates:
+        if estimate.protocol_date is not None and estimate.as_of > estimate.protocol_date:
+            yield Finding(
+                "protocol date",
+                estimate_label(estimate),
+                _("dated %(as_of)s, after its protocol %(protocol)s of %(date)s")
+                % {
+                    "as_of": estimate.as_of.isoformat(),
+                    "protocol": estimate.protocol or "—",
+                    "date": estimate.protocol_date.isoformat(),
+                },
+                admin_url(estimate),
+            )
+        if estimate.withdrawn_on is not None and estimate.withdrawn_on < estimate.as_of:
+            yield Finding(
+                "withdrawal date",
+                estimate_label(estimate),
+                _("withdrawn on %(date)s, before its own date %(as_of)s")
+                % {
+                    "date": estimate.withdrawn_on.isoformat(),
+                    "as_of": estimate.as_of.isoformat(),
+                },
                 admin_url(estimate),
             )
 
@@ -302,6 +341,7 @@ def findings(today: datetime.date | None = None) -> list[Finding]:
         *deposits_without_location(),
         *deposits_off_their_region(),
         *estimates_to_review(today),
+        *estimate_dates_out_of_order(),
         *shares_past_100_percent(),
         *mixed_shares_past_100_percent(),
         *contained_against_ore_and_grade(),

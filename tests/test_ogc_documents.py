@@ -50,7 +50,8 @@ PROPERTIES = [
     "main_share_bound",
     "reserve_shares",
 ]
-RECORD = ["visibility", "sources", "description", "url", "created_at", "updated_at"]
+# `as_of`: the day the shares above are as of (tests/test_as_of.py).
+RECORD = ["as_of", "visibility", "sources", "description", "url", "created_at", "updated_at"]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 visibility; deposits, events and memoranda they point at are listed only when
 the caller may see them."""
 
+from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -115,19 +116,21 @@ class MemorandumViewSet(_RecordViewSet):
     @action(detail=True, methods=["post"], url_path="transitions")
     def record_transition(self, request, *args, **kwargs):
         """Record a lifecycle step (the same rules as the admin); it becomes the status."""
-        memorandum = self.get_object()
-        step = RecordTransitionSerializer(data=request.data)
-        step.is_valid(raise_exception=True)
-        data = step.validated_data
-        record_transition(
-            memorandum,
-            data["status"],
-            data["date"],
-            data["note"],
-            correction=data["correction"],
-            **({"date_precision": data["date_precision"]} if "date_precision" in data else {}),
-        )
-        memorandum = self.get_queryset().get(pk=memorandum.pk)
+        with transaction.atomic():
+            # The row is locked from the If-Match check (in get_object) to the write.
+            memorandum = self.get_object()
+            step = RecordTransitionSerializer(data=request.data)
+            step.is_valid(raise_exception=True)
+            data = step.validated_data
+            record_transition(
+                memorandum,
+                data["status"],
+                data["date"],
+                data["note"],
+                correction=data["correction"],
+                **({"date_precision": data["date_precision"]} if "date_precision" in data else {}),
+            )
+            memorandum = self.get_queryset().get(pk=memorandum.pk)
         return Response(self.get_serializer(memorandum).data, status=status.HTTP_201_CREATED)
 
 

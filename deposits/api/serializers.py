@@ -98,7 +98,7 @@ class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
 
     class Meta:
         model = ReserveEstimate
-        fields = ["id", "deposit", *RESERVE_FIGURES, "note"]
+        fields = ["id", "deposit", *RESERVE_FIGURES, *ReserveEstimate.STANDING, "note"]
 
 
 class CommoditySerializer(serializers.ModelSerializer):
@@ -315,12 +315,13 @@ class BalanceMovementSerializer(FullCleanMixin, serializers.ModelSerializer):
 
 
 class HistoricEstimateSerializer(DepositReserveSerializer):
-    """An estimate in a deposit's reserve history: `in_force` false once re-estimated."""
+    """An estimate in a deposit's reserve history: `in_force` false once re-estimated or
+    withdrawn (`withdrawal`, `withdrawn_on`, `withdrawal_protocol`)."""
 
     in_force = serializers.BooleanField(read_only=True)
 
     class Meta(DepositReserveSerializer.Meta):
-        fields = [*DepositReserveSerializer.Meta.fields, "in_force"]
+        fields = [*DepositReserveSerializer.Meta.fields, *ReserveEstimate.STANDING, "in_force"]
         read_only_fields = fields
 
 

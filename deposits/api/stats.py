@@ -12,6 +12,7 @@ what it returns, not the size of the registry.
 """
 
 from collections import defaultdict
+from datetime import date
 from typing import NamedTuple
 
 from django.db.models import Count, Sum
@@ -115,10 +116,13 @@ RANKED_FIELDS = {
 }
 
 
-def rankings(commodities, per: list[str], top: int, caller: Caller) -> dict[tuple, Ranking]:
-    """The rankings (`deposits.shares.ranked`) of `commodities`, one for each value of the
-    fields `per`, keyed by those values: one query, whatever the registry's size."""
-    rows = shares.ranked(commodities, per=per, top=top, caller=caller).values_list(
+def rankings(
+    commodities, per: list[str], top: int, caller: Caller, on: date | None = None
+) -> dict[tuple, Ranking]:
+    """The rankings (`deposits.shares.ranked`, as of `on`) of `commodities`, one for each
+    value of the fields `per`, keyed by those values: one query, whatever the registry's
+    size."""
+    rows = shares.ranked(commodities, per=per, top=top, caller=caller, on=on).values_list(
         *per, "ranked_count", *RANKED_FIELDS.values()
     )
     width = len(per)
@@ -130,9 +134,9 @@ def rankings(commodities, per: list[str], top: int, caller: Caller) -> dict[tupl
     return result
 
 
-def _category_totals(estimates, group_by: list[str]) -> dict[tuple, list[dict]]:
+def _category_totals(estimates, group_by: list[str], on: date | None) -> dict[tuple, list[dict]]:
     rows = (
-        estimates.in_force()
+        estimates.in_force(on)
         .filter(category__in=ReserveEstimate.GKZ_CATEGORIES, quantity__isnull=False)
         .values(*group_by, "category", "balance", "unit")
         .annotate(quantity=Sum("quantity"), deposit_count=Count("deposit", distinct=True))
@@ -156,9 +160,9 @@ def _mineral_entry(mineral, ranking: Ranking, totals, closed: dict[int, int]) ->
     }
 
 
-def mineral_statistics(minerals, caller: Caller, top: int) -> list[dict]:
-    """Statistics of each mineral over the deposits `caller` may see (a fixed number of
-    queries)."""
+def mineral_statistics(minerals, caller: Caller, top: int, on: date | None = None) -> list[dict]:
+    """Statistics of each mineral over the deposits `caller` may see, from the estimates in
+    force on `on` (as recorded now when None; a fixed number of queries)."""
     minerals = list(minerals)
     if not minerals:  # an empty page
         return []
@@ -168,9 +172,10 @@ def mineral_statistics(minerals, caller: Caller, top: int) -> list[dict]:
         per_mineral,
         top,
         caller,
+        on,
     )
     totals = _category_totals(
-        ReserveEstimate.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral
+        ReserveEstimate.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral, on
     )
     closed = closed_years(m.pk for m in minerals)
     return [
@@ -179,9 +184,9 @@ def mineral_statistics(minerals, caller: Caller, top: int) -> list[dict]:
     ]
 
 
-def region_statistics(regions, caller: Caller, top: int) -> list[dict]:
+def region_statistics(regions, caller: Caller, top: int, on: date | None = None) -> list[dict]:
     """For each region: the deposits `caller` may see there and the statistics of each of
-    their minerals."""
+    their minerals (as of `on`)."""
     regions = list(regions)
     if not regions:
         return []
@@ -193,10 +198,13 @@ def region_statistics(regions, caller: Caller, top: int) -> list[dict]:
         per_region,
         top,
         caller,
+        on,
     )
     minerals = Mineral.objects.in_bulk({mineral_id for _, mineral_id in ranked})
     totals = _category_totals(
-        ReserveEstimate.objects.visible_to(caller).filter(deposit__region__in=regions), per_region
+        ReserveEstimate.objects.visible_to(caller).filter(deposit__region__in=regions),
+        per_region,
+        on,
     )
     closed = closed_years(minerals)
     result = []

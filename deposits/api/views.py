@@ -1,9 +1,11 @@
 """Viewsets of the deposits resources: regions, minerals, belts, deposits, reserves, statistics."""
 
+import datetime
+
 from django.db.models import Count, F, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -35,7 +37,7 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.querysets import minerals_with_deposit_counts, regions_with_deposit_counts
-from deposits.shares import commodities_with_shares
+from deposits.shares import commodities_with_shares, recorded_on
 from kernel.api.caching import cached_read
 from kernel.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
 from kernel.api.permissions import ReadOnly
@@ -43,7 +45,50 @@ from kernel.api.viewsets import (
     RegistryModelViewSet,
     RegistryReadOnlyViewSet,
 )
+from kernel.parameters import as_of
 from kernel.visibility import visible
+
+AS_OF_HEADER = "As-Of"
+AS_OF_PARAMETER = OpenApiParameter(
+    "as_of",
+    {"type": "string", "format": "date"},
+    description=(
+        "The day the figures are as of (YYYY-MM-DD, from 1900-01-01 to today; today, the "
+        "figures as recorded now, by default): shares, totals and reserve estimates in "
+        "force on that day (docs/reserves.md). Every answer states its day in the "
+        f"`{AS_OF_HEADER}` response header."
+    ),
+)
+
+
+class AsOfMixin:
+    """Reads of figures as of a day. `as_of` is read before the action (a 400 naming it
+    when it is no day the registry can answer for) and every answer to such a read states
+    its day in the `As-Of` header: JSON, CSV and GeoJSON alike, and cached answers too,
+    since the header is set after the response cache has answered. The cache keys on the
+    full URL, so each day's answer is kept apart."""
+
+    # The reads that take `as_of`; other actions leave both None.
+    as_of_actions = ("list", "retrieve")
+    as_of_asked: datetime.date | None = None  # the day given, None when absent
+    as_of: datetime.date | None = None  # the day the answer is as of (today when absent)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and self.action in self.as_of_actions:
+            self.as_of = as_of(request.query_params)
+            self.as_of_asked = self.as_of if request.query_params.get("as_of") else None
+
+    @property
+    def figures_on(self) -> datetime.date | None:
+        """The `on` of the share rule: None for the figures as recorded now."""
+        return recorded_on(self.as_of)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.as_of is not None and response.status_code < 400:
+            response[AS_OF_HEADER] = self.as_of.isoformat()
+        return response
 
 
 class RegionViewSet(RegistryReadOnlyViewSet):
@@ -91,9 +136,10 @@ class BeltViewSet(RegistryReadOnlyViewSet):
             "Deposits the caller may see. `?format=csv` and `?format=geojson` stream the "
             "whole filtered list (not paged)."
         )
-    )
+    ),
+    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
 )
-class DepositViewSet(RegistryModelViewSet):
+class DepositViewSet(AsOfMixin, RegistryModelViewSet):
     """Deposits by public identifier (`TJD-000017`), with minerals, shares and reserves."""
 
     serializer_class = DepositSerializer
@@ -113,10 +159,15 @@ class DepositViewSet(RegistryModelViewSet):
         # The API has always listed a deposit's minerals by role name ("associated"
         # before "main"), then by mineral; the order is part of the document and of its
         # ETag, so it stays, though the pages list "main" first.
-        commodities = commodities_with_shares(self.caller).order_by(
+        commodities = commodities_with_shares(self.caller, self.figures_on).order_by(
             "role", "mineral__name", "mineral__code"
         )
-        reserves = ReserveEstimate.objects.select_related("mineral")
+        # Every estimate recorded, as the document always listed them; as of a day given,
+        # those in force on it.
+        reserves = ReserveEstimate.objects.all()
+        if self.as_of_asked is not None:
+            reserves = reserves.in_force(self.figures_on)
+        reserves = reserves.select_related("mineral")
         queryset = (
             Deposit.objects.visible_to(self.caller)
             .select_related("region", "district", "belt")
@@ -144,7 +195,7 @@ class DepositViewSet(RegistryModelViewSet):
             GeoJSONRenderer.format: exports.geojson_response,
         }.get(request.accepted_renderer.format)
         if export is not None:
-            return export(self.filter_queryset(self.get_queryset()), self.caller)
+            return export(self.filter_queryset(self.get_queryset()), self.caller, self.figures_on)
         return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):
@@ -199,8 +250,11 @@ class BalanceMovementViewSet(RegistryModelViewSet):
         return self.lock_for_write(queryset)
 
 
-class ReserveEstimateViewSet(RegistryModelViewSet):
-    """Reserve estimates, each naming its deposit; visible with their deposit only."""
+class ReserveEstimateViewSet(AsOfMixin, RegistryModelViewSet):
+    """Reserve estimates, each naming its deposit; visible with their deposit only. With
+    `as_of`, the list holds the estimates in force on that day."""
+
+    as_of_actions = ("list",)
 
     serializer_class = ReserveEstimateSerializer
     filterset_class = ReserveEstimateFilterSet
@@ -218,10 +272,10 @@ class ReserveEstimateViewSet(RegistryModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[stats.TOP_PARAMETER]),
-    retrieve=extend_schema(parameters=[stats.TOP_PARAMETER]),
+    list=extend_schema(parameters=[stats.TOP_PARAMETER, AS_OF_PARAMETER]),
+    retrieve=extend_schema(parameters=[stats.TOP_PARAMETER, AS_OF_PARAMETER]),
 )
-class _StatisticsViewSet(RegistryReadOnlyViewSet):
+class _StatisticsViewSet(AsOfMixin, RegistryReadOnlyViewSet):
     permission_classes = [ReadOnly]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
@@ -229,8 +283,8 @@ class _StatisticsViewSet(RegistryReadOnlyViewSet):
     def build(self, records, top: int) -> list[dict]:
         raise NotImplementedError
 
-    # Answered through the API cache like every other read (`top` is in the URL, so in
-    # the key).
+    # Answered through the API cache like every other read (`top` and `as_of` are in the
+    # URL, so in the key).
     @cached_read
     def list(self, request, *args, **kwargs):
         top = stats.ranking_length(request.query_params)
@@ -255,7 +309,7 @@ class MineralStatisticsViewSet(_StatisticsViewSet):
         return Mineral.objects.order_by("code")
 
     def build(self, minerals, top):
-        return stats.mineral_statistics(minerals, self.caller, top)
+        return stats.mineral_statistics(minerals, self.caller, top, self.figures_on)
 
 
 class RegionStatisticsViewSet(_StatisticsViewSet):
@@ -267,4 +321,4 @@ class RegionStatisticsViewSet(_StatisticsViewSet):
         return Region.objects.order_by("code")
 
     def build(self, regions, top):
-        return stats.region_statistics(regions, self.caller, top)
+        return stats.region_statistics(regions, self.caller, top, self.figures_on)

@@ -2,11 +2,8 @@ from django.db import migrations, models
 
 
 def refresh_kept(apps, schema_editor):
-    """Derived figures, computed by the share rule itself (see 0013): the totals are now
-    kept per visibility level of the deposits."""
-    from deposits.shares import refresh_kept
-
-    refresh_kept()
+    """Nothing now: the kept figures are computed by the share rule itself in 0021, once
+    the estimates have every column the rule reads (their withdrawal); see 0013."""
 
 
 class Migration(migrations.Migration):

@@ -266,9 +266,9 @@ def _share(commodity) -> tuple:
     )
 
 
-def feature(deposit: dict, collection: Collection, links: Links) -> dict:
+def feature(deposit: dict, collection: Collection, links: Links, as_of: datetime.date) -> dict:
     """A deposit row (`deposits.querysets.deposit_rows`) as a GeoJSON Feature in CRS84
-    (null geometry without coordinates)."""
+    (null geometry without coordinates); `as_of` is the day its shares are as of."""
     commodities = deposit["commodities"]
     main = [c for c in commodities if c["role"] == DepositCommodity.Role.MAIN]
     associated = [c for c in commodities if c["role"] == DepositCommodity.Role.ASSOCIATED]
@@ -307,6 +307,7 @@ def feature(deposit: dict, collection: Collection, links: Links) -> dict:
         properties["share_bound"] = share_bound
     properties.update(
         {
+            "as_of": as_of.isoformat(),  # the day the shares are as of
             "visibility": deposit["visibility"],
             "sources": "; ".join(deposit["sources"]),
             "description": deposit["description"],
@@ -323,8 +324,10 @@ def feature(deposit: dict, collection: Collection, links: Links) -> dict:
     }
 
 
-def feature_document(deposit: dict, collection: Collection, links: Links) -> dict:
-    document = feature(deposit, collection, links)
+def feature_document(
+    deposit: dict, collection: Collection, links: Links, as_of: datetime.date
+) -> dict:
+    document = feature(deposit, collection, links, as_of)
     document["links"] = [
         links.link(
             "self",

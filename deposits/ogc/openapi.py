@@ -123,6 +123,7 @@ def openapi_document(request) -> dict:
                     _ref("offset"),
                     _ref("bbox"),
                     _ref("datetime"),
+                    _ref("as_of"),
                     _ref("mineral"),
                     _ref("region"),
                     _ref("status"),
@@ -133,7 +134,7 @@ def openapi_document(request) -> dict:
             "/collections/{collectionId}/items/{featureId}": _get(
                 "getFeature",
                 "One deposit as a GeoJSON Feature",
-                [collection, _ref("featureId")],
+                [collection, _ref("featureId"), _ref("as_of")],
                 {"200": _ok("Feature", GEOJSON), **not_found},
             ),
         },
@@ -188,6 +189,13 @@ def openapi_document(request) -> dict:
                     "The record's last change: an instant (2025-01-31T12:00:00Z), a date (its "
                     "whole UTC day) or an interval start/end with `..` for an open end.",
                     {"type": "string"},
+                ),
+                "as_of": _parameter(
+                    "as_of",
+                    "The day the shares are as of (YYYY-MM-DD, from 1900-01-01 to today; "
+                    "today by default), from the reserve estimates in force on it; each "
+                    "feature states it in its `as_of` property.",
+                    {"type": "string", "format": "date"},
                 ),
                 "mineral": _list_parameter("mineral", "Mineral code(s), main or associated."),
                 "region": _list_parameter("region", "ISO 3166-2 region code(s), e.g. TJ-SU."),

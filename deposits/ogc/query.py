@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
-from kernel.parameters import InstantField, read, whole_number
+from kernel.parameters import InstantField, as_of, read, whole_number
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
@@ -26,7 +26,15 @@ LIMIT_MAX = 10_000
 COMMON_PARAMETERS = frozenset({"f", "api_key"})
 FORMATS = frozenset({"json", "geojson"})
 QUERYABLES = ("mineral", "region", "status", "critical")
-ITEMS_PARAMETERS = COMMON_PARAMETERS | {"limit", "offset", "bbox", "datetime", *QUERYABLES}
+ITEMS_PARAMETERS = COMMON_PARAMETERS | {
+    "limit",
+    "offset",
+    "bbox",
+    "datetime",
+    "as_of",
+    *QUERYABLES,
+}
+ITEM_PARAMETERS = COMMON_PARAMETERS | {"as_of"}
 # Parameters of the items request that may be repeated (OR, as in DepositFilterSet).
 REPEATABLE = frozenset({"mineral", "region", "status"})
 
@@ -91,6 +99,7 @@ class ItemsQuery:
     offset: int
     filtered: QuerySet  # the collection's deposits through DepositFilterSet
     datetime: dict
+    as_of: datetime.date  # the day the features' shares are as of
 
     def deposits(self):
         """The matching deposits (the filtered ones, narrowed by `datetime`)."""
@@ -103,6 +112,7 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
     limit = min(whole_number(params, "limit", LIMIT_DEFAULT), LIMIT_MAX)
     offset = whole_number(params, "offset", 0, minimum=0)
     lookups = datetime_lookups(params["datetime"]) if params.get("datetime") else {}
+    day = as_of(params)
 
     data = QueryDict(mutable=True)
     for name in REPEATABLE:
@@ -125,4 +135,4 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
         if not filterset.is_valid():
             raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
         filtered = filterset.qs
-    return ItemsQuery(limit=limit, offset=offset, filtered=filtered, datetime=lookups)
+    return ItemsQuery(limit=limit, offset=offset, filtered=filtered, datetime=lookups, as_of=day)

@@ -19,9 +19,11 @@ from rest_framework.views import APIView
 from deposits.ogc import documents
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
 from deposits.ogc.openapi import openapi_document
-from deposits.ogc.query import COMMON_PARAMETERS, check_parameters, items_query
+from deposits.ogc.query import COMMON_PARAMETERS, ITEM_PARAMETERS, check_parameters, items_query
 from deposits.querysets import deposit_rows
+from deposits.shares import recorded_on
 from kernel.api.authentication import ApiKeyAuthentication
+from kernel.parameters import as_of
 from kernel.visibility import Caller
 
 
@@ -151,25 +153,25 @@ class Items(OgcView):
         links = Links(request)
         # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
         start = min(query.offset, matched)
-        page = deposit_rows(matching[start : start + query.limit], self.caller)
-        features = [documents.feature(d, collection, links) for d in page]
+        on = recorded_on(query.as_of)
+        page = deposit_rows(matching[start : start + query.limit], self.caller, on=on)
+        features = [documents.feature(d, collection, links, query.as_of) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
         return self.respond(documents.feature_collection(features, page_links, matched), GEOJSON)
 
 
 class Item(OgcView):
+    parameters = ITEM_PARAMETERS
+
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
-        deposit = next(
-            deposit_rows(
-                collection.deposits(self.caller).filter(public_id=feature_id), self.caller
-            ),
-            None,
-        )
+        day = as_of(request.query_params)
+        deposits = collection.deposits(self.caller).filter(public_id=feature_id)
+        deposit = next(deposit_rows(deposits, self.caller, on=recorded_on(day)), None)
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)
         return self.respond(
-            documents.feature_document(deposit, collection, Links(request)), GEOJSON
+            documents.feature_document(deposit, collection, Links(request), day), GEOJSON
         )
 
 

@@ -1,14 +1,34 @@
 """What several pages share: the filtered deposit list, the share rankings, maps and bars."""
 
+import datetime
+
+from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from deposits.filters import DepositFilterSet
 from deposits.models import Deposit, DepositCommodity
 from deposits.shares import ranked
+from kernel.parameters import AsOfField
 from kernel.visibility import Caller
+
+
+class AsOfForm(forms.Form):
+    """The day a page's figures are as of (the deposit, mineral and region pages)."""
+
+    as_of = AsOfField(label=gettext_lazy("Figures as of"), required=False)
+
+
+def figures_date(request) -> tuple[AsOfForm, datetime.date | None, datetime.date]:
+    """A page's `as_of` form, the day asked (None when none was, or it was refused: the
+    form says why) and the day the page's figures are as of (the day asked, else today)."""
+    form = AsOfForm(request.GET)
+    asked = form.cleaned_data["as_of"] if form.is_valid() else None
+    return form, asked, asked or timezone.localdate()
 
 
 def filtered_deposits(request) -> DepositFilterSet:
@@ -32,17 +52,21 @@ def ordered(filterset: DepositFilterSet) -> QuerySet:
     return qs.order_by(*(qs.query.order_by or Deposit._meta.ordering), "pk")
 
 
-def largest_shares(caller: Caller, top: int, **commodities) -> list[DepositCommodity]:
+def largest_shares(
+    caller: Caller, top: int, on: datetime.date | None = None, **commodities
+) -> list[DepositCommodity]:
     """Per mineral, the `top` visible deposits with the largest shares of its national
-    reserves, as DepositCommodity rows with their deposit, `share_pct` and `share_basis`,
-    all minerals in one query. `commodities` narrows the rows (e.g. `mineral=silver`).
+    reserves (as of `on`), as DepositCommodity rows with their deposit, `share_pct` and
+    `share_basis`, all minerals in one query. `commodities` narrows the rows (e.g.
+    `mineral=silver`).
 
     A deposit holding no share of a mineral (none known, or none of its balance reserves)
     is left out of its ranking. It ranks after every deposit that holds one, so leaving
     it out after the ranking drops nobody else, and spares the database computing every
     share twice."""
     rows = DepositCommodity.objects.visible_to(caller).filter(**commodities)
-    ranking = ranked(rows, per=["mineral_id"], top=top, caller=caller).select_related("deposit")
+    ranking = ranked(rows, per=["mineral_id"], top=top, caller=caller, on=on)
+    ranking = ranking.select_related("deposit")
     return [row for row in ranking if row.share_pct]
 
 

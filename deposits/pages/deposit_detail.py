@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from deposits.models import Deposit, Mineral, ReserveEstimate
-from deposits.pages.common import map_config, point_feature
-from deposits.shares import prefetch_commodities
+from deposits.pages.charts import deposit_charts
+from deposits.pages.common import figures_date, map_config, point_feature
+from deposits.shares import prefetch_commodities, recorded_on
 from kernel.visibility import Caller
 
 CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Category.values)}
@@ -56,16 +57,18 @@ def staff_context(user, deposit: Deposit) -> dict:
     return context
 
 
-def read_deposit(caller: Caller, public_id: str, reserves: QuerySet | None = None) -> Deposit:
+def read_deposit(
+    caller: Caller, public_id: str, reserves: QuerySet | None = None, on=None
+) -> Deposit:
     """The deposit as its page and its passport show it to `caller` (404 when hidden):
-    region, district, belt, its minerals with their shares, and its reserve estimates
-    (all of them, or those of `reserves`, e.g. the estimates in force)."""
+    region, district, belt, its minerals with their shares (as of `on`), and its reserve
+    estimates (all of them, or those of `reserves`, e.g. the estimates in force)."""
     estimates = ReserveEstimate.objects.all() if reserves is None else reserves
     return get_object_or_404(
         Deposit.objects.visible_to(caller)
         .select_related("region", "district", "belt")
         .prefetch_related(
-            prefetch_commodities(caller),
+            prefetch_commodities(caller, on=on),
             Prefetch("reserves", queryset=estimates.select_related("mineral")),
         ),
         public_id=public_id,
@@ -73,7 +76,12 @@ def read_deposit(caller: Caller, public_id: str, reserves: QuerySet | None = Non
 
 
 def deposit_detail(request, public_id: str):
-    deposit = read_deposit(Caller.of(request), public_id)
+    # Every estimate recorded, as the page always listed them; as of a day asked, those in
+    # force on it.
+    form, asked, as_of = figures_date(request)
+    on = recorded_on(as_of)
+    reserves = None if asked is None else ReserveEstimate.objects.in_force(on)
+    deposit = read_deposit(Caller.of(request), public_id, reserves, on)
     point = None
     if deposit.latitude is not None and deposit.longitude is not None:
         feature = point_feature(
@@ -92,6 +100,10 @@ def deposit_detail(request, public_id: str):
             "commodities": deposit.commodities.all(),
             "reserves": sorted_reserves(deposit.reserves.all()),
             "map_config": map_config(points=point),
+            "charts": deposit_charts(deposit),
+            "as_of": as_of,
+            "as_of_form": form,
             **staff_context(request.user, deposit),
         },
+        status=400 if form.errors else 200,
     )

@@ -2,6 +2,8 @@
 exports, all selecting through `filtered_deposits`, so what an analyst sees is what the
 map draws and the export holds."""
 
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -15,7 +17,7 @@ from deposits.filters import DepositFilterSet
 from deposits.models import Deposit, MetallogenicBelt, Mineral, Region, deposit_type_label
 from deposits.pages.common import filtered_deposits, map_config, ordered, point_feature
 from deposits.querysets import visible_deposit_types
-from deposits.shares import prefetch_commodities
+from deposits.shares import prefetch_commodities, recorded_on
 from deposits.suggestions import did_you_mean
 from kernel.links import url_maker
 from kernel.visibility import Caller
@@ -49,6 +51,12 @@ def offer_choices(form, caller: Caller) -> None:
     for field in form.fields.values():
         if isinstance(field.widget, forms.Select):
             field.widget.template_name = "deposits/widgets/select.html"
+
+
+def shares_on(filterset) -> datetime.date | None:
+    """The day the list's shares are read as of (the form's `as_of`; as recorded now
+    without one): the FilterSet's own day, which `min_share` reads too."""
+    return recorded_on(filterset.form.cleaned_data.get("as_of"))
 
 
 def sort_columns(current: str, by_match: bool = False) -> dict[str, dict]:
@@ -102,7 +110,7 @@ def deposit_list(request):
         ordered(filterset)
         .select_related("region")
         .only(*LISTED_FIELDS)
-        .prefetch_related(prefetch_commodities(Caller.of(request)))
+        .prefetch_related(prefetch_commodities(Caller.of(request), on=shares_on(filterset)))
         if valid
         else filterset.queryset.none()
     )
@@ -164,4 +172,4 @@ def deposit_export(request, file_format: str):
         ]
         return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
     response = exports.xlsx_response if file_format == "xlsx" else exports.csv_response
-    return response(ordered(filterset), Caller.of(request))
+    return response(ordered(filterset), Caller.of(request), shares_on(filterset))

@@ -7,14 +7,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deposits.balance import balance_complete_for
 from deposits.models import Deposit, Mineral, ReserveEstimate
-from deposits.pages.common import balance_label, largest_shares, share_basis_label, with_bars
+from deposits.pages.charts import NATIONAL_NOTES, mineral_charts
+from deposits.pages.common import (
+    balance_label,
+    figures_date,
+    largest_shares,
+    share_basis_label,
+    with_bars,
+)
 from deposits.querysets import regions_with_deposit_counts, reserve_totals
-from deposits.shares import SCOPE_NOTES
+from deposits.shares import SCOPE_NOTES, recorded_on
 from kernel.exports import workbook_response
 from kernel.paper import pdf_response
 from kernel.visibility import Caller
@@ -25,11 +33,12 @@ CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Cat
 QUANTITY_PLACES = Decimal("0.001")
 
 
-def labelled_totals(mineral: Mineral, caller: Caller) -> list[dict]:
-    """`reserve_totals` as the table shows them: in the order A, B, C1, C2, P1-P3, then
-    CRIRSCO, balance before off-balance, each with its label and CRIRSCO guidance."""
+def labelled_totals(mineral: Mineral, caller: Caller, on=None) -> list[dict]:
+    """`reserve_totals` (as of `on`) as the table shows them: in the order A, B, C1, C2,
+    P1-P3, then CRIRSCO, balance before off-balance, each with its label and CRIRSCO
+    guidance."""
     totals = sorted(
-        reserve_totals(mineral, caller),
+        reserve_totals(mineral, caller, on),
         key=lambda e: (CATEGORY_ORDER.get(e["category"], 99), e["balance"] is not True),
     )
     for entry in totals:
@@ -40,20 +49,31 @@ def labelled_totals(mineral: Mineral, caller: Caller) -> list[dict]:
 
 def mineral_report(request, code: str) -> dict:
     """What the mineral's page shows, and its PDF and XLSX hold: one read, one set of
-    figures."""
+    figures, as of the day asked (`as_of`, else today)."""
     caller = Caller.of(request)
     mineral = get_object_or_404(Mineral, code=code)
+    form, asked, as_of = figures_date(request)
+    on = recorded_on(as_of)
+    top = settings.PAGES_MINERAL_TOP_DEPOSITS
     regions = regions_with_deposit_counts(caller, mineral).filter(deposit_count__gt=0)
     deposits = Deposit.objects.visible_to(caller).filter(commodities__mineral=mineral)
     return {
         "mineral": mineral,
-        "totals": labelled_totals(mineral, caller),
-        "ranking": largest_shares(caller, top=settings.PAGES_MINERAL_TOP_DEPOSITS, mineral=mineral),
+        "totals": labelled_totals(mineral, caller, on),
+        "ranking": largest_shares(caller, top=top, on=on, mineral=mineral),
         "regions": with_bars(regions),
         "deposit_count": deposits.count(),
         "scope_note": SCOPE_NOTES[caller.scope],
         "balance_complete_for": balance_complete_for(mineral),
+        "as_of": as_of,
+        "as_of_asked": asked,
+        "as_of_form": form,
     }
+
+
+def as_of_note(report: dict) -> str:
+    """The day the report's figures are as of, as a line."""
+    return _("Figures as of %(day)s") % {"day": date_format(report["as_of"], "j E Y")}
 
 
 def balance_note(report: dict) -> str:
@@ -102,7 +122,7 @@ def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
                 ]
                 for row in report["ranking"]
             ]
-            + [[], [report["scope_note"]], [balance_note(report)]],
+            + [[], [as_of_note(report)], [report["scope_note"]], [balance_note(report)]],
         ),
         (
             _("Regions"),
@@ -113,7 +133,12 @@ def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
 
 
 def mineral_detail(request, code: str):
-    return render(request, "deposits/mineral_detail.html", mineral_report(request, code))
+    report = mineral_report(request, code)
+    caller = Caller.of(request)
+    charts = {"charts": mineral_charts(report["mineral"], caller)}
+    charts["charts_note"] = NATIONAL_NOTES[caller.scope]
+    status = 400 if report["as_of_form"].errors else 200
+    return render(request, "deposits/mineral_detail.html", {**report, **charts}, status=status)
 
 
 def mineral_pdf(request, code: str):

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deposits.models import Deposit, Region
-from deposits.pages.common import map_config, most_deposits_first
+from deposits.pages.common import figures_date, map_config, most_deposits_first
 from deposits.querysets import minerals_with_deposit_counts
 from kernel.exports import workbook_response
 from kernel.paper import pdf_response
@@ -20,8 +20,10 @@ STATUS_LABELS = dict(Deposit.Status.choices)
 
 
 def region_report(request, code: str) -> dict:
-    """What the region's page shows, and its PDF and XLSX hold."""
+    """What the region's page shows, and its PDF and XLSX hold. Its figures are counts of
+    deposits, the same on every day, so `as_of` is only checked and stated."""
     caller = Caller.of(request)
+    form, _asked, as_of = figures_date(request)
     region = get_object_or_404(Region.objects.prefetch_related("districts"), code=code)
     minerals = minerals_with_deposit_counts(caller, region).filter(deposit_count__gt=0)
     deposits = Deposit.objects.visible_to(caller).filter(region=region)
@@ -41,6 +43,8 @@ def region_report(request, code: str) -> dict:
         ],
         "query": query,
         "map_config": map_config(pointsUrl=f"{reverse('deposit-map-data')}?{query}"),
+        "as_of": as_of,
+        "as_of_form": form,
     }
 
 
@@ -66,7 +70,9 @@ def region_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
 
 
 def region_detail(request, code: str):
-    return render(request, "deposits/region_detail.html", region_report(request, code))
+    report = region_report(request, code)
+    status = 400 if report["as_of_form"].errors else 200
+    return render(request, "deposits/region_detail.html", report, status=status)
 
 
 def region_pdf(request, code: str):

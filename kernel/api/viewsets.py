@@ -72,8 +72,10 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
         return with_tiebreaker(super().filter_queryset(queryset))
 
     def lock_for_write(self, queryset):
-        """Row lock for the duration of a write's transaction (no lost updates)."""
-        if self.request.method in VERSIONED_WRITES:
+        """Row lock for the duration of a write's transaction (no lost updates): an update,
+        a delete, or a write action on a record (a memorandum's transition), so the
+        version its If-Match names is still the version written."""
+        if self.request.method in VERSIONED_WRITES or self.request.method == "POST":
             return queryset.select_for_update(of=("self",))
         return queryset
 
