@@ -10,6 +10,8 @@ memoranda link to its minerals and deposits by code and name.
 
 import datetime
 
+from django.utils.translation import gettext as _
+
 from cooperation.models import (
     Commitment,
     DatePrecision,
@@ -26,6 +28,7 @@ from cooperation.models import (
 from cooperation.services import record_transition
 from deposits.demo import upsert
 from deposits.models import Deposit, Mineral
+from kernel.commands import figure
 
 ROUNDTABLE_2024 = (
     "ASIA-Plus (asiaplustj.info), 13 December 2024: report of the Tajikistan - "
@@ -494,7 +497,10 @@ def load_topics(stdout) -> dict[str, Topic]:
         missing = set(codes) - {m.code for m in minerals}
         missing |= set(deposit_names) - {d.name for d in deposits}
         if missing:
-            stdout.write(f"Topic {name!r}: not in the registry yet: {', '.join(sorted(missing))}")
+            stdout.write(
+                _("Topic %(topic)s: not in the registry yet: %(missing)s")
+                % {"topic": repr(name), "missing": ", ".join(sorted(missing))}
+            )
         set_links(topic.minerals, minerals)
         set_links(topic.deposits, deposits)
         topics[name] = topic
@@ -759,7 +765,15 @@ def load(stdout) -> None:
     load_memoranda(organisations, people, topics, events)
     load_initiatives(topics, events)
     stdout.write(
-        f"Cooperation: {Organisation.objects.count()} organisations, "
-        f"{Event.objects.count()} events, {Topic.objects.count()} topics, "
-        f"{Memorandum.objects.count()} memoranda, {Initiative.objects.count()} initiatives."
+        _(
+            "Cooperation: %(organisations)s organisations, %(events)s events, "
+            "%(topics)s topics, %(memoranda)s memoranda, %(initiatives)s initiatives."
+        )
+        % {
+            "organisations": figure(Organisation.objects.count()),
+            "events": figure(Event.objects.count()),
+            "topics": figure(Topic.objects.count()),
+            "memoranda": figure(Memorandum.objects.count()),
+            "initiatives": figure(Initiative.objects.count()),
+        }
     )

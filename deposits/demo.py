@@ -9,6 +9,8 @@ import csv
 import json
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from deposits import entry, minmod
 from deposits.models import (
     Deposit,
@@ -19,6 +21,7 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
+from kernel.commands import figure
 
 DATA_DIR = minmod.DATA_DIR
 ROUNDTABLE_2024 = (
@@ -296,7 +299,11 @@ def curated_record(name: str, sources: list[str], stdout) -> Deposit:
         same_name.first() or Deposit(name=name)
     )
     for other in same_name.exclude(pk=record.pk):
-        stdout.write(f"  {other.public_id} {other.name} is not the demo record of that name")
+        stdout.write(
+            "  "
+            + _("%(id)s %(name)s is not the demo record of that name")
+            % {"id": other.public_id, "name": other.name}
+        )
     return record
 
 
@@ -345,7 +352,11 @@ def load_curated_deposits(regions, minerals, stdout) -> dict[str, Deposit]:
             values["region_derived"] = "(inferred)" in region_text
         if assign(existing, **values) or existing.pk is None:
             for refusal in entry.clean_as_published(existing):
-                stdout.write(f"  curated line {number} ({name}) kept as published: {refusal}")
+                stdout.write(
+                    "  "
+                    + _("curated line %(number)s (%(name)s) kept as published: %(refusal)s")
+                    % {"number": number, "name": name, "refusal": refusal}
+                )
             existing.save()
         deposits[name] = existing
         for position, code in enumerate(parse_curated_commodities(row["commodities"])):
@@ -411,9 +422,9 @@ def load(stdout) -> None:
     load_curated_estimates(deposits, minerals)
     with open(DATA_DIR / "minmod" / "tajikistan_sites.json", encoding="utf-8") as handle:
         report = minmod.import_sites(json.load(handle), as_published=True)
-    stdout.write(f"MinMod sites: {report.summary()}")
-    for note in report.notes:
-        stdout.write(f"  {note}")
-    for number, name, reason in report.refused:
-        stdout.write(f"  refused record {number} ({name}): {reason}")
-    stdout.write(f"Deposits in the registry: {Deposit.objects.count()}")
+    stdout.write(_("MinMod sites: %(summary)s") % {"summary": report.summary()})
+    for line in [*report.notes, *report.refusal_lines()]:
+        stdout.write(f"  {line}")
+    stdout.write(
+        _("Deposits in the registry: %(count)s") % {"count": figure(Deposit.objects.count())}
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from deposits import entry, geo
 from deposits.models import (
@@ -27,6 +28,7 @@ from deposits.models import (
     ReserveEstimate,
 )
 from kernel import names as name_matcher
+from kernel.commands import figure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 COMMODITY_CSV = DATA_DIR / "minmod" / "commodity.csv"
@@ -67,10 +69,23 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"created {len(self.created)}, updated {len(self.updated)}, "
-            f"unchanged {len(self.unchanged)}, refused {len(self.refused)}"
-        )
+        """The counts, in the active language."""
+        return _(
+            "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, refused %(refused)s"
+        ) % {
+            "created": figure(len(self.created)),
+            "updated": figure(len(self.updated)),
+            "unchanged": figure(len(self.unchanged)),
+            "refused": figure(len(self.refused)),
+        }
+
+    def refusal_lines(self) -> list[str]:
+        """One line per refused record, by its number in the file, in the active language."""
+        return [
+            _("refused record %(number)s (%(name)s): %(reason)s")
+            % {"number": number, "name": name, "reason": reason}
+            for number, name, reason in self.refused
+        ]
 
 
 def name_key(name: str) -> str:
@@ -113,7 +128,7 @@ def parse_point(wkt: str | None) -> tuple[Decimal, Decimal] | None:
         return None
     match = POINT.match(wkt)
     if not match:
-        raise ValueError(f"unreadable location {wkt!r}")
+        raise ValueError(_("unreadable location %(location)s") % {"location": repr(wkt)})
     lon, lat = (Decimal(v).quantize(Decimal("0.000001")) for v in match.groups())
     return lon, lat
 
@@ -176,12 +191,14 @@ def estimate_values(item: dict, mineral: Mineral, source: str) -> dict | None:
     if ore:
         factor = ORE_UNITS.get(ore["unit"].get("observed_name", "").casefold())
         if factor is None:
-            raise ValueError(f"unknown ore unit {ore['unit'].get('observed_name')!r}")
+            unit = repr(ore["unit"].get("observed_name"))
+            raise ValueError(_("unknown ore unit %(unit)s") % {"unit": unit})
         values["ore_tonnage"] = Decimal(str(ore["value"])) * factor
     if grade:
         unit_id = grade["unit"].get("normalized_uri", "").rsplit("/", 1)[-1]
         if unit_id not in GRADE_UNITS:
-            raise ValueError(f"unknown grade unit {grade['unit'].get('observed_name')!r}")
+            unit = repr(grade["unit"].get("observed_name"))
+            raise ValueError(_("unknown grade unit %(unit)s") % {"unit": unit})
         values["grade"] = Decimal(str(grade["value"]))
         values["grade_unit"] = GRADE_UNITS[unit_id]
         observed = item["commodity"].get("observed_name", "")
@@ -202,7 +219,7 @@ class SiteImporter:
 
     def import_records(self, records: list[dict]) -> ImportReport:
         for number, record in enumerate(records, start=1):
-            name = (record.get("name") or "").strip() or f"record {number}"
+            name = (record.get("name") or "").strip() or _("record %(number)s") % {"number": number}
             try:
                 with transaction.atomic():
                     outcome = self.import_record(record)
@@ -215,7 +232,7 @@ class SiteImporter:
     def import_record(self, record: dict) -> str:
         names = [n.strip() for n in record["name"].split(";") if n.strip()]
         if not names:
-            raise ValueError("the record has no name")
+            raise ValueError(_("the record has no name"))
         point = parse_point(record.get("location_info", {}).get("location"))
         source = record_source(record)
         minerals = []
@@ -229,7 +246,10 @@ class SiteImporter:
             if not self.resolver.resolve(item.get("commodity", {}))
         }
         if unknown:
-            self.report.notes.append(f"{names[0]}: commodities not in the registry: {unknown}")
+            self.report.notes.append(
+                _("%(name)s: commodities not in the registry: %(commodities)s")
+                % {"name": names[0], "commodities": ", ".join(sorted(map(str, unknown)))}
+            )
 
         deposit = find_match(names, point, source)
         created = deposit is None
@@ -265,7 +285,10 @@ class SiteImporter:
         if changed:
             if self.as_published:
                 for refusal in entry.clean_as_published(deposit):
-                    self.report.notes.append(f"{names[0]}: kept as published: {refusal}")
+                    self.report.notes.append(
+                        _("%(name)s: kept as published: %(refusal)s")
+                        % {"name": names[0], "refusal": refusal}
+                    )
             else:
                 deposit.full_clean()
             deposit.save()
@@ -303,7 +326,7 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
         return "; ".join(f"{f}: {' '.join(m)}" for f, m in exc.message_dict.items())
     if isinstance(exc, KeyError):
-        return f"missing field {exc}"
+        return _("missing field %(field)s") % {"field": exc}
     return str(exc)
 
 

@@ -118,6 +118,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("tg", "Тоҷикӣ")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language the commands clerks run print in (kernel/commands.py), unless their
+# --language says otherwise: en, ru or tg. The pages and the API do not read it.
+COMMAND_LANGUAGE = os.environ.get("COMMAND_LANGUAGE", "").strip() or LANGUAGE_CODE
+if COMMAND_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"COMMAND_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}, not {COMMAND_LANGUAGE!r}"
+    )
 TIME_ZONE = "Asia/Dushanbe"
 USE_I18N = True
 USE_TZ = True

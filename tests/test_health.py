@@ -60,7 +60,7 @@ def test_an_export_the_database_fails_answers_503_not_a_200_cut_short(client, mo
     a database that is away fails the request cleanly (the restart test meets it live)."""
     from deposits import exports
 
-    def database_away(queryset, caller):
+    def database_away(queryset, caller, **options):
         raise OperationalError("server closed the connection unexpectedly")
         yield  # a generator, as the real one is
 

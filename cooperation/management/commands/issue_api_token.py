@@ -6,16 +6,19 @@ The key is printed once and only its hash is stored; revoke or set expiry in the
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from kernel.commands import ClerkCommand
 from kernel.models import ApiKey
 
 
-class Command(BaseCommand):
+class Command(ClerkCommand):
     help = (
         "Print a new API key: `issue_api_token KIGAM` for a partner organisation (read-only, "
-        "partner visibility) or `issue_api_token --user USERNAME` for a staff user."
+        "partner visibility) or `issue_api_token --user USERNAME` for a staff user. "
+        "--language ru or tg gives the messages in Russian or Tajik."
     )
 
     def add_arguments(self, parser):
@@ -26,9 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, acronym=None, user=None, days=None, note="", **options):
         if bool(acronym) == bool(user):
-            raise CommandError("Give either an organisation acronym or --user USERNAME.")
+            raise CommandError(_("Give either an organisation acronym or --user USERNAME."))
         if days is not None and days < 1:
-            raise CommandError("--days must be 1 or more.")
+            raise CommandError(_("--days must be 1 or more."))
         expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
         if acronym:
             holder = {"organisation": self._organisation(acronym)}
@@ -38,8 +41,11 @@ class Command(BaseCommand):
         self.stdout.write(key)
         holder_name = holder.get("organisation") or holder.get("user")
         self.stderr.write(
-            f"Key for {holder_name} issued; it is shown only this once. "
-            "Send it as 'Authorization: Token <key>'."
+            _(
+                "Key for %(holder)s issued; it is shown only this once. "
+                "Send it as 'Authorization: Token <key>'."
+            )
+            % {"holder": holder_name}
         )
 
     def _organisation(self, acronym):
@@ -47,17 +53,24 @@ class Command(BaseCommand):
 
         matches = list(Organisation.objects.filter(acronym__iexact=acronym.strip()))
         if not matches:
-            raise CommandError(f"No organisation with the acronym {acronym!r}.")
+            raise CommandError(
+                _("No organisation with the acronym %(acronym)s.") % {"acronym": repr(acronym)}
+            )
         if len(matches) > 1:
             names = "; ".join(f"{o.public_id} {o.name}" for o in matches)
-            raise CommandError(f"The acronym {acronym!r} is ambiguous: {names}.")
+            raise CommandError(
+                _("The acronym %(acronym)s is ambiguous: %(names)s.")
+                % {"acronym": repr(acronym), "names": names}
+            )
         return matches[0]
 
     def _staff_user(self, username):
         try:
             user = get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist:
-            raise CommandError(f"No user {username!r}.") from None
+            raise CommandError(_("No user %(user)s.") % {"user": repr(username)}) from None
         if not (user.is_active and user.is_staff):
-            raise CommandError(f"User {username!r} is not an active staff user.")
+            raise CommandError(
+                _("User %(user)s is not an active staff user.") % {"user": repr(username)}
+            )
         return user
