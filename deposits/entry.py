@@ -28,7 +28,10 @@ ask: it refuses such a record by its number, or keeps it as published and flagge
 (`clean_as_published`), as the caller chooses.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from deposits import geo
@@ -104,10 +107,10 @@ def place_errors(deposit) -> dict[str, ValidationError]:
                 ),
                 code="outside_border",
                 params={
-                    "lat": f"{lat:g}",
-                    "lon": f"{lon:g}",
-                    "km": f"{outside:.1f}",
-                    "tolerance": f"{BORDER_TOLERANCE_KM:g}",
+                    "lat": _figure(lat),
+                    "lon": _figure(lon),
+                    "km": number_format(round(outside, 1), 1),
+                    "tolerance": _figure(BORDER_TOLERANCE_KM),
                 },
             )
         }
@@ -124,10 +127,10 @@ def place_errors(deposit) -> dict[str, ValidationError]:
         else _("The point %(lat)s N, %(lon)s E lies %(km)s km outside %(region)s.")
     )
     params = {
-        "lat": f"{lat:g}",
-        "lon": f"{lon:g}",
+        "lat": _figure(lat),
+        "lon": _figure(lon),
         "found": _region_label(region, found) if found else "",
-        "km": f"{off:.1f}",
+        "km": number_format(round(off, 1), 1),
         "region": f"{region.localized_name()} ({region.code})",
     }
     advice = _(
@@ -196,6 +199,11 @@ def placed_apart(first, second) -> bool:
         return distance > DUPLICATE_RADIUS_KM
     first_region = first.region_id or getattr(first.district, "region_id", None)
     return bool(first_region and second.region_id and first_region != second.region_id)
+
+
+def _figure(value: float) -> str:
+    """A coordinate or a tolerance as written in the reader's language (40.7833, 40,7833)."""
+    return number_format(Decimal(f"{value:g}"))
 
 
 def _region_label(recorded, code: str) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -199,7 +200,8 @@ def shares_past_100_percent() -> Iterator[Finding]:
 
 
 def _mass(kilograms: Decimal, unit: str) -> str:
-    return f"{(kilograms / KILOGRAMS_PER_UNIT[unit]).quantize(Decimal(1)):,} {unit}"
+    quantity = (kilograms / KILOGRAMS_PER_UNIT[unit]).quantize(Decimal(1))
+    return f"{number_format(quantity, 0, force_grouping=True)} {unit}"
 
 
 def contained_against_ore_and_grade() -> Iterator[Finding]:
@@ -263,8 +265,8 @@ def mixed_shares_past_100_percent() -> Iterator[Finding]:
             )
             % {
                 "mineral": name,
-                "computed": by_basis[COMPUTED].quantize(Decimal("0.01")),
-                "reported": by_basis[REPORTED].quantize(Decimal("0.01")),
+                "computed": number_format(by_basis[COMPUTED].quantize(Decimal("0.01")), 2),
+                "reported": number_format(by_basis[REPORTED].quantize(Decimal("0.01")), 2),
             },
             reverse("admin:deposits_mineral_change", args=[mineral_id]),
         )
@@ -305,7 +307,7 @@ def suspected_duplicates() -> Iterator[Finding]:
                         % {
                             "id": second.public_id,
                             "name": second.name,
-                            "distance": f"{distance:.1f}",
+                            "distance": number_format(round(distance, 1), 1),
                         },
                         admin_url(first),
                     )

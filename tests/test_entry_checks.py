@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from deposits import demo, entry, minmod
 from deposits.models import Deposit
@@ -298,3 +299,12 @@ def test_the_demo_keeps_what_its_sources_published_and_says_so():
     assert "curated line 11 (Dalnee) kept as published: The point 40.7833 N" in text
     assert "Khodzhamumyn: kept as published: This looks like a deposit already recorded" in text
     assert Deposit.objects.filter(name__in=["Dalnee", "Khodzhamumyn"]).count() == 2
+
+
+def test_a_refusal_writes_its_figures_the_readers_way(regions):
+    with translation.override("ru"):
+        errors = refusal(Deposit(name="Dalnee", region=regions["TJ-SU"], **DALNEE))
+    assert errors["latitude"] == [
+        "Точка 40,7833 с. ш., 69,6667 в. д. лежит в 11,2 км за границей Таджикистана "
+        "(для грубых координат допускается 5 км)."
+    ]
