@@ -8,12 +8,16 @@ from the app's own rule (`deposits.shares.commodities_with_shares`), so the refe
 and the app cannot compute different figures.
 """
 
+import datetime
 from functools import cache
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.db.models.expressions import RawSQL
 
+from deposits import shares
+from deposits.api.stats import RANKED_FIELDS
+from deposits.models import DepositCommodity, ReserveEstimate
 from deposits.shares import commodities_with_shares
 from kernel.visibility import ANONYMOUS
 
@@ -22,12 +26,19 @@ RELATED = """LEFT JOIN deposits_region r ON r.id = d.region_id
     LEFT JOIN deposits_metallogenicbelt b ON b.id = d.belt_id"""
 
 
+def compiled(queryset) -> str:
+    """A queryset's SQL with its parameters written in, for an outer statement that takes
+    %(name)s parameters (a literal % doubled)."""
+    sql, params = queryset.query.sql_with_params()
+    return connection.ops.compose_sql(sql, params).replace("%", "%%")
+
+
 @cache
-def commodities() -> str:
-    """FROM: the minerals `c` of deposit `d`, each with its share, by the app's rule and in
-    its order (main first), compiled by Django with the parameters written in."""
+def commodities(on: datetime.date | None = None) -> str:
+    """FROM: the minerals `c` of deposit `d`, each with its share (as of `on`), by the app's
+    rule and in its order (main first), compiled by Django with the parameters written in."""
     rows = (
-        commodities_with_shares(ANONYMOUS)
+        commodities_with_shares(ANONYMOUS, on)
         .filter(deposit_id=RawSQL("d.id", []))
         .annotate(code=F("mineral__code"), mineral_name=F("mineral__name"))
         .values(
@@ -35,14 +46,20 @@ def commodities() -> str:
             "reported_share_pct", "reported_share_source",
         )
     )  # fmt: skip
-    sql, params = rows.query.sql_with_params()
     # The share comes unrounded (the app rounds it half up as it reads it; PostgreSQL's
     # round() does the same on numerics, so the statements below round it there).
-    # The outer statements take %(name)s parameters: a literal % must be doubled.
-    return f"FROM ({connection.ops.compose_sql(sql, params).replace('%', '%%')}) c"
+    return f"FROM ({compiled(rows)}) c"
 
 
-def deposit() -> str:
+@cache
+def in_force_of_deposit(on: datetime.date):
+    """The estimates of deposit `d` in force on `on`, by the app's rule."""
+    return ReserveEstimate.objects.in_force(on).filter(deposit_id=RawSQL("d.id", [])).values("pk")
+
+
+def deposit(on: datetime.date | None = None) -> str:
+    """A deposit's document; as of `on`, its shares and the estimates in force then."""
+    in_force = f"AND e.id IN ({compiled(in_force_of_deposit(on))})" if on else ""
     return f"""json_build_object(
     'id', d.public_id, 'name', d.name, 'aliases', d.aliases, 'region', r.code,
     'district', di.code, 'latitude', d.latitude, 'longitude', d.longitude,
@@ -53,7 +70,7 @@ def deposit() -> str:
             'mineral', c.code, 'role', c.role, 'reserve_share_pct', round(c.share_pct, 2)::text,
             'share_basis', c.share_basis, 'reported_share_pct', c.reported_share_pct::text,
             'reported_share_source', c.reported_share_source))
-        {commodities()}), '[]'),
+        {commodities(on)}), '[]'),
     'reserves', coalesce((SELECT json_agg(json_build_object(
             'id', e.public_id, 'mineral', em.code, 'category', e.category,
             'balance', e.balance, 'quantity', e.quantity::text, 'unit', e.unit,
@@ -63,7 +80,7 @@ def deposit() -> str:
             'protocol', e.protocol, 'source', e.source)
             ORDER BY em.name, e.category, e.as_of DESC)
         FROM deposits_reserveestimate e JOIN deposits_mineral em ON em.id = e.mineral_id
-        WHERE e.deposit_id = d.id), '[]'),
+        WHERE e.deposit_id = d.id {in_force}), '[]'),
     'sources', d.sources, 'created_at', d.created_at, 'updated_at', d.updated_at)"""
 
 
@@ -116,6 +133,26 @@ def suggestions(where: str, params: dict, limit: int) -> str:
         '[]')::text FROM (SELECT d.public_id, d.name FROM deposits_deposit d WHERE {where}
         ORDER BY length(d.name), d.name LIMIT {int(limit)}) s"""
     return _fetch_text(sql, params)
+
+
+def mineral_statistics(on: datetime.date, top: int) -> str:
+    """`stats/minerals/?as_of=`: each mineral's ranking and its totals per category from
+    the estimates in force on `on`, the app's own queries in one statement (the national
+    totals of the day, which the share rule reads first, are written into it)."""
+    ranked = shares.ranked(
+        DepositCommodity.objects.visible_to(ANONYMOUS), ["mineral_id"], top, ANONYMOUS, on
+    ).values_list("mineral_id", "ranked_count", *RANKED_FIELDS.values())
+    totals = (
+        ReserveEstimate.objects.visible_to(ANONYMOUS)
+        .in_force(on)
+        .filter(category__in=ReserveEstimate.GKZ_CATEGORIES, quantity__isnull=False)
+        .values("mineral_id", "category", "balance", "unit")
+        .annotate(quantity=Sum("quantity"), deposit_count=Count("deposit", distinct=True))
+    )
+    sql = f"""SELECT json_build_object(
+        'rankings', (SELECT json_agg(r) FROM ({compiled(ranked)}) r),
+        'totals', (SELECT json_agg(t) FROM ({compiled(totals)}) t))::text"""
+    return _fetch_text(sql, {})
 
 
 def detail(public_id: str) -> str:
