@@ -1,10 +1,12 @@
 """Admin for ministry staff: every deposit record, with history and revert."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from deposits import entry
@@ -59,7 +61,7 @@ class DistrictAdmin(RegistryAdmin):
 
 @admin.register(Mineral)
 class MineralAdmin(RegistryAdmin):
-    list_display = ["code", "symbol", "name", "name_ru", "group", "is_critical", "unit"]
+    list_display = ["code", "symbol", "name", "name_ru", "group", "critical_lists", "unit"]
     list_filter = ["group", "is_critical"]
     search_fields = ["code", "symbol", "name", "name_ru", "name_tg"]
 
@@ -232,6 +234,7 @@ class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdm
         "belt",
         "visibility",
         CriticalListFilter,
+        "region_derived",
     ]
     list_select_related = ["region", "district", "belt"]
     search_fields = ["name"]  # widened to aliases, Cyrillic included, in get_search_results
@@ -278,6 +281,8 @@ class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdm
         ),
     ]
 
+    actions = ["confirm_derived_region"]
+
     def get_queryset(self, request):
         commodities = DepositCommodity.objects.select_related("mineral")
         return (
@@ -299,6 +304,29 @@ class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdm
 
     def get_changelist(self, request, **kwargs):
         return MatchOrderedChangeList
+
+    @admin.action(description=_("Confirm the derived region"), permissions=["change"])
+    def confirm_derived_region(self, request, queryset):
+        """The data-quality report's "region derived from coordinates; confirm it", for a
+        selection at once: each deposit saved as the form saves it, so its history
+        records the change, with the reason."""
+        selected = queryset.count()
+        confirmed = 0
+        with transaction.atomic():
+            derived = Deposit.objects.filter(
+                pk__in=queryset.values("pk"), region_derived=True, region__isnull=False
+            )
+            for deposit in derived.select_for_update():
+                deposit.region_derived = False
+                deposit._change_reason = gettext("Derived region confirmed")
+                deposit.save()
+                confirmed += 1
+        self.message_user(
+            request,
+            _("Regions confirmed: %(confirmed)s. Left alone (no derived region): %(skipped)s.")
+            % {"confirmed": confirmed, "skipped": selected - confirmed},
+            messages.SUCCESS if confirmed else messages.WARNING,
+        )
 
     @admin.display(description=_("minerals"))
     def minerals_list(self, deposit: Deposit) -> str:

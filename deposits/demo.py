@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from deposits import entry, minmod
 from deposits.models import (
+    CriticalList,
     Deposit,
     DepositCommodity,
     District,
@@ -82,6 +83,70 @@ MINERALS = [
     ),
     ("quartz", "SiO2", "Quartz", "Кварц", "Кварц", "industrial", "t", "Q630"),
 ]
+
+# The official critical-mineral lists (deposits/data/README.md). A registry mineral is
+# on a list when a row of it names the mineral by its English name, or names one of the
+# list's own spellings below: another name of the same commodity, or the group the
+# mineral belongs to, or (for the registry's groups) the group's members the list names
+# one by one. Left out, as no list names them: quartz (the EU's "Silicon metal" and
+# Korea's "Silicon" are what is made of it, not quartz), potash (on the US list of
+# 2018, not of 2022), rock salt, mercury, silver and gold.
+CRITICAL_LISTS_CSV = DATA_DIR / "critical_minerals_lists.csv"
+RARE_EARTHS = [  # the US list's rare earth group (lanthanides but promethium, and yttrium)
+    "Cerium",
+    "Dysprosium",
+    "Erbium",
+    "Europium",
+    "Gadolinium",
+    "Holmium",
+    "Lanthanum",
+    "Lutetium",
+    "Neodymium",
+    "Praseodymium",
+    "Samarium",
+    "Terbium",
+    "Thulium",
+    "Ytterbium",
+    "Yttrium",
+]
+CRITICAL_LISTED_AS = {
+    "fluorite": ["Fluorspar"],
+    "platinum": ["Platinum group metals"],
+    "palladium": ["Platinum group metals"],
+    "platinum-group-elements": [
+        "Platinum group metals",
+        "Platinum",
+        "Palladium",
+        "Iridium",
+        "Rhodium",
+        "Ruthenium",
+    ],
+    "rare-earth-elements": [
+        "Light rare earth elements",
+        "Heavy rare earth elements",
+        *RARE_EARTHS,
+    ],
+}
+
+
+def critical_lists_of_minerals() -> dict[str, list[str]]:
+    """Mineral code -> codes of the lists naming it, in the order of CriticalList."""
+    with open(CRITICAL_LISTS_CSV, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    listed = {row["listed_as"].casefold() for row in rows}
+    codes = {code for code, *_rest in MINERALS}
+    for code, spellings in CRITICAL_LISTED_AS.items():
+        assert code in codes, f"{code} is not a registry mineral"
+        for spelling in spellings:
+            assert spelling.casefold() in listed, f"no list names {spelling!r}"
+    assert {row["list"] for row in rows} == set(CriticalList.values), "unknown list"
+    lists = {}
+    for code, _symbol, name, *_rest in MINERALS:
+        spellings = {name.casefold(), *(s.casefold() for s in CRITICAL_LISTED_AS.get(code, []))}
+        named_by = {row["list"] for row in rows if row["listed_as"].casefold() in spellings}
+        lists[code] = [c for c in CriticalList.values if c in named_by]
+    return lists
+
 
 # Commodity spellings of the curated table, mapped to mineral codes.
 CURATED_COMMODITIES = {
@@ -238,10 +303,7 @@ def load_regions() -> dict[str, Region]:
 
 def load_minerals() -> dict[str, Mineral]:
     parents = minmod.minmod_parents()
-    with open(minmod.COMMODITY_CSV, encoding="utf-8") as handle:
-        critical = {
-            r["minmod_id"]: r["is_critical_commodity"] == "1" for r in csv.DictReader(handle)
-        }
+    critical_lists = critical_lists_of_minerals()
     minerals = {}
     for code, symbol, name, name_ru, name_tg, group, unit, minmod_id in MINERALS:
         assert minmod_id in parents, f"{minmod_id} is not a MinMod commodity"
@@ -256,7 +318,7 @@ def load_minerals() -> dict[str, Mineral]:
                 "group": group,
                 "unit": unit,
                 "minmod_id": minmod_id,
-                "is_critical": critical[minmod_id],
+                "critical_lists": critical_lists[code],
             },
         )
     return minerals

@@ -85,6 +85,15 @@ class District(TranslatedNameMixin, models.Model):
         return self.name
 
 
+class CriticalList(models.TextChoices):
+    """Official lists of critical minerals (deposits/data/critical_minerals_lists.csv);
+    the code's first part is the badge the pages show."""
+
+    US_2022 = "US-2022", _("United States: critical minerals list, 2022 (USGS)")
+    EU_2023 = "EU-2023", _("European Union: critical raw materials, 2023 (CRMA)")
+    KR_2023 = "KR-2023", _("Republic of Korea: critical minerals, 2023")
+
+
 class Mineral(TranslatedNameMixin, models.Model):
     """A commodity, addressed by a stable lowercase code such as `silver`."""
 
@@ -105,7 +114,16 @@ class Mineral(TranslatedNameMixin, models.Model):
     name_tg = models.CharField(_("name (Tajik)"), max_length=80, blank=True)
     group = models.CharField(_("group"), max_length=20, choices=Group.choices)
     is_critical = models.BooleanField(
-        _("critical"), default=False, help_text=_("Critical commodity (MinMod/USGS list).")
+        _("critical"),
+        default=False,
+        editable=False,
+        help_text=_("On at least one official list of critical minerals (kept from the lists)."),
+    )
+    critical_lists = models.JSONField(
+        _("critical mineral lists"),
+        default=list,
+        blank=True,
+        help_text=_("The official lists that call the mineral critical, one code a line."),
     )
     unit = models.CharField(
         _("unit of contained quantity"),
@@ -129,8 +147,37 @@ class Mineral(TranslatedNameMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.symbol})"
 
+    def save(self, *args, **kwargs):
+        # "Critical" means named by at least one official list; the flag is kept for the
+        # filters that ask only that (deposits.filters, the admin, OGC).
+        self.critical_lists = [c for c in CriticalList.values if c in self.critical_lists]
+        self.is_critical = bool(self.critical_lists)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "critical_lists" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_critical"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("mineral-detail", args=[self.code])
+
+    def clean(self) -> None:
+        super().clean()
+        known = CriticalList.values
+        if not isinstance(self.critical_lists, list) or not all(
+            code in known for code in self.critical_lists
+        ):
+            raise ValidationError(
+                {
+                    "critical_lists": _("Give list codes among %(codes)s.")
+                    % {"codes": ", ".join(known)}
+                }
+            )
+
+    @property
+    def critical_list_badges(self) -> list[tuple[str, str]]:
+        """(badge, full name) of each list naming the mineral: ("US", "United States ...")."""
+        labels = dict(CriticalList.choices)
+        return [(code.split("-")[0], labels[code]) for code in self.critical_lists]
 
 
 class MetallogenicBelt(TranslatedNameMixin, models.Model):

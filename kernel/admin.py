@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import JSONField
+from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -83,8 +85,10 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    """Keys are issued with `manage.py issue_api_token` (the key is shown once);
-    here staff see who holds which key, set expiry and revoke."""
+    """Staff with the permission to add keys issue them here, as `manage.py
+    issue_api_token` does (both through `ApiKey.issue` and its rules). The key is shown
+    once, on the page that answers the save, and never stored or shown again; here staff
+    also see who holds which key, set expiry and revoke."""
 
     list_display = [
         "prefix",
@@ -109,11 +113,47 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
     ]
+    add_fields = ["organisation", "user", "note", "expires_at"]
     readonly_fields = ["prefix", "organisation", "user", "created_at", "last_used_at"]
     actions = ["revoke"]
 
-    def has_add_permission(self, request):
-        return False  # the key must be shown to whoever issues it: use the command
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # the ones ApiKey.clean accepts
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        issued, key = ApiKey.issue(
+            organisation=obj.organisation,
+            user=obj.user,
+            note=obj.note,
+            expires_at=obj.expires_at,
+        )
+        obj.pk = issued.pk
+        obj.refresh_from_db()
+        # Kept on this request's object only, for response_add to show once.
+        obj.issued_key = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The key, once: this page answers the POST and is not stored anywhere (no
+        message in the session or a cookie); reloading it issues nothing and shows
+        nothing (the browser resends the form, which makes another key)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("API key issued"),
+            "api_key": obj,
+            "key": obj.issued_key,
+        }
+        return TemplateResponse(request, "admin/registry/apikey/issued.html", context)
 
     @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request, queryset):

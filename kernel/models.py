@@ -3,6 +3,7 @@
 import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -199,9 +200,29 @@ class ApiKey(models.Model):
         holder = self.organisation or self.user
         return f"{self.prefix}… ({holder})"
 
+    def clean(self) -> None:
+        """The rules of issuing a key, whoever issues it (`issue_api_token`, the admin):
+        a staff user's key goes to an active staff user, and a new key's expiry lies
+        ahead. Keys already issued keep their holder; revoking or expiring them is a
+        change, not an issue."""
+        if not self._state.adding:
+            return
+        errors = {}
+        if self.user is not None and not (self.user.is_active and self.user.is_staff):
+            errors["user"] = _("User %(user)s is not an active staff user.") % {
+                "user": repr(self.user.get_username())
+            }
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            errors["expires_at"] = _("A new key must expire in the future.")
+        if errors:
+            raise ValidationError(errors)
+
     @classmethod
     def issue(cls, *, organisation=None, user=None, note: str = "", expires_at=None):
-        """Create a key; returns (ApiKey, key). The key cannot be recovered later."""
+        """Create a key; returns (ApiKey, key). The key cannot be recovered later.
+
+        The one way keys are made: the command and the admin both call it, and it
+        refuses what `clean()` and the one-holder constraint refuse."""
         key = generate_key()
         api_key = cls(
             prefix=key[:VISIBLE_CHARS],

@@ -1,10 +1,14 @@
 """The change feed: every create, update and delete a partner needs to keep its copy in sync.
 
-Built from the history tables (django-simple-history). A change is listed when
-the caller may see the record after it, or could see it before it: a record
-that leaves the caller's view (made internal, say) is reported as `deleted`
-for that caller, and one that enters it as `created`. A reserve estimate is
-visible with its deposit as the deposit was at the time of the change.
+Built from the history tables (django-simple-history), one part per resource of the
+API, in one SQL UNION. A change is listed when the caller may see the record after
+it, or could see it before it: a record that leaves the caller's view is reported as
+`deleted` for that caller, and one that enters it as `created`. Records with a
+visibility of their own (deposits, events, memoranda, initiatives) are judged by it;
+reserve estimates and balance lines by their deposit's visibility at the time of the
+change, before and after it, so an estimate moved to a deposit the caller may not see
+is `deleted` for that caller; organisations, people and topics have no visibility
+(the API shows them to everyone).
 """
 
 import datetime
@@ -35,10 +39,21 @@ CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 COLUMNS = ("c_model", "c_id", "c_action", "c_at", "c_seq")
 
 
+MODELS = [
+    "deposit",
+    "reserve",
+    "movement",
+    "organisation",
+    "person",
+    "topic",
+    "event",
+    "memorandum",
+    "initiative",
+]
+
+
 class ChangeSerializer(serializers.Serializer):
-    model = serializers.ChoiceField(
-        choices=["deposit", "reserve", "movement", "memorandum"], source="c_model"
-    )
+    model = serializers.ChoiceField(choices=MODELS, source="c_model")
     id = serializers.CharField(
         source="c_id",
         help_text=_(
@@ -73,63 +88,89 @@ def _latest(history, id_field: str, column: str, *, before: bool):
     return Subquery(rows.order_by("-history_date", "-history_id").values(column)[:1])
 
 
-def _visible_record_changes(model, label: str, since, caller):
-    """Changes of a model with its own `visibility` and `public_id` (deposits, memoranda)."""
-    history = model.history.model
-    visible_after = visible(caller)
-    visible_before = visible(caller, "previous_")
+def _action(visible_after: Q, visible_before: Q):
+    """What a history row is to a caller: a record that leaves their view is `deleted`,
+    one that enters it `created`."""
+    return SQLCase(
+        When(history_type="-", then=Value(DELETED)),
+        When(~visible_after, then=Value(DELETED)),
+        When(history_type="+", then=Value(CREATED)),
+        When(~visible_before, then=Value(CREATED)),
+        default=Value(UPDATED),
+        output_field=CharField(),
+    )
+
+
+def _entries(rows, label: str, identifier, action):
     return (
-        history.objects.filter(history_date__gte=since)
-        .annotate(previous_visibility=_latest(history, "id", "visibility", before=True))
-        .filter(visible_after | visible_before)
-        .annotate(
+        rows.annotate(
             c_model=Value(label, output_field=CharField()),
-            c_id=F("public_id"),
-            c_action=SQLCase(
-                When(history_type="-", then=Value(DELETED)),
-                When(~visible_after, then=Value(DELETED)),
-                When(history_type="+", then=Value(CREATED)),
-                When(~visible_before, then=Value(CREATED)),
-                default=Value(UPDATED),
-                output_field=CharField(),
-            ),
+            c_id=identifier,
+            c_action=action,
             c_at=F("history_date"),
             c_seq=F("history_id"),
         )
         .values(*COLUMNS)
         .order_by()
+    )
+
+
+def _visible_record_changes(model, label: str, since, caller):
+    """Changes of a model with its own `visibility` and `public_id` (deposits, events,
+    memoranda, initiatives)."""
+    history = model.history.model
+    visible_after = visible(caller)
+    visible_before = visible(caller, "previous_")
+    rows = (
+        history.objects.filter(history_date__gte=since)
+        .annotate(previous_visibility=_latest(history, "id", "visibility", before=True))
+        .filter(visible_after | visible_before)
+    )
+    return _entries(rows, label, F("public_id"), _action(visible_after, visible_before))
+
+
+def _public_record_changes(model, label: str, since):
+    """Changes of a model without a visibility, which every caller sees (organisations,
+    people, topics)."""
+    rows = model.history.model.objects.filter(history_date__gte=since)
+    action = SQLCase(
+        When(history_type="+", then=Value(CREATED)),
+        When(history_type="-", then=Value(DELETED)),
+        default=Value(UPDATED),
+        output_field=CharField(),
+    )
+    return _entries(rows, label, F("public_id"), action)
+
+
+def _deposit_visibility_at_change(deposit_id: str):
+    """The visibility of the deposit `deposit_id` (a column of the outer history row) as
+    it was at the outer row's time; its current one when its history starts later."""
+    deposits = apps.get_model("deposits", "Deposit")
+    current = deposits.objects.filter(pk=OuterRef(deposit_id)).values("visibility")[:1]
+    return Coalesce(
+        _latest(deposits.history.model, deposit_id, "visibility", before=False),
+        Subquery(current),
     )
 
 
 def _deposit_record_changes(model_name: str, label: str, identifier, since, caller):
-    """Changes of records visible with their deposit (reserve estimates, balance lines),
-    as the deposit was at the time of the change."""
+    """Changes of records visible with their deposit (reserve estimates, balance lines):
+    visible after the change when the deposit it names was visible at the time, before it
+    when the deposit its previous version named was. A record moved to a deposit the
+    caller may not see is `deleted` for them; one moved out of such a deposit `created`."""
     records = apps.get_model("deposits", model_name).history.model
-    deposits = apps.get_model("deposits", "Deposit")
-    current = deposits.objects.filter(pk=OuterRef("deposit_id")).values("visibility")[:1]
-    deposit_visibility = Coalesce(
-        _latest(deposits.history.model, "deposit_id", "visibility", before=False),
-        Subquery(current),
-    )
-    return (
+    visible_after = visible(caller, "deposit_")
+    visible_before = visible(caller, "previous_deposit_")
+    rows = (
         records.objects.filter(history_date__gte=since)
-        .annotate(deposit_visibility=deposit_visibility)
-        .filter(visible(caller, "deposit_"))
         .annotate(
-            c_model=Value(label, output_field=CharField()),
-            c_id=identifier,
-            c_action=SQLCase(
-                When(history_type="+", then=Value(CREATED)),
-                When(history_type="-", then=Value(DELETED)),
-                default=Value(UPDATED),
-                output_field=CharField(),
-            ),
-            c_at=F("history_date"),
-            c_seq=F("history_id"),
+            deposit_visibility=_deposit_visibility_at_change("deposit_id"),
+            previous_deposit=_latest(records, "id", "deposit_id", before=True),
+            previous_deposit_visibility=_deposit_visibility_at_change("previous_deposit"),
         )
-        .values(*COLUMNS)
-        .order_by()
+        .filter(visible_after | visible_before)
     )
+    return _entries(rows, label, identifier, _action(visible_after, visible_before))
 
 
 def change_feed(since, caller):
@@ -142,8 +183,19 @@ def change_feed(since, caller):
         ),
     ]
     if apps.is_installed("cooperation"):
-        memorandum = apps.get_model("cooperation", "Memorandum")
-        parts.append(_visible_record_changes(memorandum, "memorandum", since, caller))
+        for label, name in (
+            ("organisation", "Organisation"),
+            ("person", "Person"),
+            ("topic", "Topic"),
+        ):
+            parts.append(_public_record_changes(apps.get_model("cooperation", name), label, since))
+        for label, name in (
+            ("event", "Event"),
+            ("memorandum", "Memorandum"),
+            ("initiative", "Initiative"),
+        ):
+            model = apps.get_model("cooperation", name)
+            parts.append(_visible_record_changes(model, label, since, caller))
     first, *rest = parts
     return first.union(*rest, all=True).order_by("c_at", "c_model", "c_seq")
 
@@ -159,9 +211,10 @@ def change_feed(since, caller):
     ]
 )
 class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
-    """Creates, updates and deletes of deposits, reserve estimates, balance lines and
-    memoranda since `since`, oldest first. A record that left the caller's view is
-    `deleted`."""
+    """Creates, updates and deletes of every resource (deposits, reserve estimates,
+    balance lines, organisations, people, topics, events, memoranda, initiatives) since
+    `since`, oldest first. A record that left the caller's view is `deleted`, one that
+    entered it `created`."""
 
     serializer_class = ChangeSerializer
     permission_classes = [ReadOnly]

@@ -115,9 +115,9 @@ def test_a_good_key_in_a_place_not_read_is_a_401_naming_the_form_that_is(
 def test_revoked_and_expired_keys_are_refused(api_client, partner_org):
     revoked, revoked_key = ApiKey.issue(organisation=partner_org)
     revoked.revoke()
-    _expired, expired_key = ApiKey.issue(
-        organisation=partner_org, expires_at=timezone.now() - datetime.timedelta(minutes=1)
-    )
+    expired, expired_key = ApiKey.issue(organisation=partner_org)
+    expired.expires_at = timezone.now() - datetime.timedelta(minutes=1)  # as the admin sets it
+    expired.save()
     for key in (revoked_key, expired_key):
         response = api_client.get(DEPOSITS, HTTP_AUTHORIZATION=f"Token {key}")
         assert response.status_code == 401

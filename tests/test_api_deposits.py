@@ -34,7 +34,7 @@ def gold():
 
 def antimony():
     return MineralFactory(
-        code="antimony", symbol="Sb", name="Antimony", group="rare", is_critical=True
+        code="antimony", symbol="Sb", name="Antimony", group="rare", critical_lists=["US-2022"]
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from deposits.models import DepositCommodity, ReserveEstimate
 from deposits.shares import (
@@ -390,7 +391,7 @@ def test_mineral_page_as_of(silver_registry, client):
     response = client.get("/minerals/silver/", {"as_of": BETWEEN})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Figures as of 30 June 2016" in page
+    assert "Figures as of June 30, 2016" in page
     ranking = [(row.deposit.name, row.share_pct) for row in response.context["ranking"]]
     assert ranking == [("Konchoch", Decimal("66.67")), ("Altyn-Topkan", Decimal("33.33"))]
     assert [row["quantity"] for row in response.context["totals"]] == [Decimal(150)]
@@ -401,7 +402,7 @@ def test_mineral_page_as_of(silver_registry, client):
 def test_mineral_spreadsheet_states_the_day(silver_registry, client):
     from deposits.pages.mineral import as_of_note
 
-    assert as_of_note({"as_of": datetime.date(2023, 12, 31)}) == "Figures as of 31 December 2023"
+    assert as_of_note({"as_of": datetime.date(2023, 12, 31)}) == "Figures as of Dec. 31, 2023"
     response = client.get("/minerals/silver/report.xlsx", {"as_of": BETWEEN})
     assert response.status_code == 200
 
@@ -410,14 +411,14 @@ def test_deposit_page_as_of(silver_registry, client):
     public_id = silver_registry["konchoch"].public_id
     response = client.get(f"/deposits/{public_id}/", {"as_of": BETWEEN})
     assert response.status_code == 200
-    assert "Figures as of 30 June 2016" in response.content.decode()
+    assert "Figures as of June 30, 2016" in response.content.decode()
     (silver,) = response.context["commodities"]
     assert silver.share_pct == Decimal("66.67")
     ((_, estimates),) = response.context["reserves"]
     assert [e.quantity for e in estimates] == [Decimal("100")]
     now = client.get(f"/deposits/{public_id}/")
     today = timezone.localdate()
-    assert f"Figures as of {today.day} " in now.content.decode()
+    assert f"Figures as of {date_format(today, 'DATE_FORMAT')}" in now.content.decode()
     (silver,) = now.context["commodities"]
     assert silver.share_pct == Decimal("75.00")
 
@@ -425,7 +426,7 @@ def test_deposit_page_as_of(silver_registry, client):
 def test_region_page_states_the_day(silver_registry, client):
     response = client.get("/regions/TJ-SU/", {"as_of": BETWEEN})
     assert response.status_code == 200
-    assert "Figures as of 30 June 2016" in response.content.decode()
+    assert "Figures as of June 30, 2016" in response.content.decode()
 
 
 def test_an_estimate_of_the_day_itself_is_in_force_on_it(silver_registry, api_client):

@@ -1,6 +1,5 @@
 """The demo registry loads real, sourced data, once, however often it is run."""
 
-import csv
 from decimal import Decimal
 from io import StringIO
 
@@ -46,13 +45,21 @@ def test_regions_and_districts_from_the_admin_units_table(demo):
     assert District.objects.count() == 65
 
 
-def test_critical_flags_come_from_the_minmod_commodity_list(demo):
-    with open(DATA_DIR / "minmod" / "commodity.csv", encoding="utf-8") as handle:
-        critical = {
-            r["minmod_id"]: r["is_critical_commodity"] == "1" for r in csv.DictReader(handle)
-        }
+def test_critical_means_named_by_an_official_list(demo):
+    """deposits/data/critical_minerals_lists.csv: US 2022, EU 2023 (CRMA), Korea 2023."""
+    lists = dict(Mineral.objects.values_list("code", "critical_lists"))
+    everywhere = ["US-2022", "EU-2023", "KR-2023"]
+    assert lists["antimony"] == lists["tungsten"] == lists["lithium"] == everywhere
+    assert lists["rare-earth-elements"] == everywhere  # the groups and their named members
+    assert lists["fluorite"] == ["US-2022", "EU-2023"]  # listed as "Fluorspar"
+    assert lists["copper"] == ["EU-2023", "KR-2023"]  # not on the US list of 2022
+    assert lists["molybdenum"] == lists["lead"] == ["KR-2023"]
+    assert lists["phosphate"] == ["EU-2023"]
+    for nowhere in ("gold", "silver", "mercury", "salt", "potash", "quartz"):
+        assert lists[nowhere] == [], nowhere
     for mineral in Mineral.objects.all():
-        assert mineral.is_critical == critical[mineral.minmod_id], mineral.code
+        assert mineral.is_critical == bool(mineral.critical_lists), mineral.code
+    assert not Mineral.objects.get(code="gold").is_critical
 
 
 def test_konimansur_as_the_issue_describes_it(demo):

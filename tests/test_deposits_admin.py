@@ -59,7 +59,7 @@ def test_changelist_search_finds_cyrillic_aliases(editor_client):
 
 
 def test_changelist_filters_by_mineral_and_critical(editor_client):
-    silver = MineralFactory(is_critical=True)
+    silver = MineralFactory(critical_lists=["KR-2023"])
     with_silver = CommodityFactory(mineral=silver).deposit
     DepositFactory()
     response = editor_client.get(CHANGELIST, {"mineral": "silver"})

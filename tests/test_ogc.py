@@ -44,7 +44,7 @@ def registry(db):
     silver = MineralFactory()
     gold = MineralFactory(code="gold", symbol="Au", name="Gold")
     antimony = MineralFactory(
-        code="antimony", symbol="Sb", name="Antimony", group="rare", is_critical=True
+        code="antimony", symbol="Sb", name="Antimony", group="rare", critical_lists=["US-2022"]
     )
     lead = MineralFactory(code="lead", symbol="Pb", name="Lead", group="base")
     khatlon = RegionFactory(code="TJ-KT", name="Khatlon")

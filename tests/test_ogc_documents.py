@@ -60,7 +60,9 @@ def odd_registry(awkward_registry):
     (70.0, 100.0, 0.0), no minerals, two main minerals of one name, a critical mineral,
     every related record, text JSON must escape, hidden deposits, microseconds."""
     solo = MineralFactory(code="test-solo", name="Test solo")  # one deposit's estimates
-    critical = MineralFactory(code="test-critical", name="Test critical", is_critical=True)
+    critical = MineralFactory(
+        code="test-critical", name="Test critical", critical_lists=["EU-2023"]
+    )
     region = RegionFactory(code="TJ-XW", name="Region \\ backslash")
     whole = DepositFactory(
         name="Whole numbers",

@@ -61,6 +61,7 @@ class MineralSerializer(serializers.ModelSerializer):
             "name_tg",
             "group",
             "is_critical",
+            "critical_lists",
             "unit",
             "deposit_count",
         ]

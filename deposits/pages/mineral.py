@@ -73,7 +73,7 @@ def mineral_report(request, code: str) -> dict:
 
 def as_of_note(report: dict) -> str:
     """The day the report's figures are as of, as a line."""
-    return _("Figures as of %(day)s") % {"day": date_format(report["as_of"], "j E Y")}
+    return _("Figures as of %(day)s") % {"day": date_format(report["as_of"], "DATE_FORMAT")}
 
 
 def balance_note(report: dict) -> str:
