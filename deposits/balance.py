@@ -19,6 +19,7 @@ It is read by staff only (the admin): lines of every deposit count, internal one
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Max
@@ -32,11 +33,14 @@ PLACES = Decimal("0.000001")
 FIGURES = ("opening", *BalanceMovement.MOVEMENTS, "closing")
 
 
-def closed_years(mineral_ids: Iterable[int]) -> dict[int, int]:
-    """The latest closed State Balance year of each mineral id that has one (one query)."""
+def closed_years(mineral_ids: Iterable[int], on: date | None = None) -> dict[int, int]:
+    """The latest closed State Balance year of each mineral id that has one (one query);
+    as of `on`, of the closures recorded by then (one closed later was not yet known)."""
+    closures = BalanceClosure.objects.filter(mineral_id__in=list(mineral_ids))
+    if on is not None:
+        closures = closures.filter(closed_on__lte=on)
     rows = (
-        BalanceClosure.objects.filter(mineral_id__in=list(mineral_ids))
-        .order_by()
+        closures.order_by()
         .values("mineral_id")
         .annotate(latest=Max("year"))
         .values_list("mineral_id", "latest")
@@ -44,10 +48,11 @@ def closed_years(mineral_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def balance_complete_for(mineral: Mineral) -> int | None:
-    """The latest year whose State Balance of `mineral` is marked closed, or None: up to
-    the end of that year the registry's balance of the mineral is complete."""
-    return closed_years([mineral.pk]).get(mineral.pk)
+def balance_complete_for(mineral: Mineral, on: date | None = None) -> int | None:
+    """The latest year whose State Balance of `mineral` is marked closed (by `on`, as of
+    that date), or None: up to the end of that year the registry's balance of the mineral
+    is complete."""
+    return closed_years([mineral.pk], on).get(mineral.pk)
 
 
 def balance_label(balance: bool) -> str:

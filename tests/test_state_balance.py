@@ -71,6 +71,22 @@ def test_the_latest_closed_year_is_the_year_the_balance_is_complete_for():
     assert balance_complete_for(silver) == 2023
 
 
+def test_as_of_a_date_the_balance_is_complete_for_the_closures_recorded_by_then(api_client):
+    """2022 was closed on 15 March 2023 and 2023 on 15 March 2024: at the end of 2023 the
+    registry's balance of silver was complete for 2022 only."""
+    silver = MineralFactory()
+    CommodityFactory(mineral=silver, reported_share_pct=Decimal(70))
+    close(2022)
+    close(2023)
+    assert balance_complete_for(silver, datetime.date(2023, 12, 31)) == 2022
+    assert balance_complete_for(silver, datetime.date(2023, 3, 14)) is None
+    then = api_client.get(f"{STATS}silver/", {"as_of": "2023-12-31"}).json()
+    assert then["balance_complete_for"] == 2022
+    assert api_client.get(f"{STATS}silver/").json()["balance_complete_for"] == 2023
+    region = api_client.get("/api/v1/stats/regions/", {"as_of": "2023-12-31"}).json()
+    assert region["results"][0]["minerals"][0]["balance_complete_for"] == 2022
+
+
 def test_a_year_is_closed_once_and_after_it_ends():
     close(2023)
     with pytest.raises(ValidationError) as raised:

@@ -177,7 +177,7 @@ def mineral_statistics(minerals, caller: Caller, top: int, on: date | None = Non
     totals = _category_totals(
         ReserveEstimate.objects.visible_to(caller).filter(mineral__in=minerals), per_mineral, on
     )
-    closed = closed_years(m.pk for m in minerals)
+    closed = closed_years((m.pk for m in minerals), on)
     return [
         _mineral_entry(m, ranked.get((m.pk,), NO_DEPOSITS), totals.get((m.pk,), []), closed)
         for m in minerals
@@ -206,7 +206,7 @@ def region_statistics(regions, caller: Caller, top: int, on: date | None = None)
         per_region,
         on,
     )
-    closed = closed_years(minerals)
+    closed = closed_years(minerals, on)
     result = []
     for region in regions:
         own = sorted(

@@ -64,7 +64,7 @@ def mineral_report(request, code: str) -> dict:
         "regions": with_bars(regions),
         "deposit_count": deposits.count(),
         "scope_note": SCOPE_NOTES[caller.scope],
-        "balance_complete_for": balance_complete_for(mineral),
+        "balance_complete_for": balance_complete_for(mineral, on),
         "as_of": as_of,
         "as_of_asked": asked,
         "as_of_form": form,
