@@ -2,13 +2,14 @@
 
 import datetime
 import operator
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.urls import reverse
@@ -487,33 +488,50 @@ def _balance_kind(balance):
 class ReserveEstimateQuerySet(OfDepositQuerySet):
     def in_force(self, on: datetime.date | None = None) -> "ReserveEstimateQuerySet":
         """The estimates in force: for each deposit, mineral, category and balance /
-        off-balance, the latest one (by date; the later entered among those of one date;
-        an undated one only while no dated one exists). Older estimates are history: a
-        re-estimate replaces its predecessor, it is never added to it. An estimate
-        withdrawn by a protocol (superseded or written off) leaves force on the date of
-        its withdrawal; the ones before it stay history.
+        off-balance (an estimate's series), the latest one (by date; the later entered
+        among those of one date; an undated one only while no dated one exists). Older
+        estimates are history: a re-estimate replaces its predecessor, it is never added
+        to it. An estimate withdrawn by a protocol (superseded or written off) leaves force
+        on the date of its withdrawal; the ones before it stay history.
 
         `on` a date: the estimates in force on that date, the latest dated on or before
         it (an undated estimate counts at every date, as nothing says it came later);
-        without one, the latest recorded."""
-        newer = ReserveEstimate.objects.filter(
+        without one, the latest recorded.
+
+        Read from the kept `superseded_on` (`refresh_superseded`), so a date asks a range
+        of each row rather than comparing it with the rest of its series."""
+        if on is None:
+            return self.filter(superseded_on__isnull=True, withdrawal="")
+        return self.filter(
+            Q(as_of__lte=on) | Q(as_of__isnull=True),
+            Q(superseded_on__isnull=True) | Q(superseded_on__gt=on),
+        ).exclude(withdrawal__gt="", withdrawn_on__lte=on)
+
+
+def refresh_superseded(deposit_ids: Iterable[int] | None = None) -> None:
+    """Keep each estimate's `superseded_on` of these deposits (all when None): the date of
+    the next estimate of its series (UNDATED for an undated one), None for the latest.
+    "Next" orders a series by date, undated first, then by entry. Called by the share
+    rule's `refresh_kept` before it sums, on every estimate write and bulk load."""
+    newer = (
+        ReserveEstimate.objects.filter(
             deposit_id=OuterRef("deposit_id"),
             mineral_id=OuterRef("mineral_id"),
             category=OuterRef("category"),
-        ).annotate(dated=Coalesce("as_of", Value(UNDATED)), kind=_balance_kind(F("balance")))
-        outer = Coalesce(OuterRef("as_of"), Value(UNDATED))
-        newer = newer.filter(
-            Q(dated__gt=outer) | Q(dated=outer, pk__gt=OuterRef("pk")),
+        )
+        .annotate(dated=Coalesce("as_of", Value(UNDATED)), kind=_balance_kind(F("balance")))
+        .filter(
+            Q(dated__gt=Coalesce(OuterRef("as_of"), Value(UNDATED)))
+            | Q(dated=Coalesce(OuterRef("as_of"), Value(UNDATED)), pk__gt=OuterRef("pk")),
             kind=_balance_kind(OuterRef("balance")),
         )
-        estimates = self
-        if on is not None:
-            newer = newer.filter(dated__lte=on)
-            estimates = estimates.filter(Q(as_of__lte=on) | Q(as_of__isnull=True))
-            estimates = estimates.exclude(withdrawal__gt="", withdrawn_on__lte=on)
-        else:
-            estimates = estimates.filter(withdrawal="")
-        return estimates.filter(~Exists(newer))
+        .order_by("dated", "pk")
+        .values("dated")[:1]
+    )
+    estimates = ReserveEstimate.objects.all()
+    if deposit_ids is not None:
+        estimates = estimates.filter(deposit_id__in=list(deposit_ids))
+    estimates.update(superseded_on=Subquery(newer, output_field=models.DateField()))
 
 
 class DepositCommodity(models.Model):
@@ -750,7 +768,9 @@ class ReserveEstimate(PublicRecord):
         blank=True,
         help_text=_("The protocol that superseded or wrote off the estimate."),
     )
-    history = HistoricalRecords()
+    # Kept by `refresh_superseded`: the date the next estimate of the series takes over.
+    superseded_on = models.DateField(null=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["superseded_on"])
     objects = ReserveEstimateQuerySet.as_manager()
 
     class Meta:

@@ -68,7 +68,12 @@ from django.db.models.functions import Coalesce, Collate, NullIf, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deposits.models import DepositCommodity, NationalReserveTotal, ReserveEstimate
+from deposits.models import (
+    DepositCommodity,
+    NationalReserveTotal,
+    ReserveEstimate,
+    refresh_superseded,
+)
 from deposits.units import KILOGRAMS_PER_UNIT
 from kernel.visibility import STAFF, Caller, visible
 
@@ -364,15 +369,17 @@ def summed_national_totals(
 def refresh_kept(
     deposit_ids: Iterable[int] | None = None, mineral_ids: Iterable[int] | None = None
 ) -> None:
-    """Recompute what the rule keeps, for these deposits and minerals (all when None): each
-    deposit mineral's own kilograms (`DepositCommodity.share_kilograms`) and each mineral's
-    total per visibility level of its deposits.
+    """Recompute what the rule keeps, for these deposits and minerals (all when None): which
+    estimate of each series is in force when (`models.refresh_superseded`, for the whole of
+    these deposits), each deposit mineral's own kilograms (`DepositCommodity.share_kilograms`)
+    and each mineral's total per visibility level of its deposits.
 
     Called on every estimate or deposit-mineral write (deposits.signals) and after bulk
     loads, which bypass signals (synthetic data, restores); a deposit's visibility change
     calls `refresh_after_visibility_change`."""
     deposit_ids = None if deposit_ids is None else {d for d in deposit_ids if d is not None}
     mineral_ids = None if mineral_ids is None else {m for m in mineral_ids if m is not None}
+    refresh_superseded(deposit_ids)
     commodities = DepositCommodity.objects.all()
     estimates = share_estimates()
     if deposit_ids is not None:

@@ -86,3 +86,18 @@ def test_the_wsgi_application_freezes_what_it_loaded():
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 10_000
+
+
+def test_postgresql_connections_run_without_jit():
+    """The JIT costs the share rule's statements more than it saves (docs/performance.md),
+    on the primary and on every replica; an `options` of the URL is kept beside it."""
+    url = "postgres://postgres@127.0.0.1:5432/registry?options=-c%20work_mem%3D8MB"
+    read = (
+        "from django.conf import settings; "
+        "print(*(d['OPTIONS']['options'] for d in settings.DATABASES.values()), sep='|')"
+    )
+    result = run_manage(
+        "shell", "-v0", "-c", read, DATABASE_URL=url, DATABASE_REPLICA_URLS=url, DEBUG="1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == ["-c work_mem=8MB -c jit=off"] * 2

@@ -4,8 +4,8 @@ from django.db import migrations, models
 
 
 def refresh_kept(apps, schema_editor):
-    """Nothing now: the kept figures are computed by the share rule itself in 0015, once
-    the table of totals has the shape the rule writes (calling the rule, rather than a
+    """Nothing now: the kept figures are computed by the share rule itself in 0023, once
+    every table has the shape the rule reads and writes (calling the rule, rather than a
     copy of it frozen here, keeps one definition)."""
 
 

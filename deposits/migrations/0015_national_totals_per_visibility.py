@@ -2,8 +2,8 @@ from django.db import migrations, models
 
 
 def refresh_kept(apps, schema_editor):
-    """Nothing now: the kept figures are computed by the share rule itself in 0021, once
-    the estimates have every column the rule reads (their withdrawal); see 0013."""
+    """Nothing now: the kept figures are computed by the share rule itself in 0023, once
+    the estimates have every column the rule reads; see 0013."""
 
 
 class Migration(migrations.Migration):
