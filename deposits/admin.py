@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deposits import entry
 from deposits.admin_balance import state_balance_view
+from deposits.admin_bulk_change import BulkChangeActions
 from deposits.admin_reserve_history import reserve_history
 from deposits.admin_share_moves import (
     ReserveEstimateAdminForm,
@@ -214,7 +215,9 @@ class DepositForm(forms.ModelForm):
 
 
 @admin.register(Deposit)
-class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdmin):
+class DepositAdmin(
+    BulkChangeActions, ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdmin
+):
     form = DepositForm
     resource_classes = [DepositResource]
     list_display = [
@@ -281,7 +284,7 @@ class DepositAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdm
         ),
     ]
 
-    actions = ["confirm_derived_region"]
+    actions = ["confirm_derived_region", "change_status", "change_visibility"]
 
     def get_queryset(self, request):
         commodities = DepositCommodity.objects.select_related("mineral")

@@ -26,7 +26,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
@@ -349,8 +349,14 @@ class RegistryConfirmImportForm(ConfirmImportForm):
     import_valid_rows_only = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-class RegistryImportExportMixin(ImportExportMixin):
-    """Admin import/export in CSV and XLSX with the registry's checks and choices."""
+class RegistryImportExportMixin(ImportExportMixin, ExportActionMixin):
+    """Admin import/export in CSV and XLSX with the registry's checks and choices; the
+    list's "Export selected" action exports a selection as the Export button exports
+    the list."""
+
+    # The action only: each model keeps its own change form (admin/<app>/<model>/).
+    change_form_template = None
+    show_change_form_export = False
 
     formats = [CSV, XLSX]
     import_form_class = RegistryImportForm
