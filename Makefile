@@ -28,7 +28,13 @@ $(BIN)/.installed-dev: requirements.lock requirements-dev.lock
 
 install: $(BIN)/.installed-runtime
 
-install-dev: $(BIN)/.installed-dev
+# The test tools that come from the npm registry (package-lock.json): axe-core, which the
+# accessibility audit runs in Chromium. Nothing from node_modules is served.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+install-dev: $(BIN)/.installed-dev node_modules/.installed
 
 # Re-pin after a change to pyproject.toml. Versions already locked are kept (pip-compile
 # prefers the pins of its output file); the dev lock is held to the runtime lock's pins.
@@ -112,4 +118,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test-artifacts
+	rm -rf $(VENV) node_modules db.sqlite3 test-artifacts

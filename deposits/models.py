@@ -769,7 +769,7 @@ class ReserveEstimate(PublicRecord):
         help_text=_("The protocol that superseded or wrote off the estimate."),
     )
     # Kept by `refresh_superseded`: the date the next estimate of the series takes over.
-    superseded_on = models.DateField(null=True, editable=False)
+    superseded_on = models.DateField(_("superseded on"), null=True, editable=False)
     history = HistoricalRecords(excluded_fields=["superseded_on"])
     objects = ReserveEstimateQuerySet.as_manager()
 

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="reserveestimate",
             name="superseded_on",
-            field=models.DateField(editable=False, null=True),
+            field=models.DateField(editable=False, null=True, verbose_name="superseded on"),
         ),
         migrations.RunPython(refresh_kept, migrations.RunPython.noop),
     ]

@@ -1,0 +1,100 @@
+"""An accessibility audit of the pages: axe-core (the npm package, installed by `make
+install-dev` from package-lock.json) run in Debian's Chromium over each page kind of the
+demo registry, in English, Russian and Tajik, at a desktop and a phone width. A serious
+or critical violation fails; the lesser ones are written to test-artifacts/ to read.
+
+axe is given to the page through Playwright's evaluation, which the pages' CSP does not
+govern (it governs what the page itself loads), so the audit sees the page as served.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.test_pages_browser import (  # noqa: F401  (fixtures)
+    ARTIFACTS,
+    _orm_beside_playwright,
+    browser_type_launch_args,
+    demo,
+    live_server,
+    page,
+)
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+
+if not AXE.exists():
+    reason = f"{AXE} is missing: run `make install-dev` (npm ci)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+# WCAG 2.1 A and AA, and axe's own best practices (landmarks, one h1, skip links).
+RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+FAILING = {"serious", "critical"}
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def page_paths() -> dict[str, str]:
+    from cooperation.models import Event, Memorandum, Organisation
+    from deposits.models import Deposit
+
+    def public(model):
+        return model.objects.filter(visibility="public").order_by("pk").first()
+
+    deposit = Deposit.objects.get(name="Konimansuri Kalon")
+    return {
+        "home": "/",
+        "deposit list": "/deposits/?mineral=silver",
+        "deposit": deposit.get_absolute_url(),
+        "mineral": "/minerals/silver/",
+        "region": "/regions/TJ-SU/",
+        "statistics": "/statistics/",
+        "spelling": "/deposits/spelling/",
+        "cooperation": "/cooperation/",
+        "event": f"/cooperation/events/{public(Event).public_id}/",
+        "memorandum": f"/cooperation/memoranda/{public(Memorandum).public_id}/",
+        "organisation": f"/cooperation/organisations/{Organisation.objects.first().public_id}/",
+    }
+
+
+def audit(browser_page) -> list[dict]:
+    browser_page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = browser_page.evaluate("(options) => axe.run(document, options)", RULES)
+    return [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "where": [" ".join(node["target"]) for node in violation["nodes"]][:5],
+        }
+        for violation in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_serious_violation_on_any_page_in_any_language(demo, page, width):  # noqa: F811
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    found, serious = {}, {}
+    for language in ("en", "ru", "tg"):
+        page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": demo}]
+        )
+        for kind, path in page_paths().items():
+            response = page.goto(f"{demo}{path}")
+            assert response.status == 200, (language, kind)
+            page.wait_for_load_state("networkidle")
+            violations = audit(page)
+            if violations:
+                found[f"{language} {kind}"] = violations
+            bad = [v for v in violations if v["impact"] in FAILING]
+            if bad:
+                serious[f"{language} {kind}"] = bad
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = ARTIFACTS / f"accessibility-{width}.json"
+    report.write_text(json.dumps(found, indent=1, ensure_ascii=False), encoding="utf-8")
+    assert serious == {}, json.dumps(serious, indent=1, ensure_ascii=False)
