@@ -1,9 +1,13 @@
 """Admin plumbing shared by the registry's apps."""
 
+import secrets
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import JSONField
 from django.template.response import TemplateResponse
@@ -83,6 +87,15 @@ class RegistryAdmin(SimpleHistoryAdmin):
 # --- REST API keys ------------------------------------------------------------------
 
 
+class ApiKeyAddForm(forms.ModelForm):
+    """The add form, with a token of its own rendering (hidden), so that the same form
+    sent twice is recognised."""
+
+    form_token = forms.CharField(
+        widget=forms.HiddenInput, initial=lambda: secrets.token_urlsafe(16)
+    )
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """Staff with the permission to add keys issue them here, as `manage.py
@@ -102,6 +115,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["revoked_at", "expires_at"]
     list_select_related = ["organisation", "user"]
+    # The add forms that issued a key, in the clerk's session: a form sent again (a
+    # reload of the page that showed the key) is refused instead of issuing a second key.
+    issued_forms_session_key = "registry-api-key-forms-issued"
     search_fields = ["prefix", "note", "organisation__acronym", "user__username"]
     fields = [
         "prefix",
@@ -113,7 +129,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
     ]
-    add_fields = ["organisation", "user", "note", "expires_at"]
+    add_fields = ["organisation", "user", "note", "expires_at", "form_token"]
     readonly_fields = ["prefix", "organisation", "user", "created_at", "last_used_at"]
     actions = ["revoke"]
 
@@ -122,6 +138,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        issued = request.session.get(self.issued_forms_session_key, [])
+
+        class IssueOnceForm(ApiKeyAddForm):
+            def clean_form_token(self):
+                token = self.cleaned_data["form_token"]
+                if token in issued:
+                    raise ValidationError(
+                        _(
+                            "This form has already issued a key, shown once on the page "
+                            "that answered it. To issue another key, open the form again."
+                        )
+                    )
+                return token
+
+        return super().get_form(request, obj, change=change, form=IssueOnceForm, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":  # the ones ApiKey.clean accepts
@@ -139,13 +174,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
         obj.pk = issued.pk
         obj.refresh_from_db()
+        used = request.session.get(self.issued_forms_session_key, [])
+        request.session[self.issued_forms_session_key] = [
+            *used[-19:],
+            form.cleaned_data["form_token"],
+        ]
         # Kept on this request's object only, for response_add to show once.
         obj.issued_key = key
 
     def response_add(self, request, obj, post_url_continue=None):
         """The key, once: this page answers the POST and is not stored anywhere (no
-        message in the session or a cookie); reloading it issues nothing and shows
-        nothing (the browser resends the form, which makes another key)."""
+        message in the session or a cookie). Reloading it resends the form, which is
+        refused (its token has issued a key): it issues nothing and shows nothing."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

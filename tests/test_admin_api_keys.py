@@ -1,6 +1,7 @@
 """Staff issue API keys in the admin, by the rules of `issue_api_token`; the key is shown once."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -29,9 +30,16 @@ def key_clerk(client):
     return client
 
 
+def a_form(client) -> dict:
+    """The token of a freshly opened add form, as the browser sends it back."""
+    page = client.get(ADD).content.decode()
+    return {"form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1)}
+
+
 def test_a_key_issued_in_the_admin_is_shown_once_and_works(key_clerk, api_client, partner_org):
     DepositFactory(name="Partners only", visibility="partners")
-    response = key_clerk.post(ADD, {"organisation": partner_org.pk, "note": "KIGAM GIS sync"})
+    form = {"organisation": partner_org.pk, "note": "KIGAM GIS sync", **a_form(key_clerk)}
+    response = key_clerk.post(ADD, form)
 
     assert response.status_code == 200
     api_key = ApiKey.objects.get()
@@ -42,6 +50,16 @@ def test_a_key_issued_in_the_admin_is_shown_once_and_works(key_clerk, api_client
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api_client.get(DEPOSITS).json()["count"] == 1
+
+    # A reload sends the same form again: refused, no second key, the key not shown.
+    again = key_clerk.post(ADD, form)
+    assert again.status_code == 200
+    assert "This form has already issued a key" in again.content.decode()
+    assert key not in again.content.decode()
+    assert ApiKey.objects.count() == 1
+    # A form opened again issues another key.
+    key_clerk.post(ADD, {"organisation": partner_org.pk, **a_form(key_clerk)})
+    assert ApiKey.objects.count() == 2
 
     # Not shown again: not on the key's page, not on the list, not left in a message.
     for url in (f"/admin/registry/apikey/{api_key.pk}/change/", "/admin/registry/apikey/"):
@@ -55,7 +73,12 @@ def test_a_key_for_a_staff_user_acts_as_that_user(key_clerk, api_client, editor)
     expires = timezone.now() + datetime.timedelta(days=30)
     response = key_clerk.post(
         ADD,
-        {"user": editor.pk, "expires_at_0": expires.date().isoformat(), "expires_at_1": "12:00:00"},
+        {
+            "user": editor.pk,
+            "expires_at_0": expires.date().isoformat(),
+            "expires_at_1": "12:00:00",
+            **a_form(key_clerk),
+        },
     )
     api_key = ApiKey.objects.get()
     assert api_key.user == editor and api_key.expires_at > timezone.now()
@@ -87,7 +110,7 @@ def test_the_admin_refuses_what_the_command_refuses(key_clerk, partner_org, edit
         if isinstance(form, str)
         else form
     )
-    response = key_clerk.post(ADD, data)
+    response = key_clerk.post(ADD, {**data, **a_form(key_clerk)})
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ApiKey.objects.exists()
