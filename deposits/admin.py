@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, TextField
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +78,8 @@ class DepositCommodityInline(admin.TabularInline):
     model = DepositCommodity
     extra = 0
     autocomplete_fields = ["mineral"]
+    # A source is a sentence or two: a short box keeps the row within a 1280 px screen.
+    formfield_overrides = {TextField: {"widget": forms.Textarea(attrs={"rows": 3})}}
     fields = [
         "mineral",
         "role",
@@ -125,24 +127,20 @@ class ReserveEstimateInline(admin.StackedInline):
         return super().get_queryset(request).in_force()
 
 
-class BalanceMovementInline(admin.TabularInline):
+class BalanceMovementInline(admin.StackedInline):
     """The deposit's yearly State Balance lines (their own screen lists them by mineral
-    and year)."""
+    and year). Stacked, four figures to a row, and folded: fourteen columns side by side
+    do not fit a 1280 px screen."""
 
     model = BalanceMovement
     extra = 0
     autocomplete_fields = ["mineral"]
-    fields = [
-        "year",
-        "mineral",
-        "category",
-        "balance",
-        "unit",
-        "opening",
-        *BalanceMovement.MOVEMENTS,
-        "closing",
-        "protocol",
-        "source",
+    classes = ["collapse"]
+    fieldsets = [
+        (None, {"fields": [("year", "mineral", "category", "balance", "unit")]}),
+        (None, {"fields": [("opening", *list(BalanceMovement.MOVEMENTS)[:3])]}),
+        (None, {"fields": [(*list(BalanceMovement.MOVEMENTS)[3:], "closing")]}),
+        (None, {"fields": [("protocol", "source")]}),
     ]
     ordering = ["mineral__name", "category", "-balance", "year"]
 
