@@ -8,6 +8,7 @@ PORT ?= 8000
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
 .PHONY: install install-dev lock audit run serve test reliability lint format clean bench bench-serve \
+	bench-map \
 	messages
 
 # Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
@@ -99,6 +100,11 @@ test: install-dev
 # (docs/performance.md). PostgreSQL: DATABASE_URL, or the local registry_bench (created).
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The pages' map at 10,000 and 100,000 deposits: its data request and Chromium drawing it
+# (on the databases `make bench` made; docs/performance.md, "The map").
+bench-map: install-dev
+	$(BIN)/python -m bench.map $(BENCH_ARGS)
 
 # Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
 bench-serve: install-dev

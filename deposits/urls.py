@@ -16,7 +16,7 @@ from deposits.pages import (
 urlpatterns = [
     path("", home.home, name="home"),
     path("deposits/", deposit_list.deposit_list, name="deposit-list"),
-    path("deposits/map.geojson", deposit_list.deposit_map_data, name="deposit-map-data"),
+    path("deposits/map.json", deposit_list.deposit_map_data, name="deposit-map-data"),
     path(
         "deposits/export.csv",
         deposit_list.deposit_export,

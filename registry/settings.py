@@ -217,17 +217,33 @@ SHARE_MOVE_WARNING_POINTS = env_int("SHARE_MOVE_WARNING_POINTS", 5)
 # Pages
 # The server-rendered pages for analysts (deposits/pages/, templates/).
 import xstatic.pkg.leaflet  # noqa: E402  (Leaflet's JS and CSS, served as static/leaflet/)
+import xstatic.pkg.leaflet_markercluster  # noqa: E402  (served as static/leaflet-markercluster/)
 
-STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+STATICFILES_DIRS = [
+    ("leaflet", xstatic.pkg.leaflet.BASE_DIR),
+    ("leaflet-markercluster", xstatic.pkg.leaflet_markercluster.BASE_DIR),
+    # The region polygons the entry checks use (deposits/geo.py), drawn on the maps too:
+    # one file for both, served as static/boundaries/.
+    ("boundaries", BASE_DIR / "deposits" / "data" / "geo"),
+]
+STATICFILES_FINDERS = [
+    "registry.staticfiles.StaticDirectoriesFinder",  # STATICFILES_DIRS, see its module
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 PAGES_PAGE_SIZE = env_int("PAGES_PAGE_SIZE", 50)
 PAGES_HOME_TOP_DEPOSITS = 5  # deposits per mineral in the home page's share charts
 PAGES_HOME_LATEST = 8
 PAGES_MINERAL_TOP_DEPOSITS = 50
 PAGES_HISTORY_LENGTH = 20
-# The list page's map draws at most this many points (the table pages through all).
-PAGES_MAP_MAX_POINTS = env_int("PAGES_MAP_MAX_POINTS", 10_000)
+# The list page's map draws at most this many points (the table pages through all): the
+# browser clusters them, 100,000 in a few seconds (docs/performance.md, "The map").
+PAGES_MAP_MAX_POINTS = env_int("PAGES_MAP_MAX_POINTS", 100_000)
 # Borders drawn under the deposits: a static file, so maps work on closed networks.
 PAGES_MAP_OUTLINE = "deposits/geo/central_asia_countries_50m.geojson"
+# The regions' outlines drawn over them (the polygons of deposits/geo.py, see STATICFILES_DIRS).
+PAGES_MAP_REGIONS = "boundaries/tajikistan_regions_ne10m.geojson"
+# The note under a map names this many of the deposits it cannot draw (no coordinates).
+PAGES_MAP_UNLOCATED_SHOWN = 20
 # An online tile layer is optional: set PAGES_MAP_TILE_URL (with its attribution)
 # where the network reaches a tile server, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
 PAGES_MAP_TILES = (

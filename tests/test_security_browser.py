@@ -55,7 +55,11 @@ def violations(page) -> list[str]:
 
 def deposit_id(page, base) -> str:
     page.goto(f"{base}/deposits/?q=Konimansuri")
-    href = page.get_by_role("link", name="Konimansuri Kalon").get_attribute("href")
+    href = (
+        page.get_by_role("rowheader")
+        .get_by_role("link", name="Konimansuri Kalon")
+        .get_attribute("href")
+    )
     return re.search(r"TJD-\d+", href).group()
 
 

@@ -353,7 +353,7 @@ def page_deposit_detail(caller, world):
 
 
 def page_map_data(caller, world):
-    return shown(body(caller.page("/deposits/map.geojson")))
+    return shown(body(caller.page("/deposits/map.json")))
 
 
 def page_csv_export(caller, world):

@@ -4,7 +4,8 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, FloatField, Q, QuerySet, Window
+from django.db.models.functions import Cast
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,8 @@ from django.utils.translation import gettext_lazy
 from deposits.filters import DepositFilterSet
 from deposits.models import Deposit, DepositCommodity
 from deposits.shares import ranked
+from kernel.languages import localized_column
+from kernel.links import url_parts
 from kernel.parameters import AsOfField
 from kernel.visibility import Caller
 
@@ -73,20 +76,71 @@ def largest_shares(
 def map_config(**data) -> dict:
     """Settings of a page's map, read by deposits/static/deposits/map.js from JSON.
 
-    The borders come from the app's static files; an online tile layer is added
-    only where PAGES_MAP_TILES configures one (ministry networks are often closed).
+    The borders and the regions' outlines come from the app's static files; an online
+    tile layer is added only where PAGES_MAP_TILES configures one (ministry networks are
+    often closed).
     """
-    outline = static(settings.PAGES_MAP_OUTLINE)
-    return {"outline": outline, "tiles": settings.PAGES_MAP_TILES, **data}
-
-
-def point_feature(public_id: str, name: str, url: str, latitude, longitude) -> dict:
-    """A deposit as a GeoJSON point of a page's map, its popup linking to the deposit."""
     return {
-        "type": "Feature",
-        "id": public_id,
-        "geometry": {"type": "Point", "coordinates": [float(longitude), float(latitude)]},
-        "properties": {"name": name, "url": url},
+        "outline": static(settings.PAGES_MAP_OUTLINE),
+        "regions": static(settings.PAGES_MAP_REGIONS),
+        "tiles": settings.PAGES_MAP_TILES,
+        **data,
+    }
+
+
+def map_points(deposits: QuerySet, limit: int | None = None) -> dict:
+    """The located deposits of `deposits`, in its order, as a page's map draws them: one
+    compact document for the whole list (the browser clusters them), a deposit a row
+    `[public_id, name, latitude, longitude]` and its page's URL `url[0] + public_id +
+    url[1]`. Names are in the reader's language. At most `limit` rows; `truncated` says
+    whether there were more. One query."""
+    located = deposits.filter(latitude__isnull=False, longitude__isnull=False)
+    rows = located.values_list(
+        "public_id",
+        localized_column("name"),
+        # As floats from the database: 200,000 Decimals made into floats here took longer
+        # than the query.
+        Cast("latitude", FloatField()),
+        Cast("longitude", FloatField()),
+    )
+    if limit is not None:
+        rows = rows[: limit + 1]
+    rows = list(rows)
+    return {
+        "url": url_parts("deposit-detail"),
+        "deposits": rows[:limit],
+        "truncated": limit is not None and len(rows) > limit,
+    }
+
+
+def map_row(deposit) -> list:
+    """A located deposit as a row of `map_points` (a deposit page's map)."""
+    return [
+        deposit.public_id,
+        deposit.localized_name(),
+        float(deposit.latitude),
+        float(deposit.longitude),
+    ]
+
+
+def without_coordinates(deposits: QuerySet, total: int, region: bool = False) -> dict:
+    """What a map's note says of the deposits it cannot draw: how many of `deposits` (of
+    `total`) have no published coordinates, the first of them in the list's order
+    (`PAGES_MAP_UNLOCATED_SHOWN`) and how many more. One query: the count rides on the
+    rows as a window."""
+    shown = settings.PAGES_MAP_UNLOCATED_SHOWN
+    first = list(
+        deposits.filter(Q(latitude__isnull=True) | Q(longitude__isnull=True))
+        .only("public_id", "name", "name_ru", "name_tg")
+        .annotate(unlocated_count=Window(Count("pk")))[:shown]
+    )
+    count = first[0].unlocated_count if first else 0
+    return {
+        "count": count,
+        "total": total,
+        "deposits": first,
+        "more": count - len(first),
+        "region": region,
     }
 
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from deposits.models import Deposit, Mineral, ReserveEstimate
 from deposits.pages.charts import deposit_charts
-from deposits.pages.common import figures_date, map_config, point_feature
+from deposits.pages.common import figures_date, map_config, map_row
 from deposits.shares import prefetch_commodities, recorded_on
+from kernel.links import url_parts
 from kernel.visibility import Caller
 
 CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Category.values)}
@@ -84,14 +85,11 @@ def deposit_detail(request, public_id: str):
     deposit = read_deposit(Caller.of(request), public_id, reserves, on)
     point = None
     if deposit.latitude is not None and deposit.longitude is not None:
-        feature = point_feature(
-            deposit.public_id,
-            deposit.name,
-            deposit.get_absolute_url(),
-            deposit.latitude,
-            deposit.longitude,
-        )
-        point = {"type": "FeatureCollection", "features": [feature]}
+        point = {
+            "url": url_parts("deposit-detail"),
+            "deposits": [map_row(deposit)],
+            "truncated": False,
+        }
     return render(
         request,
         "deposits/deposit_detail.html",

@@ -10,7 +10,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deposits.models import Deposit, Region
-from deposits.pages.common import figures_date, map_config, most_deposits_first
+from deposits.pages.common import (
+    figures_date,
+    map_config,
+    most_deposits_first,
+    without_coordinates,
+)
 from deposits.querysets import minerals_with_deposit_counts
 from kernel.exports import workbook_response
 from kernel.paper import pdf_response
@@ -42,7 +47,12 @@ def region_report(request, code: str) -> dict:
             for s in statuses
         ],
         "query": query,
-        "map_config": map_config(pointsUrl=f"{reverse('deposit-map-data')}?{query}"),
+        "map_config": map_config(
+            pointsUrl=f"{reverse('deposit-map-data')}?{query}",
+            filterUrl=f"{reverse('deposit-list')}?{query}",
+            highlight=[region.code],
+            fit="regions",
+        ),
         "as_of": as_of,
         "as_of_form": form,
     }
@@ -71,6 +81,11 @@ def region_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
 
 def region_detail(request, code: str):
     report = region_report(request, code)
+    # Only the page has a map, so only the page says which deposits it cannot draw.
+    deposits = Deposit.objects.visible_to(Caller.of(request)).filter(region=report["region"])
+    report["unlocated"] = without_coordinates(
+        deposits.order_by(*Deposit._meta.ordering, "pk"), report["deposit_count"], region=True
+    )
     status = 400 if report["as_of_form"].errors else 200
     return render(request, "deposits/region_detail.html", report, status=status)
 
