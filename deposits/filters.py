@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import django_filters as filters
 from django import forms
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
 from deposits.models import (
@@ -21,7 +23,13 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.shares import deposits_with_min_share, recorded_on
+from deposits.shares import (
+    CodePointOrder,
+    deposit_kilograms,
+    deposits_with_min_share,
+    largest_share,
+    recorded_on,
+)
 from kernel.models import Visibility
 from kernel.parameters import AsOfFilter, BBoxFilter, InstantFilter, NumberFilter
 from kernel.visibility import Caller
@@ -47,12 +55,76 @@ class FreeTextMultipleFilter(filters.MultipleChoiceFilter):
     field_class = AnyValueMultipleChoiceField
 
 
+# What an export may add to each deposit (`include=reserves`): the reserves in force
+# per mineral, with their share (deposits.exports).
+RESERVES = "reserves"
+EXPORT_OPTIONS = [(RESERVES, _("Reserves in force per mineral"))]
+
+# Orderings by a figure of the share rule (`DepositOrderingFilter`).
+SHARE, QUANTITY = "share", "quantity"
+
+
 class DepositFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("min_share") is not None and not data.get("mineral"):
             self.add_error("min_share", _("min_share needs a mineral to measure the share of."))
+        ordering = [param.lstrip("-") for param in data.get("ordering") or []]
+        mineral_given = "mineral" not in self.errors
+        if QUANTITY in ordering and mineral_given and len(data.get("mineral") or []) != 1:
+            self.add_error(
+                "ordering",
+                _(
+                    "Sorting by quantity needs exactly one mineral: quantities of different "
+                    "minerals cannot be compared."
+                ),
+            )
         return data
+
+
+class DepositOrderingFilter(filters.OrderingFilter):
+    """The list's order: by a field, or by a figure of the share rule as the caller reads
+    it (as of the FilterSet's `as_of`).
+
+    `share`: the deposit's share of the filtered mineral (the largest of the filtered
+    minerals; of all its minerals without a mineral filter). `quantity`: its balance
+    A+B+C1 reserves in force of the one filtered mineral, in kilograms (the numerator of
+    a computed share). Both come from `deposits.shares`, computed for the caller: a
+    figure the caller may not see is no figure here, so the order it reads gives nothing
+    hidden away. A deposit without the figure comes last in either direction, and equal
+    figures are ordered by name, then identifier, as the rankings order them."""
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering, by_figure = [], False
+        for param in value:
+            if param in EMPTY_VALUES:
+                continue
+            name = param.lstrip("-")
+            if name not in (SHARE, QUANTITY):
+                ordering.append(self.get_ordering_value(param))
+                continue
+            alias = f"ordering_{name}"
+            qs = qs.alias(**{alias: self.figure(name)})
+            figure = F(alias)
+            descending = param.startswith("-")
+            ordering.append(
+                figure.desc(nulls_last=True) if descending else figure.asc(nulls_last=True)
+            )
+            by_figure = True
+        if by_figure:
+            ordering += [CodePointOrder(F("name")), CodePointOrder(F("public_id"))]
+        return qs.order_by(*ordering)
+
+    def figure(self, name: str):
+        data = self.parent.form.cleaned_data
+        on = recorded_on(data.get("as_of"))
+        minerals = list(data["mineral"]) if data.get("mineral") else None
+        if name == QUANTITY:
+            # One mineral: the form refuses anything else.
+            return deposit_kilograms(minerals[0], on)
+        return largest_share(Caller.of(self.parent.request), on, minerals)
 
 
 class DepositFilterSet(filters.FilterSet):
@@ -96,9 +168,25 @@ class DepositFilterSet(filters.FilterSet):
         label=_("Updated since"), field_name="updated_at", lookup_expr="gte"
     )
     visibility = filters.MultipleChoiceFilter(label=_("Visibility"), choices=Visibility.choices)
-    ordering = filters.OrderingFilter(
+    ordering = DepositOrderingFilter(
         label=_("Order by"),
-        fields=(("name", "name"), ("updated_at", "updated_at"), ("region__code", "region")),
+        fields=(
+            ("name", "name"),
+            ("updated_at", "updated_at"),
+            ("region__code", "region"),
+            (SHARE, SHARE),
+            (QUANTITY, QUANTITY),
+        ),
+        field_labels={SHARE: _("Reserve share"), QUANTITY: _("Reserves in force")},
+    )
+    # Selects nothing: what the CSV, XLSX and GeoJSON exports add to each deposit.
+    include = filters.MultipleChoiceFilter(
+        label=_("Add to the export"),
+        choices=EXPORT_OPTIONS,
+        method="filter_include",
+        error_messages={
+            "invalid_choice": _('Unknown option "%(value)s"; an export can include: reserves.')
+        },
     )
 
     class Meta:
@@ -117,6 +205,7 @@ class DepositFilterSet(filters.FilterSet):
             "bbox",
             "updated_since",
             "visibility",
+            "include",
         ]
 
     def filter_mineral(self, queryset, name, minerals):
@@ -138,6 +227,10 @@ class DepositFilterSet(filters.FilterSet):
 
     def filter_as_of(self, queryset, name, value):
         # The surfaces read the day for their shares (see filter_mineral for min_share).
+        return queryset
+
+    def filter_include(self, queryset, name, value):
+        # The exports read it (deposits.exports.wants_reserves); it selects nothing.
         return queryset
 
     def filter_critical(self, queryset, name, value):

@@ -13,7 +13,7 @@ from itertools import islice
 from django.db.models import Count, Q, QuerySet, Sum
 
 from deposits.models import Deposit, Mineral, Region, ReserveEstimate
-from deposits.shares import commodities_with_shares
+from deposits.shares import commodities_with_shares, held_kilograms
 from deposits.units import KILOGRAMS_PER_UNIT
 from kernel.exports import CHUNK_SIZE
 from kernel.visibility import Caller, visible
@@ -51,35 +51,73 @@ COMMODITY_FIELDS = (
     "mineral__code",
     "mineral__name",
     "mineral__is_critical",
+    "mineral__unit",
     "share_pct",
     "share_basis",
     "share_scope",
     "share_bound",
 )
+# What `deposit_rows(..., reserves=True)` adds to each of a deposit's minerals: its balance
+# A+B+C1 kilograms in force (`reserve_kilograms`, the numerator of its computed share) and
+# `in_force`, its estimates in force with a quantity, as rows of these fields.
+ESTIMATE_FIELDS = ("deposit_id", "mineral_id", "category", "balance", "quantity", "unit")
 
 
 def deposit_rows(
-    deposits: QuerySet, caller: Caller, chunk_size: int = CHUNK_SIZE, on: date | None = None
+    deposits: QuerySet,
+    caller: Caller,
+    chunk_size: int = CHUNK_SIZE,
+    on: date | None = None,
+    reserves: bool = False,
 ) -> Iterator[dict]:
     """The deposits of the queryset as plain rows (`ROW_FIELDS`), in its order, each with
     `commodities`: its minerals, main first, with their shares as `caller` reads them
-    (`COMMODITY_FIELDS`; as of `on`, `deposits.shares.with_shares`).
+    (`COMMODITY_FIELDS`; as of `on`, `deposits.shares.with_shares`); with `reserves`,
+    each mineral also with its reserves in force on `on` (`ESTIMATE_FIELDS`).
 
-    Read `chunk_size` deposits at a time, two queries a chunk, so an export of the whole
-    registry keeps its memory flat. Rows rather than model instances: exports and map
-    pages read thousands of deposits and show each once, and building a deposit, its
-    region, district, belt and every mineral as objects cost them several times the
-    database's own time (docs/performance.md)."""
+    Read `chunk_size` deposits at a time, two queries a chunk (three with `reserves`), so
+    an export of the whole registry keeps its memory flat. Rows rather than model
+    instances: exports and map pages read thousands of deposits and show each once, and
+    building a deposit, its region, district, belt and every mineral as objects cost them
+    several times the database's own time (docs/performance.md)."""
     rows = deposits.prefetch_related(None).values(*ROW_FIELDS).iterator(chunk_size=chunk_size)
+    fields = (*COMMODITY_FIELDS, "reserve_kilograms") if reserves else COMMODITY_FIELDS
     while chunk := list(islice(rows, chunk_size)):
         commodities = defaultdict(list)
         ids = [row["pk"] for row in chunk]
         minerals = commodities_with_shares(caller, on).filter(deposit_id__in=ids)
-        for commodity in minerals.values(*COMMODITY_FIELDS):
+        if reserves:
+            minerals = minerals.annotate(reserve_kilograms=held_kilograms(on))
+            in_force = estimates_in_force(ids, caller, on)
+        for commodity in minerals.values(*fields):
+            if reserves:
+                key = (commodity["deposit_id"], commodity["mineral_id"])
+                commodity["in_force"] = in_force.get(key, [])
             commodities[commodity["deposit_id"]].append(commodity)
         for row in chunk:
             row["commodities"] = commodities[row["pk"]]
             yield row
+
+
+def estimates_in_force(
+    deposit_ids: list[int], caller: Caller, on: date | None = None
+) -> dict[tuple[int, int], list[dict]]:
+    """The reserve estimates in force on `on` (as recorded now without it) of these
+    deposits that state a quantity in a unit, per (deposit id, mineral id), as rows of
+    `ESTIMATE_FIELDS`: every category, balance and off-balance, as the State Commission
+    approved them. Only of deposits `caller` may see."""
+    estimates = (
+        ReserveEstimate.objects.visible_to(caller)
+        .in_force(on)
+        .filter(deposit_id__in=deposit_ids, quantity__isnull=False)
+        .exclude(unit="")
+        .order_by()
+        .values(*ESTIMATE_FIELDS)
+    )
+    found = defaultdict(list)
+    for estimate in estimates:
+        found[(estimate["deposit_id"], estimate["mineral_id"])].append(estimate)
+    return found
 
 
 def minerals_with_deposit_counts(caller: Caller, region: Region | None = None) -> QuerySet:

@@ -204,6 +204,15 @@ def own_kilograms(on: date) -> Subquery:
     return Subquery(own, output_field=KILOGRAMS)
 
 
+def held_kilograms(on: date | None = None) -> F | Subquery:
+    """The balance A+B+C1 kilograms in force (on `on`) of the deposit mineral of the row:
+    the numerator of its computed share, None where it has no such estimate. As recorded
+    now, the kept `share_kilograms`; as of a past day, `own_kilograms(on)`. The quantity
+    the deposit list sorts by and the exports write is this figure, so it is the one a
+    computed share is made of."""
+    return F("share_kilograms") if on is None else own_kilograms(on)
+
+
 def total_on(caller: Caller, on: date) -> Case | Value:
     """The denominator of the shares `caller` reads as of `on`, for the mineral of the
     outer row: `national_totals` as of that date, read in one query and written into the
@@ -288,6 +297,34 @@ def deposits_with_min_share(
     at least `min_share` percent."""
     holding = with_shares(DepositCommodity.objects.filter(mineral__in=minerals), caller, on)
     return deposits.filter(pk__in=holding.filter(share_pct__gte=min_share).values("deposit_id"))
+
+
+def largest_share(caller: Caller, on: date | None = None, minerals=None) -> Subquery:
+    """For the deposit of the outer row, its largest share as `caller` reads it (as of
+    `on`) of `minerals` (every mineral it holds when None), unrounded as rankings order
+    it; None when no share of them is known. What the deposit list sorts by (`share`):
+    the rule's own figure, so a caller's order depends only on what it may see."""
+    commodities = DepositCommodity.objects.filter(deposit_id=OuterRef("pk"))
+    if minerals is not None:
+        commodities = commodities.filter(mineral__in=minerals)
+    shares = (
+        with_shares(commodities, caller, on)
+        .filter(share_pct__isnull=False)
+        .order_by(F("share_pct").desc())
+        .values("share_pct")[:1]
+    )
+    return Subquery(shares, output_field=SharePercentField())
+
+
+def deposit_kilograms(mineral, on: date | None = None) -> Subquery:
+    """For the deposit of the outer row, its balance A+B+C1 kilograms of `mineral` in force
+    (on `on`; `held_kilograms`); None where it has none."""
+    held = (
+        DepositCommodity.objects.filter(deposit_id=OuterRef("pk"), mineral=mineral)
+        .annotate(kilograms=held_kilograms(on))
+        .values("kilograms")[:1]
+    )
+    return Subquery(held, output_field=KILOGRAMS)
 
 
 class CodePointOrder(Collate):

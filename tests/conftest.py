@@ -285,3 +285,84 @@ def sequences_in_step(db):
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(statement)
+
+
+# --- sorting and exporting by reserves (tests/test_reserve_ordering.py, test_exports_reserves.py)
+
+
+@pytest.fixture
+def reserves_registry(db):
+    """Silver and gold as the share rule sees them, every kind of share and quantity.
+
+    Silver (t): Konchoch, C1 100 t in 2010 re-estimated at 150 t in 2020, with C2 30 t
+    and P1 200 t beside it (neither counts in a share); Kumarkh, 3,000,000 troy ounces in
+    C1 since 2019 (93.3104304 t: more ounces than Konchoch has tonnes, fewer tonnes);
+    Altyn-Topkan, C1 50 t since 2015 and P2 500 t (a source reported 20% before);
+    Reported Ridge, a reported share "over 22%" and no estimate (between the computed
+    shares, so a share computed over more than the reader may see would move it);
+    Kaltasay, silver with nothing known; an internal deposit with 800 t and a partners'
+    one with 300 t, both since 2014. Gold (kg): Golden Valley, the only gold deposit,
+    10,000 kg since 2018.
+
+    Public silver in force now: 150 + 93.3104304 + 50 = 293.3104304 t, so Konchoch holds
+    51.14%, Kumarkh 31.81%, Altyn-Topkan 17.05% of what the public may see."""
+    from deposits.models import DepositCommodity, ReserveEstimate
+    from kernel.models import Visibility
+    from tests import factories
+
+    region = factories.RegionFactory(code="TJ-SU", name="Sughd")
+    silver = factories.MineralFactory(code="silver", symbol="Ag", name="Silver", unit="t")
+    gold = factories.MineralFactory(code="gold", symbol="Au", name="Gold", unit="kg")
+    deposits = {
+        name: factories.DepositFactory(name=name, region=region, visibility=visibility)
+        for name, visibility in [
+            ("Konchoch", Visibility.PUBLIC),
+            ("Kumarkh", Visibility.PUBLIC),
+            ("Altyn-Topkan", Visibility.PUBLIC),
+            ("Reported Ridge", Visibility.PUBLIC),
+            ("Kaltasay", Visibility.PUBLIC),
+            ("Golden Valley", Visibility.PUBLIC),
+            ("Hidden silver", Visibility.INTERNAL),
+            ("Shared silver", Visibility.PARTNERS),
+        ]
+    }
+    for name in ("Konchoch", "Kumarkh", "Kaltasay", "Hidden silver", "Shared silver"):
+        factories.CommodityFactory(deposit=deposits[name], mineral=silver)
+    factories.CommodityFactory(
+        deposit=deposits["Altyn-Topkan"],
+        mineral=silver,
+        reported_share_pct=Decimal("20"),
+        reported_share_source="a published source",
+    )
+    factories.CommodityFactory(
+        deposit=deposits["Reported Ridge"],
+        mineral=silver,
+        reported_share_pct=Decimal("22"),
+        reported_share_bound=DepositCommodity.Bound.OVER,
+        reported_share_source="a published source",
+    )
+    factories.CommodityFactory(deposit=deposits["Golden Valley"], mineral=gold)
+
+    def estimate(name, mineral, quantity, day, unit="t", category="C1", balance=True):
+        factories.ReserveEstimateFactory(
+            deposit=deposits[name],
+            mineral=mineral,
+            category=category,
+            balance=balance,
+            quantity=Decimal(quantity),
+            unit=unit,
+            as_of=datetime.date.fromisoformat(day),
+        )
+
+    estimate("Konchoch", silver, "100", "2010-05-01")
+    estimate("Konchoch", silver, "150", "2020-03-01")
+    estimate("Konchoch", silver, "30", "2020-03-01", category="C2")
+    estimate("Konchoch", silver, "200", "2020-03-01", category="P1", balance=None)
+    estimate("Kumarkh", silver, "3000000", "2019-01-01", unit="oz t")
+    estimate("Altyn-Topkan", silver, "50", "2015-01-01")
+    estimate("Altyn-Topkan", silver, "500", "2015-01-01", category="P2", balance=None)
+    estimate("Hidden silver", silver, "800", "2014-01-01")
+    estimate("Shared silver", silver, "300", "2014-01-01")
+    estimate("Golden Valley", gold, "10000", "2018-01-01", unit="kg")
+    assert ReserveEstimate.objects.count() == 10
+    return deposits

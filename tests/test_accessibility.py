@@ -60,6 +60,7 @@ def page_paths() -> dict[str, str]:
     return {
         "home": "/",
         "deposit list": "/deposits/?mineral=silver",
+        "deposit list by share": "/deposits/?mineral=silver&ordering=-share",
         "deposit": deposit.get_absolute_url(),
         "mineral": "/minerals/silver/",
         "region": "/regions/TJ-SU/",

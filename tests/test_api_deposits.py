@@ -416,6 +416,8 @@ def test_reserves_filters(api_client, konimansur):
         ({"min_share": "10"}, "min_share"),
         ({"critical": "maybe"}, "critical"),
         ({"ordering": "pk"}, "ordering"),
+        ({"ordering": "-quantity"}, "ordering"),  # of which mineral?
+        ({"include": "everything"}, "include"),
         ({"page": "two"}, "page"),
         ({"page_size": "0"}, "page_size"),
         ({"page_size": "many"}, "page_size"),

@@ -211,7 +211,15 @@ def test_awkward_cells_survive_the_csv(staff_api_client, awkward_registry, langu
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"ordering": "-region"}, {"ordering": "-updated_at"}, {"mineral": "silver"}],
+    [
+        {},
+        {"ordering": "-region"},
+        {"ordering": "-updated_at"},
+        {"mineral": "silver"},
+        {"ordering": "-share"},
+        {"ordering": "share", "mineral": "test-lead"},
+        {"ordering": "-quantity", "mineral": "test-gold"},
+    ],
 )
 def test_csv_keeps_the_filter_and_order_of_the_list(staff_api_client, awkward_registry, params):
     listed = staff_api_client.get(DEPOSITS, {**params, "page_size": 200}).json()["results"]

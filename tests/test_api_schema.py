@@ -67,6 +67,8 @@ def test_schema_documents_deposit_filters_formats_and_fields(schema):
         "updated_since",
         "visibility",
         "ordering",
+        "include",
+        "as_of",
         "page",
         "page_size",
     }

@@ -184,11 +184,40 @@ def test_csv_export_matches_the_count_on_screen(demo, page):
     count_text = page.locator("#result-count").inner_text()
     on_screen = int(re.search(r"\d+", count_text.replace(",", "")).group())
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="CSV").click()
+        page.get_by_role("link", name="CSV").first.click()
     path = download_info.value.path()
     rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
     assert on_screen > 0
     assert len(rows) - 1 == on_screen
+
+
+def test_sort_silver_by_share_then_export_it_with_its_reserves(demo, page):
+    """An analyst's question: which deposits hold most of the country's silver?"""
+    page.goto(f"{demo}/deposits/?mineral=silver")
+    rows = page.locator("table.deposits tbody th[scope=row] > a")
+    by_name = rows.all_inner_texts()
+    assert by_name == sorted(by_name)
+    page.get_by_role("link", name=re.compile("Minerals and share of national reserves")).click()
+    page.wait_for_url(re.compile(r"ordering=-share"))
+    # Konimansuri Kalon's published "over 70%" is the only silver share the demo knows;
+    # the deposits without one follow, by name.
+    by_share = rows.all_inner_texts()
+    assert by_share[0] == "Konimansuri Kalon"
+    assert by_share[1:] == sorted(by_share[1:])
+    sorted_header = page.locator('table.deposits th[aria-sort="descending"]')
+    assert "Minerals and share of national reserves" in sorted_header.inner_text()
+    note = page.locator("#sort-note")
+    assert note.inner_text().startswith("Sorted by the share of Silver in the national reserves.")
+    quantity = page.get_by_role("columnheader", name=re.compile("Silver reserves in force"))
+    assert quantity.is_visible()
+    screenshot(page, "deposit-list-silver-by-share")
+    with page.expect_download() as download_info:
+        page.locator('a[href*="export.csv"][href*="include=reserves"]').click()
+    path = download_info.value.path()
+    exported = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
+    assert [row["Name"] for row in exported] == by_share
+    assert exported[0]["Silver: reserve share (%)"] == "70.00"
+    assert exported[0]["Silver: share basis"].startswith("reported")
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,11 @@ class BeltViewSet(RegistryReadOnlyViewSet):
     list=extend_schema(
         description=(
             "Deposits the caller may see. `?format=csv` and `?format=geojson` stream the "
-            "whole filtered list (not paged)."
+            "whole filtered list (not paged); `include=reserves` adds each mineral's "
+            "reserves in force and share to them. `ordering=-share` sorts by reserve "
+            "share (of the filtered mineral), `ordering=-quantity` by the balance A+B+C1 "
+            "reserves in force of the one filtered mineral; deposits without the figure "
+            "come last."
         )
     ),
     retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
@@ -195,7 +199,9 @@ class DepositViewSet(AsOfMixin, RegistryModelViewSet):
             GeoJSONRenderer.format: exports.geojson_response,
         }.get(request.accepted_renderer.format)
         if export is not None:
-            return export(self.filter_queryset(self.get_queryset()), self.caller, self.figures_on)
+            deposits = self.filter_queryset(self.get_queryset())
+            extras = exports.Extras.of(request.query_params)
+            return export(deposits, self.caller, self.figures_on, extras)
         return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):

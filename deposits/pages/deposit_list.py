@@ -8,15 +8,16 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.gzip import gzip_page
 
 from deposits import exports
-from deposits.filters import DepositFilterSet
+from deposits.filters import QUANTITY, RESERVES, SHARE, DepositFilterSet
 from deposits.models import Deposit, MetallogenicBelt, Mineral, Region, deposit_type_label
 from deposits.pages.common import (
     filtered_deposits,
@@ -26,14 +27,20 @@ from deposits.pages.common import (
     without_coordinates,
 )
 from deposits.querysets import visible_deposit_types
-from deposits.shares import prefetch_commodities, recorded_on
+from deposits.shares import commodities_with_shares, held_kilograms, recorded_on
 from deposits.suggestions import did_you_mean
+from deposits.units import convert
 from kernel.visibility import Caller
 
 # Filters that only serve machine clients; the page keeps them under "more filters".
 ADVANCED_FILTERS = ("bbox", "updated_since")
-SORTABLE_COLUMNS = ("name", "region", "updated_at")
-# What the table shows of a deposit (its minerals come with `prefetch_commodities`).
+# Parameters of the FilterSet that are no filter of the form: the order (the column
+# headers set it) and what an export adds (its links set it).
+NOT_IN_FORM = ("ordering", "include")
+SORTABLE_COLUMNS = ("name", "region", SHARE, QUANTITY, "updated_at")
+# Columns whose first sort is descending: an analyst asks for the largest figures first.
+LARGEST_FIRST = (SHARE, QUANTITY)
+# What the table shows of a deposit (its minerals come with their shares, prefetched).
 LISTED_FIELDS = (
     "public_id", "name", "name_ru", "name_tg", "aliases", "visibility", "region", "status",
     "deposit_type", "updated_at",
@@ -77,7 +84,8 @@ def sort_columns(current: str, by_match: bool = False) -> dict[str, dict]:
         elif current == f"-{key}":
             columns[key] = {"next": key, "aria": "descending"}
         else:
-            columns[key] = {"next": key, "aria": "none"}
+            first = f"-{key}" if key in LARGEST_FIRST else key
+            columns[key] = {"next": first, "aria": "none"}
     if not current and not by_match:
         columns["name"] = {"next": "-name", "aria": "ascending"}  # the default order
     return columns
@@ -111,31 +119,90 @@ def near_misses(request, filterset) -> list[dict]:
     return found
 
 
+def quantity_mineral(filterset) -> Mineral | None:
+    """The mineral whose reserves in force the list shows and sorts by: the one mineral
+    filtered by (quantities of different minerals are not compared), else None."""
+    minerals = list(filterset.form.cleaned_data.get("mineral") or [])
+    return minerals[0] if len(minerals) == 1 else None
+
+
+def with_reserves(deposits: list[Deposit], mineral: Mineral) -> list[Deposit]:
+    """Each deposit of a page with `reserve_quantity`: its balance A+B+C1 reserves in force
+    of `mineral`, in the mineral's unit (None without them), from the minerals read with
+    the page (`reserve_kilograms`, the share rule's own figure)."""
+    for deposit in deposits:
+        deposit.reserve_quantity = next(
+            (
+                convert(c.reserve_kilograms, "kg", mineral.unit)
+                for c in deposit.commodities.all()
+                if c.mineral_id == mineral.pk and c.reserve_kilograms is not None
+            ),
+            None,
+        )
+    return deposits
+
+
+def sort_note(ordering: str, filterset) -> str:
+    """What a sort by a figure orders by, in words, for the line above the table."""
+    key = ordering.lstrip("-")
+    if key not in LARGEST_FIRST:
+        return ""
+    minerals = list(filterset.form.cleaned_data.get("mineral") or [])
+    named = {"mineral": minerals[0].localized_name()} if minerals else {}
+    if key == QUANTITY:  # the form takes it with one mineral only
+        what = gettext("Sorted by the balance reserves (A+B+C1) of %(mineral)s in force.") % named
+    elif len(minerals) == 1:
+        what = gettext("Sorted by the share of %(mineral)s in the national reserves.") % named
+    elif minerals:
+        what = gettext("Sorted by each deposit's largest share of the chosen minerals.")
+    else:
+        what = gettext(
+            "Sorted by each deposit's largest share of any of its minerals; choose a "
+            "mineral to sort by its share."
+        )
+    direction = (
+        gettext("Largest first.") if ordering.startswith("-") else gettext("Smallest first.")
+    )
+    unknown = gettext("Deposits without a known figure come last.")
+    return f"{what} {direction} {unknown}"
+
+
 def deposit_list(request):
     filterset = filtered_deposits(request)
     valid = filterset.is_valid()
-    deposits = (
-        ordered(filterset)
-        .select_related("region")
-        .only(*LISTED_FIELDS)
-        .prefetch_related(prefetch_commodities(Caller.of(request), on=shares_on(filterset)))
-        if valid
-        else filterset.queryset.none()
-    )
+    caller = Caller.of(request)
+    mineral = quantity_mineral(filterset) if valid else None
+    if valid:
+        on = shares_on(filterset)
+        commodities = commodities_with_shares(caller, on)
+        if mineral is not None:
+            commodities = commodities.annotate(reserve_kilograms=held_kilograms(on))
+        deposits = (
+            ordered(filterset)
+            .select_related("region")
+            .only(*LISTED_FIELDS)
+            .prefetch_related(Prefetch("commodities", queryset=commodities))
+        )
+    else:
+        deposits = filterset.queryset.none()
     page = Paginator(deposits, settings.PAGES_PAGE_SIZE).get_page(request.GET.get("page"))
+    if mineral is not None:
+        page.object_list = with_reserves(list(page.object_list), mineral)
     form = filterset.form
-    offer_choices(form, Caller.of(request))
+    offer_choices(form, caller)
     ordering = request.GET.get("ordering", "") if valid else ""
     box = filterset.form.cleaned_data.get("bbox") if valid else None
     searching = valid and bool((filterset.form.cleaned_data.get("q") or "").strip())
-    query = query_without(request, "page")
+    query = query_without(request, "page", "include")
+    # The map's points in name order: a sort by a figure would cost the whole list.
+    map_query = query_without(request, "page", "include", "ordering")
     return render(
         request,
         "deposits/deposit_list.html",
         {
             "filterset": filterset,
             "form": form,
-            "basic_fields": [f for f in form if f.name not in (*ADVANCED_FILTERS, "ordering")],
+            "basic_fields": [f for f in form if f.name not in (*ADVANCED_FILTERS, *NOT_IN_FORM)],
             "advanced_fields": [f for f in form if f.name in ADVANCED_FILTERS],
             "advanced_open": any(request.GET.get(n) for n in ADVANCED_FILTERS)
             or any(form.errors.get(n) for n in ADVANCED_FILTERS),
@@ -147,8 +214,11 @@ def deposit_list(request):
             if searching and not page.paginator.count
             else [],
             "query": query,
+            "reserves_query": f"{query}&include={RESERVES}" if query else f"include={RESERVES}",
+            "quantity_mineral": mineral,
+            "sort_note": sort_note(ordering, filterset) if valid else "",
             "map_config": map_config(
-                pointsUrl=f"{reverse('deposit-map-data')}?{query}",
+                pointsUrl=f"{reverse('deposit-map-data')}?{map_query}",
                 filterUrl=f"{reverse('deposit-list')}?{query_without(request, 'page', 'bbox')}",
                 box=[float(v) for v in box] if box else None,
                 highlight=[r.code for r in filterset.form.cleaned_data.get("region") or []]
@@ -211,4 +281,5 @@ def deposit_export(request, file_format: str):
         ]
         return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
     response = exports.xlsx_response if file_format == "xlsx" else exports.csv_response
-    return response(ordered(filterset), Caller.of(request), shares_on(filterset))
+    extras = exports.Extras.of(request.GET)
+    return response(ordered(filterset), Caller.of(request), shares_on(filterset), extras)
