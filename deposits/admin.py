@@ -16,6 +16,7 @@ from deposits.admin_reserve_history import reserve_history
 from deposits.admin_share_moves import (
     ReserveEstimateAdminForm,
     ReserveEstimateFormSet,
+    ShareMoveImportWarningMixin,
     ShareMoveWarningMixin,
 )
 from deposits.models import (
@@ -338,8 +339,11 @@ class DepositAdmin(
 
 
 @admin.register(ReserveEstimate)
-class ReserveEstimateAdmin(ShareMoveWarningMixin, RegistryImportExportMixin, RegistryAdmin):
+class ReserveEstimateAdmin(
+    ShareMoveWarningMixin, ShareMoveImportWarningMixin, RegistryImportExportMixin, RegistryAdmin
+):
     form = ReserveEstimateAdminForm  # warns before a save moves other deposits' shares
+    # ... and so does the preview of a spreadsheet import of estimates.
     resource_classes = [ReserveEstimateResource]
     list_display = [
         "deposit",

@@ -1,9 +1,10 @@
 """A deposit's reserve history in its admin form, apart from the estimates in force.
 
 The form edits the estimates in force (`ReserveEstimate.objects.in_force()`, the one
-rule); every other estimate of the deposit is history, listed read-only under them with
-what took it out of force: a withdrawal (superseded or written off, by its protocol) or
-the newer estimate that replaced it. Each row links to the estimate's own form.
+rule, asked through `deposits.querysets.with_in_force`); every other estimate of the
+deposit is history, listed read-only under them with what took it out of force: a
+withdrawal (superseded or written off, by its protocol) or the newer estimate that
+replaced it. Each row links to the estimate's own form.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from itertools import groupby
 from django.urls import reverse
 
 from deposits.models import UNDATED, Deposit, ReserveEstimate
+from deposits.querysets import with_in_force
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,15 @@ def _url(estimate: ReserveEstimate | None) -> str:
 
 def reserve_history(deposit: Deposit) -> list[HistoricEstimate]:
     """The deposit's estimates that are not in force, by mineral, category and date."""
-    in_force = set(
-        ReserveEstimate.objects.in_force().filter(deposit=deposit).values_list("pk", flat=True)
-    )
     estimates = sorted(
-        ReserveEstimate.objects.filter(deposit=deposit).select_related("mineral"),
+        with_in_force(ReserveEstimate.objects.filter(deposit=deposit)).select_related("mineral"),
         key=lambda e: (e.mineral.name, e.mineral_id, e.category, str(e.balance), *_order(e)),
     )
     history = []
     for _group, same in groupby(estimates, key=_key):
         same = list(same)
         for estimate, newer in zip(same, [*same[1:], None], strict=True):
-            if estimate.pk in in_force:
+            if estimate.in_force:
                 continue
             replaced_by = None if estimate.withdrawal else newer
             history.append(

@@ -6,6 +6,11 @@ would move another deposit's computed share of a mineral by more than
 deposits and their shares before and after, and saves once the clerk ticks "I have
 checked these figures". The figures come from the one share rule, rehearsing the save
 (`deposits.shares.share_moves`); staff see every deposit, so the shares are theirs.
+
+A spreadsheet import of estimates is rehearsed the same way: its preview (a dry run) is
+the rehearsed write, and the preview lists the other deposits (those no row of the file
+writes) whose share the import would move by more than the threshold; "Confirm import"
+then needs the same tick.
 """
 
 import copy
@@ -18,8 +23,9 @@ from django.forms.models import BaseInlineFormSet, construct_instance
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from deposits.models import ReserveEstimate
+from deposits.models import Mineral, ReserveEstimate
 from deposits.shares import ShareMove, share_moves
+from kernel.spreadsheets import RegistryConfirmImportForm
 
 # The checkbox of the warning (templates/admin/deposits/_share_moves.html).
 CONFIRM_FIELD = "share_moves_checked"
@@ -144,3 +150,105 @@ def share_moves_context(context) -> dict:
                 "share_moves_label": gettext_lazy("I have checked these figures"),
             }
     return {}
+
+
+# --- the spreadsheet import of estimates ---------------------------------------------
+
+
+def written_by_file(dataset) -> tuple[set[int], set[str]]:
+    """The minerals (ids) and deposits (public ids) a spreadsheet of estimates writes: those
+    its rows name, and those of the recorded estimates it names by identifier (a row may
+    move one to another mineral or deposit, which moves the shares of the old one too)."""
+    headers = set(dataset.headers or ())
+
+    def column(name: str) -> set[str]:
+        if name not in headers:
+            return set()
+        return {str(value).strip() for value in dataset[name] if value not in (None, "")}
+
+    minerals = set(Mineral.objects.filter(code__in=column("mineral")).values_list("pk", flat=True))
+    deposits = column("deposit")
+    named = ReserveEstimate.objects.filter(public_id__in=column("id"))
+    for mineral_id, deposit_id in named.values_list("mineral_id", "deposit__public_id"):
+        minerals.add(mineral_id)
+        deposits.add(deposit_id)
+    return minerals, deposits
+
+
+def rehearsed_import(dataset, run):
+    """The preview of an import of estimates (`run`, the dry run, returning its result)
+    rehearsed by the share rule (the `rehearsal` of kernel.spreadsheets.RegistryResource).
+    The result carries `share_moves`: the moves of deposits the file does not write (its
+    own are the clerk's figures, as the deposit being saved is in the form)."""
+    minerals, own = written_by_file(dataset)
+    outcome = {}
+
+    def write():
+        outcome["result"] = run()
+
+    moves = _rehearsed({}, write, minerals, None)
+    result = outcome.get("result")
+    if result is None:  # nothing to rehearse, or the rehearsal failed: the preview alone
+        result, moves = run(), []
+    result.share_moves = [move for move in moves if move.public_id not in own]
+    return result
+
+
+class ShareMoveConfirmImportForm(RegistryConfirmImportForm):
+    """The confirmation of an import, which needs the tick when its preview listed share
+    moves (and shows the tick then only)."""
+
+    share_moves_listed = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    share_moves_checked = forms.BooleanField(
+        label=gettext_lazy("I have checked these figures"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        source = self.data if self.is_bound else self.initial
+        if source.get("share_moves_listed") not in (None, "", "0", 0):
+            self.ask_for_the_tick()
+
+    def ask_for_the_tick(self) -> None:
+        self.fields[CONFIRM_FIELD].widget = forms.CheckboxInput(attrs={"required": True})
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("share_moves_listed") and not cleaned.get(CONFIRM_FIELD):
+            self.add_error(
+                CONFIRM_FIELD,
+                _(
+                    "This import moves other deposits' shares by more than %(points)s "
+                    "percentage points. Check the figures of the preview and tick “I have "
+                    "checked these figures” to import."
+                )
+                % {"points": settings.SHARE_MOVE_WARNING_POINTS},
+            )
+        return cleaned
+
+
+class ShareMoveImportWarningMixin:
+    """For the admins whose spreadsheet import writes estimates (before
+    RegistryImportExportMixin): the preview lists the share moves, and confirming them
+    needs the tick."""
+
+    confirm_form_class = ShareMoveConfirmImportForm
+    import_template_name = "admin/deposits/share_moves_import.html"
+
+    def get_import_data_kwargs(self, **kwargs):
+        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        data_kwargs["rehearsal"] = rehearsed_import  # a dry run only (the preview)
+        return data_kwargs
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        moves = getattr(context.get("result"), "share_moves", None)
+        confirm = context.get("confirm_form")
+        if moves and confirm is not None:
+            confirm.initial["share_moves_listed"] = len(moves)
+            confirm.ask_for_the_tick()
+            context.update(share_moves=moves, share_moves_points=settings.SHARE_MOVE_WARNING_POINTS)
+        return response

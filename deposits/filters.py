@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from deposits.models import (
     BALANCE_CATEGORY_CHOICES,
+    BalanceClosure,
     BalanceMovement,
     Deposit,
     DepositCommodity,
@@ -31,7 +32,13 @@ from deposits.shares import (
     recorded_on,
 )
 from kernel.models import Visibility
-from kernel.parameters import AsOfFilter, BBoxFilter, InstantFilter, NumberFilter
+from kernel.parameters import (
+    AsOfFilter,
+    BBoxFilter,
+    InstantFilter,
+    NumberFilter,
+    WholeNumberFilter,
+)
 from kernel.visibility import Caller
 
 
@@ -327,3 +334,26 @@ class BalanceMovementFilterSet(filters.FilterSet):
     class Meta:
         model = BalanceMovement
         fields = ["deposit", "mineral", "category", "balance", "year"]
+
+
+class BalanceClosureFilterSet(filters.FilterSet):
+    """Closed State Balance years: by mineral and year; `as_of` keeps the closures recorded
+    by that day (closed on or before it), as `balance_complete_for` counts them."""
+
+    mineral = CodeFilter(
+        label=_("Mineral"),
+        queryset=Mineral.objects.all(),
+        to_field_name="code",
+        field_name="mineral__code",
+    )
+    year = WholeNumberFilter(label=_("Year"), min_value=1900, max_value=2100)
+    as_of = AsOfFilter(label=_("As of"), method="filter_recorded_by")
+
+    class Meta:
+        model = BalanceClosure
+        fields = ["mineral", "year", "as_of"]
+
+    def filter_recorded_by(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(closed_on__lte=value)

@@ -1069,6 +1069,8 @@ class BalanceClosure(models.Model):
     def clean(self) -> None:
         # A year's balance is closed after the year: the State Balance "as of 1 January".
         closed_on, year = self.closed_on, self.year
+        if closed_on is not None and closed_on > timezone.localdate():
+            raise ValidationError({"closed_on": _("A closure cannot be dated in the future.")})
         if year is not None and closed_on is not None and closed_on.year <= year:
             raise ValidationError(
                 {

@@ -1,7 +1,9 @@
 """Reads of the deposits app that more than one surface needs: deposits as rows for
 exports and maps, counts of visible deposits per mineral and per region, the deposit
-types offered, a mineral's reserve totals. Each counts only what the caller may see
-(`kernel.visibility`); the share rule itself is not here but in `deposits.shares`.
+types offered, a mineral's reserve totals, a deposit's estimates flagged in force. Each
+counts only what the caller may see (`kernel.visibility`); the share rule itself is not
+here but in `deposits.shares`, and the rule of estimates in force in
+`ReserveEstimate.objects.in_force`.
 """
 
 from collections import defaultdict
@@ -10,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import islice
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from deposits.models import Deposit, Mineral, Region, ReserveEstimate
 from deposits.shares import commodities_with_shares, held_kilograms
@@ -178,3 +180,24 @@ def reserve_totals(mineral: Mineral, caller: Caller, on: date | None = None) -> 
     for entry in merged.values():
         entry["quantity"] = entry.pop("kg") / factor
     return list(merged.values())
+
+
+def with_in_force(estimates: QuerySet, on: date | None = None) -> QuerySet:
+    """`estimates`, each annotated `in_force`: whether the one rule
+    (`ReserveEstimate.objects.in_force(on)`) holds it in force on `on` (as recorded now
+    without a day). The rule is asked, not restated: an estimate is in force exactly when
+    it is among the rule's answer, so a flag can never disagree with a share or total."""
+    counted = ReserveEstimate.objects.in_force(on).filter(pk=OuterRef("pk"))
+    return estimates.annotate(in_force=Exists(counted))
+
+
+def document_estimates(on: date | None = None) -> QuerySet:
+    """The reserve estimates a deposit's document lists (the API's deposit, its page and
+    its passport), each flagged `in_force` (`with_in_force`): as of `on`, those recorded
+    by then, dated on or before it or undated (a later one did not exist yet); without a
+    day, every estimate recorded. So history (replaced, superseded or written off) is
+    listed beside the figures in force and told apart from them, on any day."""
+    estimates = ReserveEstimate.objects.all()
+    if on is not None:
+        estimates = estimates.filter(Q(as_of__lte=on) | Q(as_of__isnull=True))
+    return with_in_force(estimates, on)

@@ -271,6 +271,24 @@ class RegistryResource(resources.ModelResource):
             if value is None:
                 row[column] = ""
 
+    def import_data_inner(
+        self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+    ):
+        """The import; a preview (a dry run in a transaction) may be handed to a
+        `rehearsal`, `rehearsal(dataset, run)` -> the result of `run()`, which runs it
+        with the rows still written, to read what they would change before all is undone
+        (the admin's share-move warning: deposits/admin_share_moves.py)."""
+        rehearsal = kwargs.pop("rehearsal", None)
+
+        def run():
+            return super(RegistryResource, self).import_data_inner(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
+
+        if rehearsal is None or not (dry_run and using_transactions):
+            return run()
+        return rehearsal(dataset, run)
+
     def import_row(self, row, instance_loader, **kwargs):
         # A savepoint per row: a refused row, even one refused by the database,
         # leaves nothing behind and does not spoil the rows after it.

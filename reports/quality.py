@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from cooperation.models import Memorandum, MemorandumStatus
 from deposits import entry, geo
 from deposits.models import Deposit, DepositCommodity, ReserveEstimate
-from deposits.shares import COMPUTED, REPORTED, with_shares
+from deposits.querysets import with_in_force
+from deposits.shares import COMPUTED, REPORTED, recorded_on, with_shares
 from deposits.units import KILOGRAMS_PER_UNIT, contained_kilograms, to_kilograms
 from kernel import names
 from kernel.visibility import STAFF
@@ -125,16 +126,21 @@ def estimate_label(estimate: ReserveEstimate) -> str:
 
 
 def estimates_to_review(today: datetime.date) -> Iterator[Finding]:
+    """Estimates without a source (any, history too), and estimates in force on `today`
+    (the share rule's, `with_in_force`) dated more than STALE_AFTER_YEARS before it:
+    figures that still count and may be out of date. History is old by nature: an
+    estimate replaced, superseded or written off is never stale."""
     stale_before = today.replace(year=today.year - STALE_AFTER_YEARS)
     estimates = (
-        ReserveEstimate.objects.filter(Q(source="") | Q(as_of__lt=stale_before))
+        with_in_force(ReserveEstimate.objects.all(), recorded_on(today))
+        .filter(Q(source="") | Q(as_of__lt=stale_before, in_force=True))
         .select_related("deposit", "mineral")
         .order_by("deposit__name", "mineral__name")
     )
     for estimate in estimates:
         if not estimate.source:
             yield Finding("source", estimate_label(estimate), _("no source"), admin_url(estimate))
-        if estimate.as_of and estimate.as_of < stale_before:
+        if estimate.in_force and estimate.as_of and estimate.as_of < stale_before:
             yield Finding(
                 "stale",
                 estimate_label(estimate),

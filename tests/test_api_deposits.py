@@ -132,6 +132,11 @@ def test_deposit_detail_has_the_contract_fields(api_client, konimansur):
         "approved_by": "",
         "protocol": "",
         "source": "GKZ protocol",
+        "protocol_date": None,
+        "withdrawal": "",
+        "withdrawn_on": None,
+        "withdrawal_protocol": "",
+        "in_force": True,
     }
     assert body["sources"] == ["test fixture"]
     assert {"created_at", "updated_at", "visibility", "belt", "exploration_level"} <= set(body)

@@ -80,11 +80,48 @@ def test_coordinates_in_another_region_and_derived_regions():
 
 def test_estimates_without_source_or_older_than_ten_years():
     deposit = DepositFactory(latitude=Decimal("39.3333"), longitude=Decimal("67.7167"))
-    ReserveEstimateFactory(deposit=deposit, source="")
-    ReserveEstimateFactory(deposit=deposit, as_of=datetime.date(1985, 1, 1))
-    ReserveEstimateFactory(deposit=deposit, as_of=datetime.date(2020, 1, 1))
+    ReserveEstimateFactory(deposit=deposit, category="P1", source="")
+    ReserveEstimateFactory(deposit=deposit, category="C2", as_of=datetime.date(1985, 1, 1))
+    ReserveEstimateFactory(deposit=deposit, category="C1", as_of=datetime.date(2020, 1, 1))
     checks = sorted(check for check, _, _ in report())
     assert checks == ["source", "stale"]
+
+
+def test_only_estimates_in_force_can_be_stale():
+    """History is old by nature. Konchoch's C1 silver of 1985, re-estimated in 2020, is not
+    stale; nor is a 1990 C2 estimate written off in 2021; the 1992 B estimate still in force
+    is. Without a source, history is still flagged: a figure needs its source whatever its
+    standing."""
+    deposit = DepositFactory(
+        name="Konchoch", latitude=Decimal("39.3333"), longitude=Decimal("67.7167")
+    )
+
+    def estimate(category, day, **fields):
+        return ReserveEstimateFactory(
+            deposit=deposit, category=category, as_of=datetime.date.fromisoformat(day), **fields
+        )
+
+    replaced = estimate("C1", "1985-01-01", quantity=Decimal(100))
+    estimate("C1", "2020-01-01", quantity=Decimal(150))
+    estimate(
+        "C2",
+        "1990-01-01",
+        withdrawal="written_off",
+        withdrawn_on=datetime.date(2021, 3, 1),
+        withdrawal_protocol="GKZ RT protocol 45",
+    )
+    estimate("B", "1992-06-01")
+    found = [(check, record) for check, record, _ in report()]
+    assert found == [("stale", f"estimate of Ag B for {deposit.public_id} Konchoch")]
+    assert "dated 1992" in report()[0][2]
+
+    # As of a day before the re-estimate and the write-off, both were in force, and stale.
+    before = [(check, record.split()[3]) for check, record, _ in report(datetime.date(2019, 6, 1))]
+    assert sorted(before) == [("stale", "B"), ("stale", "C1"), ("stale", "C2")]
+
+    # A source is asked of history too.
+    type(replaced).objects.filter(pk=replaced.pk).update(source="")
+    assert sorted(check for check, _, _ in report()) == ["source", "stale"]
 
 
 def test_reported_shares_past_100_percent():

@@ -8,6 +8,7 @@ the tests that need them skip locally and fail in CI (CI=true).
 
 import io
 import os
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -166,10 +167,12 @@ def test_the_passport_holds_the_reserves_in_force_with_their_protocol_and_source
     client, konimansur
 ):
     text = pdf_text(passport(client, konimansur).content)
-    assert "1,250 t" in text  # the 2020 estimate, in force
-    assert "Balance-2020" in text and "GKZ, protocol 2040" in text
-    assert "June 30, 2020" in text
-    assert "Superseded-2010" not in text  # history, replaced in 2020
+    in_force, history = text.split("Reserve history", 1)
+    assert "1,250 t" in in_force  # the 2020 estimate, in force
+    assert "Balance-2020" in in_force and "GKZ, protocol 2040" in in_force
+    assert "June 30, 2020" in in_force
+    assert "Superseded-2010" not in in_force  # history, replaced in 2020, and listed so
+    assert "Superseded-2010" in history and "Replaced by a newer estimate" in history
     assert "Printed on" in text
 
 
@@ -222,6 +225,87 @@ def test_the_deposit_page_and_the_admin_offer_the_passport(client, editor, konim
     client.force_login(editor)
     admin_form = client.get(reverse("admin:deposits_deposit_change", args=[konimansur.pk]))
     assert url in admin_form.content.decode()
+
+
+# --- charts on paper ------------------------------------------------------------------------
+
+# The colours the charts draw C1 and production in (deposits/pages/charts.py: COLOURS).
+C1_BLUE, PRODUCTION_BROWN = (0x6F, 0xA8, 0xDC), (0x8A, 0x5A, 0x00)
+
+
+def drawn_colours(content: bytes, folder: Path) -> set[tuple[int, int, int]]:
+    """The colours of the PDF's pages as pdftoppm draws them (PPM: a header, then RGB)."""
+    pdf = folder / "drawn.pdf"
+    pdf.write_bytes(content)
+    subprocess.run([need("pdftoppm"), "-r", "40", pdf, folder / "page"], check=True)
+    colours = set()
+    for page in sorted(folder.glob("page*.ppm")):
+        data = page.read_bytes()
+        # "P6", width, height and the largest value, each after whitespace; one byte of
+        # whitespace, then the pixels.
+        header = re.match(rb"P6\s+\d+\s+\d+\s+\d+\s", data)
+        pixels = data[header.end() :]
+        colours |= {tuple(pixels[i : i + 3]) for i in range(0, len(pixels) - 2, 3)}
+    return colours
+
+
+def line(deposit, mineral, year, opening, extraction):
+    from deposits.models import BalanceMovement
+
+    return BalanceMovement.objects.create(
+        deposit=deposit,
+        mineral=mineral,
+        category="C1",
+        balance=True,
+        year=year,
+        unit="t",
+        opening=Decimal(opening),
+        extraction=Decimal(extraction),
+        closing=Decimal(opening) - Decimal(extraction),
+        source="State Balance of reserves",
+    )
+
+
+def test_the_passport_carries_the_charts_of_the_page_with_their_tables(
+    client, konimansur, tmp_path, rendered_pages
+):
+    """The deposit's reserves at each year end (its estimates in force: 100 t from 2010,
+    1,250 t from 2020; its 2021 and 2022 State Balance closings) and its production,
+    drawn as on the page (inline SVG) and followed by the same figures as a table."""
+    silver = konimansur.commodities.get(role="main").mineral
+    line(konimansur, silver, 2021, "1250", "40")
+    line(konimansur, silver, 2022, "1210", "35")
+    page = client.get(konimansur.get_absolute_url())
+    response = passport(client, konimansur)
+    text = pdf_text(response.content)
+    for chart in page.context["charts"]:
+        assert chart["title"] in text
+    assert "Balance reserves of Silver at the end of each year, by category (t)" in text
+    assert "Production of Silver by year (t)" in text
+    assert "2019 100 2020 1,250 2021 1,210 2022 1,175" in text  # the table, year by year
+    assert "2021 40 2022 35" in text
+    assert {C1_BLUE, PRODUCTION_BROWN} <= drawn_colours(response.content, tmp_path)
+    (rendered_pages / "passport-charts-en.pdf").write_bytes(response.content)
+
+
+def test_a_passport_without_figures_over_the_years_has_no_charts(client, konimansur, tmp_path):
+    konimansur.reserves.filter(as_of__year=2010).delete()  # one year of figures: no chart
+    response = passport(client, konimansur)
+    assert "at the end of each year" not in pdf_text(response.content)
+    assert C1_BLUE not in drawn_colours(response.content, tmp_path)
+
+
+def test_the_mineral_pdf_carries_the_national_charts(client, silver_registry, tmp_path):
+    deposit = silver_registry.commodities.get(deposit__name="Konimansuri Kalon").deposit
+    line(deposit, silver_registry, 2021, "1250", "40")
+    line(deposit, silver_registry, 2022, "1210", "35")
+    response = client.get(reverse("mineral-pdf", args=[silver_registry.code]))
+    text = pdf_text(response.content)
+    assert "National reserves and production over the years" in text
+    assert "National balance reserves at the end of each year, by category (t)" in text
+    assert "Sums of the yearly State Balance lines of the public deposits" in text
+    assert "2021 1,210 2022 1,175" in text and "2021 40 2022 35" in text
+    assert {C1_BLUE, PRODUCTION_BROWN} <= drawn_colours(response.content, tmp_path)
 
 
 # --- the mineral and region pages on paper -------------------------------------------------

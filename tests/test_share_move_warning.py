@@ -217,3 +217,110 @@ def test_a_new_deposit_with_estimates_is_rehearsed_and_nothing_is_left_behind(
     response = clerk.post(add, {**data, CONFIRM: "1"})
     assert response.status_code == 302, response.context["errors"]
     assert ReserveEstimate.objects.get(deposit__name="Test deposit").quantity == Decimal("120.5")
+
+
+# The spreadsheet import of estimates: its preview is the rehearsal.
+
+IMPORT_HEADER = ["id", "deposit", "mineral", "category", "balance", "quantity", "unit", "as_of"]
+IMPORT_HEADER += ["protocol", "source"]
+
+
+def estimate_row(deposit, quantity: str, **values) -> dict:
+    row = {
+        "id": "",
+        "deposit": deposit.public_id,
+        "mineral": "silver",
+        "category": "C1",
+        "balance": "1",
+        "quantity": quantity,
+        "unit": "t",
+        "as_of": "2024-06-01",
+        "protocol": "1234",
+        "source": "GKZ protocol 1234",
+    }
+    return {**row, **values}
+
+
+def preview_import(clerk, *rows):
+    from tests.test_spreadsheet_import import csv_file, preview
+
+    upload = csv_file(list(rows), header=IMPORT_HEADER, name="estimates.csv")
+    return preview(clerk, upload, model="reserveestimate")
+
+
+def confirm_import(clerk, response, **extra):
+    form = response.context["confirm_form"]
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    return clerk.post(
+        reverse("admin:deposits_reserveestimate_process_import"), {**data, **extra}, follow=True
+    )
+
+
+def test_an_imported_test_entry_of_120_5_t_is_listed_in_the_preview(clerk, silver_registry):
+    response = preview_import(clerk, estimate_row(silver_registry["Jilau"], "120.5"))
+    assert response.status_code == 200
+    assert response.context["result"].totals["new"] == 1
+    moves = [(m.deposit, m.before, m.after) for m in response.context["share_moves"]]
+    assert moves == [
+        ("Konchoch", Decimal("75.00"), Decimal("46.80")),  # the admin form's own figures
+        ("Altyn-Topkan", Decimal("25.00"), Decimal("15.60")),
+    ]
+    page = response.content.decode()
+    assert "This import moves other deposits' shares by more than 5 percentage points" in page
+    assert "75.00%" in page and "46.80%" in page
+    assert 'name="share_moves_checked"' in page and "I have checked these figures" in page
+    # The preview (and its rehearsal) wrote nothing.
+    assert not ReserveEstimate.objects.filter(deposit=silver_registry["Jilau"]).exists()
+    assert share(silver_registry["Konchoch"]) == (Decimal("75.00"), "computed")
+
+    # Confirmed without the tick: refused, nothing imported.
+    refused = confirm_import(clerk, response)
+    assert "I have checked these figures" in refused.content.decode()
+    assert refused.context["confirm_form"].errors["share_moves_checked"]
+    assert not ReserveEstimate.objects.filter(deposit=silver_registry["Jilau"]).exists()
+
+    # With it: imported.
+    confirm_import(clerk, response, share_moves_checked="on")
+    assert ReserveEstimate.objects.get(deposit=silver_registry["Jilau"]).quantity == Decimal(
+        "120.5"
+    )
+    assert share(silver_registry["Konchoch"]) == (Decimal("46.80"), "computed")
+
+
+def test_an_import_that_moves_nothing_much_needs_no_tick(clerk, silver_registry):
+    """Altyn-Topkan re-estimated at 52 t moves Konchoch by under a point; Konimansur's
+    reported "over 70%" is never listed."""
+    altyn_topkan = silver_registry["Altyn-Topkan"]
+    response = preview_import(clerk, estimate_row(altyn_topkan, "52"))
+    assert "confirm_form" in response.context
+    assert not response.context.get("share_moves")
+    assert "I have checked these figures" not in response.content.decode()
+    confirm_import(clerk, response)
+    assert share(altyn_topkan) == (Decimal("25.74"), "computed")
+    assert share(silver_registry["Konimansur"]) == (Decimal("70.000"), "reported")
+
+
+def test_deposits_the_file_writes_are_its_own_figures_not_listed(clerk, silver_registry):
+    """A file re-estimating Konchoch and entering Jilau lists Altyn-Topkan only; a row that
+    moves an estimate (named by its id) to another deposit writes both deposits."""
+    konchoch, jilau = silver_registry["Konchoch"], silver_registry["Jilau"]
+    response = preview_import(clerk, estimate_row(konchoch, "300"), estimate_row(jilau, "120.5"))
+    assert [m.deposit for m in response.context["share_moves"]] == ["Altyn-Topkan"]
+
+    altyn_topkans = silver_registry["Altyn-Topkan"].reserves.get()
+    moved = estimate_row(jilau, "500", id=altyn_topkans.public_id, as_of="")
+    response = preview_import(clerk, moved)
+    assert response.context["result"].totals["update"] == 1
+    assert [m.deposit for m in response.context["share_moves"]] == ["Konchoch"]
+
+
+def test_a_refused_row_shows_its_refusal_not_a_warning(clerk, silver_registry):
+    response = preview_import(
+        clerk,
+        estimate_row(silver_registry["Jilau"], "120.5"),
+        estimate_row(silver_registry["Jilau"], "-3", category="C2"),
+    )
+    assert "confirm_form" not in response.context
+    assert not response.context.get("share_moves")
+    assert [row.number for row in response.context["result"].invalid_rows] == [2]
+    assert ReserveEstimate.objects.count() == 2

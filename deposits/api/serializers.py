@@ -7,6 +7,7 @@ from rest_framework import serializers
 from deposits import entry
 from deposits.models import (
     SHARE_BOUND_CHOICES,
+    BalanceClosure,
     BalanceMovement,
     Deposit,
     DepositCommodity,
@@ -78,28 +79,48 @@ class BeltSerializer(serializers.ModelSerializer):
 RESERVE_FIGURES = list(ReserveEstimate.FIGURES)
 
 
+IN_FORCE_HELP = _(
+    "True for an estimate in force on the day the answer is as of (as recorded now "
+    "without as_of); false for history: replaced by a newer estimate, or superseded "
+    "or written off by a protocol on or before that day (withdrawal, withdrawn_on, "
+    "withdrawal_protocol)."
+)
+
+
 class DepositReserveSerializer(serializers.ModelSerializer):
-    """A reserve estimate as listed inside its deposit (read-only; write via reserves/)."""
+    """A reserve estimate as listed inside its deposit (read-only; write via reserves/):
+    its figures, its protocol date and withdrawal as recorded, and `in_force`, read from
+    the one rule (`deposits.querysets.with_in_force`) for the day the document is as of."""
 
     id = serializers.CharField(source="public_id", read_only=True)
     mineral = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    in_force = serializers.BooleanField(read_only=True, help_text=IN_FORCE_HELP)
 
     class Meta:
         model = ReserveEstimate
-        fields = ["id", *RESERVE_FIGURES]
+        fields = ["id", *RESERVE_FIGURES, *ReserveEstimate.STANDING, "in_force"]
         read_only_fields = fields
 
 
 class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
-    """A reserve estimate of reserves/; `deposit` is the deposit's public id."""
+    """A reserve estimate of reserves/; `deposit` is the deposit's public id; `in_force`
+    read from the one rule (`deposits.querysets.with_in_force`)."""
 
     id = serializers.CharField(source="public_id", read_only=True)
     deposit = SlugReferenceField(slug_field="public_id", queryset=Deposit.objects)
     mineral = code_field(Mineral)
+    in_force = serializers.BooleanField(read_only=True, help_text=IN_FORCE_HELP)
 
     class Meta:
         model = ReserveEstimate
-        fields = ["id", "deposit", *RESERVE_FIGURES, *ReserveEstimate.STANDING, "note"]
+        fields = [
+            "id",
+            "deposit",
+            *RESERVE_FIGURES,
+            *ReserveEstimate.STANDING,
+            "note",
+            "in_force",
+        ]
 
 
 class CommoditySerializer(serializers.ModelSerializer):
@@ -315,15 +336,19 @@ class BalanceMovementSerializer(FullCleanMixin, serializers.ModelSerializer):
         ]
 
 
-class HistoricEstimateSerializer(DepositReserveSerializer):
-    """An estimate in a deposit's reserve history: `in_force` false once re-estimated or
-    withdrawn (`withdrawal`, `withdrawn_on`, `withdrawal_protocol`)."""
+class BalanceClosureSerializer(FullCleanMixin, serializers.ModelSerializer):
+    """A mineral's State Balance of one year, closed by the State Commission: the registry's
+    balance of the mineral is complete up to the end of the latest closed year
+    (`balance_complete_for`, deposits/balance.py)."""
 
-    in_force = serializers.BooleanField(read_only=True)
+    mineral = code_field(Mineral)
 
-    class Meta(DepositReserveSerializer.Meta):
-        fields = [*DepositReserveSerializer.Meta.fields, *ReserveEstimate.STANDING, "in_force"]
-        read_only_fields = fields
+    class Meta:
+        model = BalanceClosure
+        fields = ["id", "mineral", "year", "closed_on", "protocol", "source"]
+        # One closure per mineral and year is the model's constraint, refused by its own
+        # check (FullCleanMixin) in the admin's words rather than DRF's.
+        validators = []
 
 
 class MovementInHistorySerializer(BalanceMovementSerializer):
@@ -336,5 +361,5 @@ class ReserveHistorySerializer(serializers.Serializer):
     """Every estimate and State Balance line of a deposit, oldest first."""
 
     id = serializers.CharField(help_text=_("The deposit's public identifier."))
-    estimates = HistoricEstimateSerializer(many=True)
+    estimates = DepositReserveSerializer(many=True)
     movements = MovementInHistorySerializer(many=True)

@@ -10,5 +10,6 @@ def register(router) -> None:
     router.register("deposits", views.DepositViewSet, basename="deposit")
     router.register("reserves", views.ReserveEstimateViewSet, basename="reserve")
     router.register("movements", views.BalanceMovementViewSet, basename="movement")
+    router.register("balance/closures", views.BalanceClosureViewSet, basename="balance-closure")
     router.register("stats/minerals", views.MineralStatisticsViewSet, basename="stats-mineral")
     router.register("stats/regions", views.RegionStatisticsViewSet, basename="stats-region")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from deposits import exports
 from deposits.api import stats
 from deposits.api.serializers import (
+    BalanceClosureSerializer,
     BalanceMovementSerializer,
     BeltSerializer,
     DepositSerializer,
@@ -23,12 +24,14 @@ from deposits.api.serializers import (
     ReserveHistorySerializer,
 )
 from deposits.filters import (
+    BalanceClosureFilterSet,
     BalanceMovementFilterSet,
     DepositFilterSet,
     MineralFilterSet,
     ReserveEstimateFilterSet,
 )
 from deposits.models import (
+    BalanceClosure,
     BalanceMovement,
     Deposit,
     MetallogenicBelt,
@@ -36,7 +39,12 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.querysets import minerals_with_deposit_counts, regions_with_deposit_counts
+from deposits.querysets import (
+    document_estimates,
+    minerals_with_deposit_counts,
+    regions_with_deposit_counts,
+    with_in_force,
+)
 from deposits.shares import commodities_with_shares, recorded_on
 from kernel.api.caching import cached_read
 from kernel.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer
@@ -68,16 +76,14 @@ class AsOfMixin:
     since the header is set after the response cache has answered. The cache keys on the
     full URL, so each day's answer is kept apart."""
 
-    # The reads that take `as_of`; other actions leave both None.
+    # The reads that take `as_of`; other actions leave it None.
     as_of_actions = ("list", "retrieve")
-    as_of_asked: datetime.date | None = None  # the day given, None when absent
     as_of: datetime.date | None = None  # the day the answer is as of (today when absent)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method in ("GET", "HEAD") and self.action in self.as_of_actions:
             self.as_of = as_of(request.query_params)
-            self.as_of_asked = self.as_of if request.query_params.get("as_of") else None
 
     @property
     def figures_on(self) -> datetime.date | None:
@@ -166,12 +172,8 @@ class DepositViewSet(AsOfMixin, RegistryModelViewSet):
         commodities = commodities_with_shares(self.caller, self.figures_on).order_by(
             "role", "mineral__name", "mineral__code"
         )
-        # Every estimate recorded, as the document always listed them; as of a day given,
-        # those in force on it.
-        reserves = ReserveEstimate.objects.all()
-        if self.as_of_asked is not None:
-            reserves = reserves.in_force(self.figures_on)
-        reserves = reserves.select_related("mineral")
+        # The estimates recorded (by the day asked), each flagged in force on that day.
+        reserves = document_estimates(self.figures_on).select_related("mineral")
         queryset = (
             Deposit.objects.visible_to(self.caller)
             .select_related("region", "district", "belt")
@@ -218,16 +220,14 @@ class DepositViewSet(AsOfMixin, RegistryModelViewSet):
         """Every reserve estimate of the deposit, superseded ones too (`in_force`), and
         every line of its yearly State Balance, oldest first."""
         deposit = get_object_or_404(Deposit.objects.visible_to(self.caller), public_id=kwargs["id"])
-        in_force = set(
-            ReserveEstimate.objects.in_force().filter(deposit=deposit).values_list("pk", flat=True)
-        )
-        estimates = list(
-            deposit.reserves.select_related("mineral").order_by(
+        estimates = (
+            document_estimates()
+            .filter(deposit=deposit)
+            .select_related("mineral")
+            .order_by(
                 "mineral__code", "category", "-balance", F("as_of").asc(nulls_first=True), "pk"
             )
         )
-        for estimate in estimates:
-            estimate.in_force = estimate.pk in in_force
         movements = deposit.movements.select_related("mineral").order_by(
             "mineral__code", "category", "-balance", "year"
         )
@@ -256,9 +256,27 @@ class BalanceMovementViewSet(RegistryModelViewSet):
         return self.lock_for_write(queryset)
 
 
+class BalanceClosureViewSet(AsOfMixin, RegistryModelViewSet):
+    """Closed State Balance years of each mineral (`balance_complete_for` in the statistics
+    is the latest of them). Facts about a mineral, read by anyone; written by staff. With
+    `as_of`, the closures recorded by that day."""
+
+    as_of_actions = ("list",)
+
+    serializer_class = BalanceClosureSerializer
+    filterset_class = BalanceClosureFilterSet
+
+    def get_queryset(self):
+        queryset = BalanceClosure.objects.select_related("mineral").order_by(
+            "mineral__code", "-year"
+        )
+        return self.lock_for_write(queryset)
+
+
 class ReserveEstimateViewSet(AsOfMixin, RegistryModelViewSet):
-    """Reserve estimates, each naming its deposit; visible with their deposit only. With
-    `as_of`, the list holds the estimates in force on that day."""
+    """Reserve estimates, each naming its deposit and flagged `in_force` (as of the day
+    asked); visible with their deposit only. With `as_of`, the list holds the estimates in
+    force on that day."""
 
     as_of_actions = ("list",)
 
@@ -269,12 +287,23 @@ class ReserveEstimateViewSet(AsOfMixin, RegistryModelViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
+        estimates = ReserveEstimate.objects.visible_to(self.caller)
         queryset = (
-            ReserveEstimate.objects.visible_to(self.caller)
+            with_in_force(estimates, self.figures_on)
             .select_related("deposit", "mineral")
             .order_by("deposit__public_id", "mineral__code", "category", "-as_of", "pk")
         )
         return self.lock_for_write(queryset)
+
+    # A write may move the estimate, and others of its deposit, in or out of force: the
+    # answer re-reads it as a read does.
+    def perform_create(self, serializer):
+        estimate = serializer.save()
+        serializer.instance = self.get_queryset().get(pk=estimate.pk)
+
+    def perform_update(self, serializer):
+        estimate = serializer.save()
+        serializer.instance = self.get_queryset().get(pk=estimate.pk)
 
 
 @extend_schema_view(

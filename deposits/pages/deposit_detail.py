@@ -3,29 +3,47 @@ for staff its change history and a link into the admin. Its cooperation is drawn
 template (`{% cooperation_concerning deposit %}`)."""
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from deposits.models import Deposit, Mineral, ReserveEstimate
+from deposits.models import UNDATED, Deposit, Mineral, ReserveEstimate
 from deposits.pages.charts import deposit_charts
 from deposits.pages.common import figures_date, map_config, map_row
+from deposits.querysets import document_estimates
 from deposits.shares import prefetch_commodities, recorded_on
 from kernel.links import url_parts
 from kernel.visibility import Caller
 
 CATEGORY_ORDER = {value: index for index, value in enumerate(ReserveEstimate.Category.values)}
 
+ByMineral = list[tuple[Mineral, list[ReserveEstimate]]]
 
-def sorted_reserves(reserves) -> list[tuple[Mineral, list[ReserveEstimate]]]:
-    """Reserves per mineral, each in the order A, B, C1, C2, P1-P3, then CRIRSCO."""
-    by_mineral: dict[Mineral, list[ReserveEstimate]] = {}
+
+def sorted_reserves(reserves) -> tuple[ByMineral, ByMineral]:
+    """A document's estimates (flagged `in_force`, `document_estimates`) per mineral, in
+    force apart from history: those in force in the order A, B, C1, C2, P1-P3, then
+    CRIRSCO; history in the same order, newest first within a category."""
+    in_force: dict[Mineral, list[ReserveEstimate]] = {}
+    history: dict[Mineral, list[ReserveEstimate]] = {}
     for estimate in reserves:
-        by_mineral.setdefault(estimate.mineral, []).append(estimate)
-    return [
-        (mineral, sorted(rows, key=lambda e: (CATEGORY_ORDER.get(e.category, 99), e.as_of is None)))
-        for mineral, rows in by_mineral.items()
-    ]
+        (in_force if estimate.in_force else history).setdefault(estimate.mineral, []).append(
+            estimate
+        )
+
+    def category(e):
+        return CATEGORY_ORDER.get(e.category, 99)
+
+    def newest_first(e):
+        return (category(e), e.as_of is None, -(e.as_of or UNDATED).toordinal(), -e.pk)
+
+    return (
+        [
+            (mineral, sorted(rows, key=lambda e: (category(e), e.as_of is None)))
+            for mineral, rows in in_force.items()
+        ],
+        [(mineral, sorted(rows, key=newest_first)) for mineral, rows in history.items()],
+    )
 
 
 def change_history(deposit: Deposit, limit: int) -> list[dict]:
@@ -58,31 +76,26 @@ def staff_context(user, deposit: Deposit) -> dict:
     return context
 
 
-def read_deposit(
-    caller: Caller, public_id: str, reserves: QuerySet | None = None, on=None
-) -> Deposit:
+def read_deposit(caller: Caller, public_id: str, on=None) -> Deposit:
     """The deposit as its page and its passport show it to `caller` (404 when hidden):
-    region, district, belt, its minerals with their shares (as of `on`), and its reserve
-    estimates (all of them, or those of `reserves`, e.g. the estimates in force)."""
-    estimates = ReserveEstimate.objects.all() if reserves is None else reserves
+    region, district, belt, its minerals with their shares, and its reserve estimates
+    recorded, each flagged in force or history (`document_estimates`), all as of `on`
+    (as recorded now without a day)."""
     return get_object_or_404(
         Deposit.objects.visible_to(caller)
         .select_related("region", "district", "belt")
         .prefetch_related(
             prefetch_commodities(caller, on=on),
-            Prefetch("reserves", queryset=estimates.select_related("mineral")),
+            Prefetch("reserves", queryset=document_estimates(on).select_related("mineral")),
         ),
         public_id=public_id,
     )
 
 
 def deposit_detail(request, public_id: str):
-    # Every estimate recorded, as the page always listed them; as of a day asked, those in
-    # force on it.
     form, asked, as_of = figures_date(request)
-    on = recorded_on(as_of)
-    reserves = None if asked is None else ReserveEstimate.objects.in_force(on)
-    deposit = read_deposit(Caller.of(request), public_id, reserves, on)
+    deposit = read_deposit(Caller.of(request), public_id, recorded_on(as_of))
+    reserves, reserve_history = sorted_reserves(deposit.reserves.all())
     point = None
     if deposit.latitude is not None and deposit.longitude is not None:
         point = {
@@ -96,10 +109,12 @@ def deposit_detail(request, public_id: str):
         {
             "deposit": deposit,
             "commodities": deposit.commodities.all(),
-            "reserves": sorted_reserves(deposit.reserves.all()),
+            "reserves": reserves,
+            "reserve_history": reserve_history,
             "map_config": map_config(points=point),
             "charts": deposit_charts(deposit),
             "as_of": as_of,
+            "as_of_asked": asked,
             "as_of_form": form,
             **staff_context(request.user, deposit),
         },

@@ -132,18 +132,27 @@ def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
     ]
 
 
+def national_charts(request, report: dict) -> dict:
+    """The mineral's charts over the years and what they sum, for the page and its PDF
+    (the spreadsheet holds the page's tables only)."""
+    caller = Caller.of(request)
+    return {
+        "charts": mineral_charts(report["mineral"], caller),
+        "charts_note": NATIONAL_NOTES[caller.scope],
+    }
+
+
 def mineral_detail(request, code: str):
     report = mineral_report(request, code)
-    caller = Caller.of(request)
-    charts = {"charts": mineral_charts(report["mineral"], caller)}
-    charts["charts_note"] = NATIONAL_NOTES[caller.scope]
+    charts = national_charts(request, report)
     status = 400 if report["as_of_form"].errors else 200
     return render(request, "deposits/mineral_detail.html", {**report, **charts}, status=status)
 
 
 def mineral_pdf(request, code: str):
     report = mineral_report(request, code)
-    return pdf_response(request, "deposits/paper/mineral.html", report, paper_name(report))
+    context = {**report, **national_charts(request, report)}
+    return pdf_response(request, "deposits/paper/mineral.html", context, paper_name(report))
 
 
 def mineral_xlsx(request, code: str):
