@@ -7,9 +7,8 @@ PORT ?= 8000
 
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
-.PHONY: install install-dev lock audit run serve test reliability lint format clean bench bench-serve \
-	bench-map \
-	messages
+.PHONY: install install-dev lock audit run manage serve test reliability lint format clean bench \
+	bench-serve bench-map messages
 
 # Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
 # runs, requirements-dev.lock adds the tools that test, lint, measure and audit it.
@@ -24,8 +23,11 @@ endef
 $(BIN)/.installed-runtime: requirements.lock
 	$(call install_lock,requirements.lock)
 
+# The dev lock holds every pin of the runtime lock (tests/test_dependencies.py), so
+# installing it installs the runtime too.
 $(BIN)/.installed-dev: requirements.lock requirements-dev.lock
 	$(call install_lock,requirements-dev.lock)
+	touch $(BIN)/.installed-runtime
 
 install: $(BIN)/.installed-runtime
 
@@ -67,18 +69,30 @@ audit: install-dev
 		fi; \
 	done
 
+# A local run: DEBUG on unless DEBUG is set, the embedded SQLite file unless DATABASE_URL
+# is set, the virtualenv's python.
+MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
+
 run: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py compiletranslations
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) ensure_local_admin
+	$(MANAGE) compiletranslations
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+# Any management command with the settings `make run` uses, so the commands the README
+# and docs/ show work as written on a fresh clone (tests/test_readme_commands.py):
+#   make manage ARGS="issue_api_token KIGAM"
+# On a server it reads the server's environment as `make serve` does; DEBUG stays on
+# unless set, which no command but `check --deploy` notices (docs/deployment.md).
+manage: install
+	@$(MANAGE) $(ARGS)
 
 # Bring the translation catalogues (locale/*/LC_MESSAGES/django.po) in line with the strings
 # marked in the sources, keeping their translations; Babel does it, so no GNU gettext is
 # needed. Translate what arrives, then `manage.py compiletranslations` (docs/translation.md).
 messages: install-dev
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py extracttranslations
+	$(MANAGE) extracttranslations
 
 # Production-style serving: gunicorn, DEBUG off, whitenoise's compressed and hashed
 # static files. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL in the environment;

@@ -255,6 +255,9 @@ PAGES_MAP_TILES = (
     else None
 )
 
+# The guides in docs/ served as pages under /docs/ (registry/guides.py).
+GUIDES_DIR = BASE_DIR / "docs"
+
 # REST API
 # Partner keys, paging, throttles and OpenAPI (kernel/api/). Rates are DRF rates
 # ("60/minute", "10000/day") per API key or staff session, and per anonymous IP.
@@ -297,7 +300,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Tajikistan Mineral Deposit Registry API",
     "DESCRIPTION": (
         "Deposits, reserves and international cooperation in geology of Tajikistan. "
-        "Send keys as `Authorization: Token <key>`; see docs/api.md."
+        "Send keys as `Authorization: Token <key>`. The guide: [/docs/api/](/docs/api/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

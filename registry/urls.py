@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from registry import views
+from registry import guides, views
 from reports import views as reports_views
 
 admin.site.site_header = _("Tajikistan Mineral Deposit Registry")
@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/", include("registry.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ogc/", include("deposits.ogc.urls")),
+    path("docs/", guides.guide_index, name="guides"),
+    path("docs/<slug:slug>/", guides.guide_page, name="guide"),
     path("", include("deposits.urls")),
     path("", include("cooperation.urls")),
 ]

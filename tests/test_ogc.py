@@ -28,6 +28,7 @@ GEOJSON = "application/geo+json"
 CONFORMANCE = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
@@ -136,15 +137,18 @@ def test_landing_page_links_each_resource_with_its_type(client):
     assert response.status_code == 200
     assert response["Content-Type"] == JSON
     document = response.json()
-    types = {item["rel"]: item["type"] for item in document["links"]}
-    assert types == {
-        "self": JSON,
-        "service-desc": "application/vnd.oai.openapi+json;version=3.0",
-        "service-doc": "text/html",
-        "conformance": JSON,
-        "data": JSON,
-    }
+    types = sorted((item["rel"], item["type"]) for item in document["links"])
+    assert types == [
+        ("alternate", "text/html"),
+        ("conformance", JSON),
+        ("data", JSON),
+        ("self", JSON),
+        ("service-desc", "application/vnd.oai.openapi+json;version=3.0"),
+        ("service-doc", "text/html"),
+        ("service-doc", "text/html"),
+    ]
     assert link(document, "data")["href"] == "http://testserver/ogc/collections"
+    assert link(document, "alternate")["href"] == "http://testserver/ogc/?f=html"
 
 
 def test_the_address_without_slash_leads_to_the_landing_page(client):
@@ -175,11 +179,23 @@ def test_service_description_is_valid_openapi_3_0(client):
     assert parameters["limit"]["schema"]["maximum"] == 10_000
 
 
-def test_service_doc_is_a_page_on_adding_the_layer_in_qgis(client):
-    response = client.get(link(client.get(OGC).json(), "service-doc")["href"])
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/html")
-    assert "Add WFS / OGC API" in response.content.decode()
+def test_service_docs_are_the_guide_and_the_operations_page(client):
+    docs = [item for item in client.get(OGC).json()["links"] if item["rel"] == "service-doc"]
+    assert [d["href"] for d in docs] == [
+        "http://testserver/ogc/api?f=html",
+        "http://testserver/docs/ogc/",
+    ]
+    operations, guide = (client.get(d["href"]) for d in docs)
+    assert operations.status_code == guide.status_code == 200
+    assert operations["Content-Type"].startswith("text/html")
+    assert "/collections/{collectionId}/items" in operations.content.decode()
+    assert "Add WFS / OGC API" in guide.content.decode()
+
+
+def test_the_former_service_page_leads_to_the_operations_page(client):
+    response = client.get("/ogc/api.html")
+    assert response.status_code == 301
+    assert response["Location"] == "/ogc/api?f=html"
 
 
 # --- collections --------------------------------------------------------------------
@@ -199,9 +215,11 @@ def test_collections_list_all_deposits_then_each_mineral_with_visible_deposits(c
     ]
     for collection in collections:
         assert collection["itemType"] == "feature"
-        items = link(collection, "items")
-        assert items["type"] == GEOJSON
-        assert items["href"] == f"http://testserver/ogc/collections/{collection['id']}/items"
+        items = {
+            item["type"]: item["href"] for item in collection["links"] if item["rel"] == "items"
+        }
+        url = f"http://testserver/ogc/collections/{collection['id']}/items"
+        assert items == {GEOJSON: url, "text/html": f"{url}?f=html"}
         queryables = link(collection, "http://www.opengis.net/def/rel/ogc/1.0/queryables")
         assert queryables["type"] == "application/schema+json"
 
@@ -370,7 +388,7 @@ def test_limit_defaults_to_100_and_a_larger_limit_than_10000_is_clamped(client, 
         {"region": "TJ-XX"},
         {"status": "abandoned"},
         {"critical": "maybe"},
-        {"f": "html"},
+        {"f": "xml"},
         {"sortby": "name"},
         {"filter": "name='Pakrut'"},
         {"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"},
@@ -521,8 +539,13 @@ def test_a_feature_has_its_id_and_links(client, registry):
         "title": self_link["title"],
         "href": f"http://testserver{ITEMS}/{public_id}",
     }
-    assert link(feature, "alternate")["type"] == "text/html"
-    assert link(feature, "alternate")["href"] == f"http://testserver/deposits/{public_id}/"
+    alternates = {
+        item["href"]: item["type"] for item in feature["links"] if item["rel"] == "alternate"
+    }
+    assert alternates == {
+        f"http://testserver{ITEMS}/{public_id}?f=html": "text/html",  # this feature as a page
+        f"http://testserver/deposits/{public_id}/": "text/html",  # the deposit's own page
+    }
     assert link(feature, "collection")["href"] == "http://testserver/ogc/collections/deposits"
 
 

@@ -228,7 +228,7 @@ def test_owslib_lists_the_collection_and_reads_what_the_rest_api_lists(demo):
         "status=abandoned",
         "critical=perhaps",
         "sortby=name",
-        "f=html",
+        "f=xml",
     ],
 )
 def test_every_bad_parameter_answers_400_with_a_json_error(server, query):

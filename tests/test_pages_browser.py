@@ -319,6 +319,16 @@ def test_every_page_kind_speaks_russian_and_tajik(demo, page, tmp_path):
         "event": f"/cooperation/events/{public(Event).public_id}/",
         "memorandum": f"/cooperation/memoranda/{public(Memorandum).public_id}/",
         "organisation": f"/cooperation/organisations/{Organisation.objects.first().public_id}/",
+        "documentation": "/docs/",
+        "guide": "/docs/ogc/",
+        "ogc landing": "/ogc/",
+        "ogc collections": "/ogc/collections",
+        "ogc collection": "/ogc/collections/deposits",
+        "ogc items": "/ogc/collections/deposits/items",
+        "ogc feature": f"/ogc/collections/deposits/items/{deposit.public_id}",
+        "ogc queryables": "/ogc/collections/deposits/queryables",
+        "ogc conformance": "/ogc/conformance",
+        "ogc operations": "/ogc/api",
     }
 
     page.goto(f"{demo}/admin/login/")

@@ -1,7 +1,7 @@
 """The pages satisfy the Content-Security-Policy in a real browser: no violation, anywhere.
 
 Debian's Chromium (the pages' browser tests' fixtures, tests/test_pages_browser.py)
-loads the main pages, the admin, Swagger UI and the OGC service page with the
+loads the main pages, the admin, Swagger UI, the guides and the OGC service's pages with the
 policy the registry sends (`script-src 'self'`, no inline script). A violation
 shows up twice — as a console message ("Refused to ...") and as a
 `securitypolicyviolation` event — and the test fails on either.
@@ -72,7 +72,11 @@ def deposit_id(page, base) -> str:
         "/minerals/silver/",
         "/regions/TJ-SU/",
         "/cooperation/",
-        "/ogc/api.html",
+        "/ogc/api.html",  # now the operations page, /ogc/api?f=html
+        "/ogc/",
+        "/ogc/collections/deposits/items",
+        "/docs/",
+        "/docs/ogc/",
     ],
 )
 def test_public_pages_raise_no_csp_violation(demo, watched, path):
@@ -80,6 +84,8 @@ def test_public_pages_raise_no_csp_violation(demo, watched, path):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     if path.startswith("/deposits/"):
         watched.wait_for_selector("#deposit-map[data-markers]")  # the map's scripts ran
+    if path.endswith("/items"):
+        watched.wait_for_selector("#ogc-map[data-markers]")
     watched.wait_for_load_state("networkidle")
     assert violations(watched) == []
 

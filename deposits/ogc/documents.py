@@ -42,6 +42,7 @@ HTML = "text/html"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
@@ -52,19 +53,30 @@ MINERAL_PREFIX = "deposits-"
 
 
 class Links:
-    """Absolute links for one request.
+    """Absolute links for one request, in the encoding it is answered in.
 
     They carry `api_key` only when the caller authenticated with it (GDAL and QGIS
     follow `next` links as given, and must stay authenticated); a key sent in the
     Authorization header never appears in a document.
+
+    A document answered as HTML (`html`) is the same document: its links to the service's
+    other resources are typed `text/html` and carry `f=html`, so a reader who asked with
+    `f=html` stays on pages; links to JSON name `f=json`. Every document links itself in
+    the other encoding as `alternate`.
     """
 
-    def __init__(self, request):
+    def __init__(self, request, html: bool = False):
         self.request = request
+        self.html = html
         self.carried = []
         if getattr(request, "api_key_in_query", False):
             self.carried = [("api_key", request.query_params["api_key"])]
         self._deposit_path = url_maker("deposit-detail")
+
+    def typed(self, media_type: str) -> str:
+        """The media type of a link to another resource of the service, as this answer's
+        reader will get it."""
+        return HTML if self.html else media_type
 
     def page(self, public_id: str) -> str:
         """The deposit's page (for people, so no key is carried)."""
@@ -76,12 +88,34 @@ class Links:
         return f"{url}?{urlencode(params)}" if params else url
 
     def link(self, rel: str, name: str, *args, type: str, title: str, query=()) -> dict:
+        if self.html and not any(key == "f" for key, _value in query):
+            query = [*query, ("f", "html" if type == HTML else "json")]
         return {
             "rel": rel,
             "type": type,
             "title": title,
             "href": self.href(name, *args, query=query),
         }
+
+    def encodings(self, name: str, *args, type: str, title: str, query=()) -> list[dict]:
+        """`self` in the encoding answered and `alternate` in the other (`type` is the JSON
+        one); `query` is the request's own parameters, kept in both but for `f`."""
+        others = [(key, value) for key, value in query if key != "f"]
+        if self.html:
+            own = self.link("self", name, *args, type=HTML, title=title, query=query)
+            other_type, other_title, other_f = type, _("This document as JSON"), "json"
+        else:
+            own = self.link("self", name, *args, type=type, title=title, query=query)
+            other_type, other_title, other_f = HTML, _("This document as HTML"), "html"
+        alternate = self.link(
+            "alternate",
+            name,
+            *args,
+            type=other_type,
+            title=other_title,
+            query=[*others, ("f", other_f)],
+        )
+        return [own, alternate]
 
 
 def landing_page(links: Links) -> dict:
@@ -92,17 +126,34 @@ def landing_page(links: Links) -> dict:
             "Features service."
         ),
         "links": [
-            links.link("self", "ogc-landing", type=JSON, title=_("This document")),
+            *links.encodings("ogc-landing", type=JSON, title=_("This document")),
             links.link("service-desc", "ogc-openapi", type=OPENAPI, title=_("OpenAPI 3.0")),
-            links.link("service-doc", "ogc-service-doc", type=HTML, title=_("Documentation")),
-            links.link("conformance", "ogc-conformance", type=JSON, title=_("Conformance")),
-            links.link("data", "ogc-collections", type=JSON, title=_("Collections")),
+            links.link(
+                "service-doc",
+                "ogc-openapi",
+                type=HTML,
+                title=_("The service's operations and parameters"),
+                query=[("f", "html")],
+            ),
+            {
+                "rel": "service-doc",
+                "type": HTML,
+                "title": _("Guide to the service"),
+                "href": links.request.build_absolute_uri(reverse("guide", args=["ogc"])),
+            },
+            links.link(
+                "conformance", "ogc-conformance", type=links.typed(JSON), title=_("Conformance")
+            ),
+            links.link("data", "ogc-collections", type=links.typed(JSON), title=_("Collections")),
         ],
     }
 
 
-def conformance() -> dict:
-    return {"conformsTo": CONFORMANCE}
+def conformance(links: Links) -> dict:
+    return {
+        "links": links.encodings("ogc-conformance", type=JSON, title=_("This document")),
+        "conformsTo": CONFORMANCE,
+    }
 
 
 @dataclass(frozen=True)
@@ -205,7 +256,7 @@ def collection_document(collection: Collection, extent_: dict, links: Links) -> 
         "storageCrs": CRS84,
         "extent": extent_,
         "links": [
-            links.link("self", "ogc-collection", collection.id, type=JSON, title=collection.title),
+            *links.encodings("ogc-collection", collection.id, type=JSON, title=collection.title),
             links.link(
                 "items",
                 "ogc-items",
@@ -214,10 +265,18 @@ def collection_document(collection: Collection, extent_: dict, links: Links) -> 
                 title=_("The deposits as GeoJSON"),
             ),
             links.link(
+                "items",
+                "ogc-items",
+                collection.id,
+                type=HTML,
+                title=_("The deposits as a page"),
+                query=[("f", "html")],
+            ),
+            links.link(
                 REL_QUERYABLES,
                 "ogc-queryables",
                 collection.id,
-                type=SCHEMA,
+                type=links.typed(SCHEMA),
                 title=_("Properties to filter by"),
             ),
         ],
@@ -241,9 +300,7 @@ def collections_document(caller, links: Links) -> dict:
             collection_document(mineral_collection(mineral), extents[mineral.pk], links)
         )
     return {
-        "links": [
-            links.link("self", "ogc-collections", type=JSON, title=_("This document")),
-        ],
+        "links": links.encodings("ogc-collections", type=JSON, title=_("This document")),
         "collections": documents,
     }
 
@@ -329,13 +386,13 @@ def feature_document(
 ) -> dict:
     document = feature(deposit, collection, links, as_of)
     document["links"] = [
-        links.link(
-            "self",
+        *links.encodings(
             "ogc-item",
             collection.id,
             deposit["public_id"],
             type=GEOJSON,
             title=_("This feature"),
+            query=_asked(links, ("as_of",)),
         ),
         {
             "rel": "alternate",
@@ -344,10 +401,20 @@ def feature_document(
             "href": document["properties"]["url"],
         },
         links.link(
-            "collection", "ogc-collection", collection.id, type=JSON, title=collection.title
+            "collection",
+            "ogc-collection",
+            collection.id,
+            type=links.typed(JSON),
+            title=collection.title,
         ),
     ]
     return document
+
+
+def _asked(links: Links, names) -> list[tuple[str, str]]:
+    """The request's own values of the parameters `names`, to keep in a link to itself."""
+    params = links.request.query_params
+    return [(name, value) for name in names for value in params.getlist(name)]
 
 
 def page_links(links: Links, collection: Collection, query, matched: int, returned: int) -> list:
@@ -360,19 +427,30 @@ def page_links(links: Links, collection: Collection, query, matched: int, return
         for value in params.getlist(name)
     ]
 
+    def paging(offset: int) -> list:
+        return [*kept, ("limit", query.limit), ("offset", offset)]
+
     def page(rel: str, offset: int, title: str) -> dict:
-        paging = [("limit", query.limit), ("offset", offset)]
+        type = links.typed(GEOJSON)
         return links.link(
-            rel, "ogc-items", collection.id, type=GEOJSON, title=title, query=[*kept, *paging]
+            rel, "ogc-items", collection.id, type=type, title=title, query=paging(offset)
         )
 
-    result = [page("self", query.offset, _("This page"))]
+    result = links.encodings(
+        "ogc-items", collection.id, type=GEOJSON, title=_("This page"), query=paging(query.offset)
+    )
     if query.offset + returned < matched:
         result.append(page("next", query.offset + query.limit, _("Next page")))
     if query.offset > 0:
         result.append(page("prev", max(query.offset - query.limit, 0), _("Previous page")))
     result.append(
-        links.link("collection", "ogc-collection", collection.id, type=JSON, title=collection.title)
+        links.link(
+            "collection",
+            "ogc-collection",
+            collection.id,
+            type=links.typed(JSON),
+            title=collection.title,
+        )
     )
     return result
 
@@ -399,6 +477,9 @@ def queryables(collection: Collection, links: Links) -> dict:
         "$id": links.request.build_absolute_uri(reverse("ogc-queryables", args=[collection.id])),
         "type": "object",
         "title": collection.title,
+        "links": links.encodings(
+            "ogc-queryables", collection.id, type=SCHEMA, title=_("This document")
+        ),
         "properties": {
             "mineral": {
                 "title": _("Mineral"),

@@ -7,7 +7,7 @@ document names the parameters exactly as `deposits.ogc.query` checks them.
 from django.urls import reverse
 
 from deposits.models import Deposit
-from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA
+from deposits.ogc.documents import GEOJSON, HTML, JSON, OPENAPI, SCHEMA
 from deposits.ogc.query import LIMIT_DEFAULT, LIMIT_MAX
 
 
@@ -37,7 +37,14 @@ def _ref(name: str) -> dict:
 
 
 def _ok(description: str, media_type: str) -> dict:
-    return {"description": description, "content": {media_type: {"schema": {"type": "object"}}}}
+    """A 200 answer: the JSON document, or the same as a page (`f=html`, or a browser)."""
+    return {
+        "description": description,
+        "content": {
+            media_type: {"schema": {"type": "object"}},
+            HTML: {"schema": {"type": "string"}},
+        },
+    }
 
 
 def _error(description: str) -> dict:
@@ -82,6 +89,10 @@ def openapi_document(request) -> dict:
                 "(`Authorization: Token <key>`, or `api_key=<key>` for tools that cannot send "
                 "headers) also shows partner records."
             ),
+        },
+        "externalDocs": {
+            "description": "The guide to the service",
+            "url": request.build_absolute_uri(reverse("guide", args=["ogc"])),
         },
         "servers": [{"url": base}],
         "tags": [{"name": "OGC API - Features"}],
@@ -147,7 +158,11 @@ def openapi_document(request) -> dict:
                     "featureId", "The deposit's stable identifier, e.g. TJD-000017."
                 ),
                 "f": _parameter(
-                    "f", "The encoding: JSON (GeoJSON for features).", _enum("json", "geojson")
+                    "f",
+                    "The encoding: JSON (GeoJSON for features), or html for a page. Without "
+                    "it, an Accept header preferring text/html to JSON (a browser's) gets the "
+                    "page, any other the JSON.",
+                    _enum("json", "geojson", "html"),
                 ),
                 "api_key": _parameter(
                     "api_key",
@@ -242,3 +257,32 @@ def _list_parameter(name: str, description: str, items: dict | None = None) -> d
         style="form",
         explode=False,
     )
+
+
+def operations(document: dict) -> tuple[list[dict], list[dict]]:
+    """The operations of an OpenAPI document for its page: the parameters every operation
+    takes, then each operation with the others (`path`, `url` when it has no path
+    parameter, `summary`, `parameters`), references resolved."""
+    components = document["components"]["parameters"]
+
+    def resolved(parameter: dict) -> dict:
+        if "$ref" in parameter:
+            return components[parameter["$ref"].rsplit("/", 1)[1]]
+        return parameter
+
+    gets = {path: item["get"] for path, item in document["paths"].items()}
+    every = [
+        p
+        for p in next(iter(gets.values()))["parameters"]
+        if all(p in get["parameters"] for get in gets.values())
+    ]
+    server = document["servers"][0]["url"]
+    return [resolved(p) for p in every], [
+        {
+            "path": path,
+            "url": None if "{" in path else server + path,
+            "summary": get["summary"],
+            "parameters": [resolved(p) for p in get["parameters"] if p not in every],
+        }
+        for path, get in gets.items()
+    ]

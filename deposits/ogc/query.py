@@ -16,15 +16,16 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
+from deposits.ogc.documents import GEOJSON, HTML, JSON
 from kernel.parameters import InstantField, as_of, read, whole_number
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
 
-# Accepted by every endpoint: the encoding (JSON is the only one) and the key for
-# GIS tools that cannot send an Authorization header.
+# Accepted by every endpoint: the encoding and the key for GIS tools that cannot send an
+# Authorization header.
 COMMON_PARAMETERS = frozenset({"f", "api_key"})
-FORMATS = frozenset({"json", "geojson"})
+FORMATS = frozenset({"json", "geojson", "html"})
 QUERYABLES = ("mineral", "region", "status", "critical")
 ITEMS_PARAMETERS = COMMON_PARAMETERS | {
     "limit",
@@ -53,9 +54,23 @@ def check_parameters(params: QueryDict, allowed: Iterable[str]) -> None:
         elif name not in REPEATABLE and len(params.getlist(name)) > 1:
             errors[name] = [_("Give this parameter once.")]
     if "f" in params and "f" not in errors and params["f"] not in FORMATS:
-        errors["f"] = [_("Unknown format; the service speaks json (GeoJSON for features).")]
+        errors["f"] = [
+            _("Unknown format %(format)r; give json (GeoJSON for features) or html.")
+            % {"format": params["f"]}
+        ]
     if errors:
         raise ValidationError(errors)
+
+
+def answers_html(request, json_type: str) -> bool:
+    """Whether a request is answered as a page: `f=html`, or without a good `f` an Accept
+    header that prefers text/html to JSON (a browser's). GIS tools ask for JSON, or send
+    `*/*`, and get JSON, as does a client that names both equally. A bad `f` is refused by
+    the parameter check, in the encoding the Accept header asks for."""
+    asked = request.GET.get("f")
+    if asked in FORMATS:
+        return asked == "html"
+    return request.get_preferred_type([json_type, JSON, GEOJSON, HTML]) == HTML
 
 
 def _instant(text: str, upper: bool) -> datetime.datetime:

@@ -1,14 +1,20 @@
 """The endpoints of the OGC service under `/ogc/`.
 
 They are DRF views for the REST API's keys, throttles and staff sessions, but answer
-with the OGC media types whatever the client's Accept header says (GIS clients send
-long, varied Accept lists), and errors in the OGC exception shape
-(`{"code", "description"}`, with the bad parameters named).
+with the OGC media types, not through DRF's negotiation (GIS clients send long, varied
+Accept lists), and errors in the OGC exception shape (`{"code", "description"}`, with
+the bad parameters named).
+
+Each resource also answers as a page, as OGC API - Features' HTML class asks: with
+`f=html`, or to a browser (an Accept header preferring text/html to JSON, `query.
+answers_html`). The page is the JSON document itself, built by the same function from
+the same read, shown by a template (`templates/ogc/`); nothing is read twice.
 """
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
@@ -18,8 +24,15 @@ from rest_framework.views import APIView
 
 from deposits.ogc import documents
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
-from deposits.ogc.openapi import openapi_document
-from deposits.ogc.query import COMMON_PARAMETERS, ITEM_PARAMETERS, check_parameters, items_query
+from deposits.ogc.openapi import openapi_document, operations
+from deposits.ogc.query import (
+    COMMON_PARAMETERS,
+    ITEM_PARAMETERS,
+    answers_html,
+    check_parameters,
+    items_query,
+)
+from deposits.pages.common import map_config
 from deposits.querysets import deposit_rows
 from deposits.shares import recorded_on
 from kernel.api.authentication import ApiKeyAuthentication
@@ -51,15 +64,24 @@ class OgcView(APIView):
     permission_classes = [AllowAny]
     http_method_names = ["get", "head", "options"]
     parameters = COMMON_PARAMETERS
+    json_type = JSON  # the resource's JSON media type, weighed against text/html
+    html = False  # whether this request is answered as a page (set in `initial`)
 
     def perform_content_negotiation(self, request, force=False):
-        # One encoding per resource; `f` is checked with the other parameters.
+        # JSON or a page, decided by `answers_html`; `f` is checked with the other parameters.
         return (JSONRenderer(), JSONRenderer.media_type)
 
     def initial(self, request, *args, **kwargs):
+        # Decided first, so that even a bad key's 401 comes as a page to a browser.
+        self.html = answers_html(request, self.json_type)
         super().initial(request, *args, **kwargs)  # the key first: a bad key is a 401
         if self.parameters is not None:
             check_parameters(request.query_params, self.parameters)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])  # one address, JSON or a page
+        return response
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
@@ -76,7 +98,27 @@ class OgcView(APIView):
             }
         code = OGC_ERROR_CODES.get(response.status_code, "Error")
         response.data = {"code": code, **error}
-        return response
+        if not self.html:
+            return response
+        page = render(
+            self.request._request,
+            "ogc/error.html",
+            {"error": response.data, "status": response.status_code},
+            status=response.status_code,
+        )
+        for header in ("WWW-Authenticate", "Retry-After"):
+            if header in response:
+                page[header] = response[header]
+        return page
+
+    def as_json(self) -> str:
+        """This request's address asking for JSON (the page's "as JSON" link)."""
+        params = self.request._request.GET.copy()
+        params["f"] = "json"
+        return self.request.build_absolute_uri(f"{self.request.path}?{params.urlencode()}")
+
+    def links(self) -> Links:
+        return Links(self.request, html=self.html)
 
     @property
     def caller(self) -> Caller:
@@ -88,80 +130,118 @@ class OgcView(APIView):
             raise exceptions.NotFound(_("No collection %r.") % collection_id)
         return collection
 
-    @staticmethod
-    def respond(document: dict, content_type: str = JSON) -> HttpResponse:
-        return HttpResponse(documents.json_text(document), content_type=content_type)
+    def respond(self, document: dict, template: str, **context) -> HttpResponse:
+        """The document as JSON in the resource's media type, or as the page `template`
+        shows it (with `context`, what the page adds: a map, rows with their links)."""
+        if not self.html:
+            return HttpResponse(documents.json_text(document), content_type=self.json_type)
+        context = {
+            "document": document,
+            "json_url": self.as_json(),
+            "json_type": self.json_type,
+            **context,
+        }
+        return render(self.request._request, f"ogc/{template}.html", context)
+
+
+def feature_map(features: list[dict]) -> dict:
+    """The settings of a page's map of these features (deposits/static/deposits/map.js);
+    features without coordinates are left off the map, not off the table."""
+    located = [f for f in features if f["geometry"] is not None]
+    return map_config(points={"type": "FeatureCollection", "features": located})
 
 
 class LandingPage(OgcView):
     def get(self, request):
-        return self.respond(documents.landing_page(Links(request)))
+        service_url = request.build_absolute_uri(reverse("ogc-landing"))
+        return self.respond(
+            documents.landing_page(self.links()), "landing", service_url=service_url
+        )
 
 
 class Conformance(OgcView):
     def get(self, request):
-        return self.respond(documents.conformance())
+        return self.respond(documents.conformance(self.links()), "conformance")
 
 
 class ServiceDescription(OgcView):
-    def get(self, request):
-        return self.respond(openapi_document(request), OPENAPI)
+    """The OpenAPI document; as a page, its operations and parameters, read from it."""
 
-
-class ServiceDoc(OgcView):
-    """A page for people: what the service offers and how to add it in QGIS."""
+    json_type = OPENAPI
 
     def get(self, request):
-        def url(name, *args):  # never with the caller's api_key: a page gets copied around
-            return request.build_absolute_uri(reverse(name, args=args))
+        document = openapi_document(request)
+        if not self.html:
+            return self.respond(document, "api")
+        every, each = operations(document)
+        return self.respond(document, "api", common_parameters=every, operations=each)
 
-        context = {
-            "landing": url("ogc-landing"),
-            "service_desc": url("ogc-openapi"),
-            "collections": url("ogc-collections"),
-            "items": url("ogc-items", documents.ALL_DEPOSITS),
-        }
-        return render(request._request, "ogc/service_doc.html", context)
+
+def service_doc(request):
+    """The address of the service's page before it answered `/ogc/api?f=html`."""
+    return HttpResponsePermanentRedirect(f"{reverse('ogc-openapi')}?f=html")
 
 
 class Collections(OgcView):
     def get(self, request):
-        return self.respond(documents.collections_document(self.caller, Links(request)))
+        return self.respond(
+            documents.collections_document(self.caller, self.links()), "collections"
+        )
 
 
 class Collection(OgcView):
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
         extent = documents.collection_extent(collection, self.caller)
-        return self.respond(documents.collection_document(collection, extent, Links(request)))
+        document = documents.collection_document(collection, extent, self.links())
+        return self.respond(document, "collection")
 
 
 class Queryables(OgcView):
+    json_type = SCHEMA
+
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
-        return self.respond(documents.queryables(collection, Links(request)), SCHEMA)
+        return self.respond(documents.queryables(collection, self.links()), "queryables")
 
 
 class Items(OgcView):
     parameters = None  # checked by items_query, with the paging and the queryables
+    json_type = GEOJSON
 
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
         query = items_query(request.query_params, collection.deposits(self.caller), request)
         matching = query.deposits().order_by("name", "pk")
         matched = matching.count()
-        links = Links(request)
+        links = self.links()
         # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
         start = min(query.offset, matched)
         on = recorded_on(query.as_of)
         page = deposit_rows(matching[start : start + query.limit], self.caller, on=on)
         features = [documents.feature(d, collection, links, query.as_of) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
-        return self.respond(documents.feature_collection(features, page_links, matched), GEOJSON)
+        document = documents.feature_collection(features, page_links, matched)
+        if not self.html:
+            return self.respond(document, "items")
+        rows = [
+            (feature, links.href("ogc-item", collection.id, feature["id"], query=[("f", "html")]))
+            for feature in features
+        ]
+        return self.respond(
+            document,
+            "items",
+            collection=collection,
+            rows=rows,
+            first=start + 1,
+            last=start + len(features),
+            map_config=feature_map(features),
+        )
 
 
 class Item(OgcView):
     parameters = ITEM_PARAMETERS
+    json_type = GEOJSON
 
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
@@ -170,8 +250,11 @@ class Item(OgcView):
         deposit = next(deposit_rows(deposits, self.caller, on=recorded_on(day)), None)
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)
+        document = documents.feature_document(deposit, collection, self.links(), day)
+        if not self.html:
+            return self.respond(document, "item")
         return self.respond(
-            documents.feature_document(deposit, collection, Links(request), day), GEOJSON
+            document, "item", collection=collection, map_config=feature_map([document])
         )
 
 
