@@ -215,6 +215,15 @@ class DepositFilterSet(filters.FilterSet):
             "include",
         ]
 
+    def qs_without(self, name: str):
+        """The deposits all filters but `name` select, unordered: what choosing values of
+        `name` narrows down (the list page counts its choices in it). Needs a valid form."""
+        queryset = self.queryset.all()
+        for field, value in self.form.cleaned_data.items():
+            if field not in (name, "ordering"):
+                queryset = self.filters[field].filter(queryset, value)
+        return queryset.order_by()
+
     def filter_mineral(self, queryset, name, minerals):
         if not minerals:
             return queryset

@@ -1,9 +1,9 @@
 """Reads of the deposits app that more than one surface needs: deposits as rows for
-exports and maps, counts of visible deposits per mineral and per region, the deposit
-types offered, a mineral's reserve totals, a deposit's estimates flagged in force. Each
-counts only what the caller may see (`kernel.visibility`); the share rule itself is not
-here but in `deposits.shares`, and the rule of estimates in force in
-`ReserveEstimate.objects.in_force`.
+exports and maps, counts of visible deposits per mineral and per region (of all of them,
+or of a filter's result), the deposit types offered, a mineral's reserve totals, a
+deposit's estimates flagged in force. Each counts only what the caller may see
+(`kernel.visibility`); the share rule itself is not here but in `deposits.shares`, and the
+rule of estimates in force in `ReserveEstimate.objects.in_force`.
 """
 
 from collections import defaultdict
@@ -14,7 +14,7 @@ from itertools import islice
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from deposits.models import Deposit, Mineral, Region, ReserveEstimate
+from deposits.models import Deposit, DepositCommodity, Mineral, Region, ReserveEstimate
 from deposits.shares import commodities_with_shares, held_kilograms
 from deposits.units import KILOGRAMS_PER_UNIT
 from kernel.exports import CHUNK_SIZE
@@ -140,6 +140,20 @@ def regions_with_deposit_counts(caller: Caller, mineral: Mineral | None = None) 
     if mineral is not None:
         counted &= Q(deposits__commodities__mineral=mineral)
     return Region.objects.annotate(deposit_count=Count("deposits", filter=counted, distinct=True))
+
+
+def deposits_per_mineral(deposits: QuerySet) -> dict[int, int]:
+    """{mineral id: how many of `deposits` hold it}, for deposits already narrowed to what
+    a caller may see (a filter's result): one grouped query over their commodity rows, one
+    row per deposit and mineral, so no DISTINCT. A mineral none of them holds is absent."""
+    rows = DepositCommodity.objects.filter(deposit__in=deposits.order_by().values("pk"))
+    return dict(rows.order_by().values_list("mineral_id").annotate(Count("pk")))
+
+
+def deposits_per_region(deposits: QuerySet) -> dict[int | None, int]:
+    """{region id: how many of `deposits` lie in it}, for deposits already narrowed to what
+    a caller may see: one grouped query. A region with none of them is absent."""
+    return dict(deposits.order_by().values_list("region_id").annotate(Count("pk")))
 
 
 def visible_deposit_types(caller: Caller) -> list[str]:

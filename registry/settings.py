@@ -4,6 +4,7 @@ Production runs with DEBUG off, a SECRET_KEY, ALLOWED_HOSTS and a PostgreSQL
 DATABASE_URL; `make run` turns DEBUG on and falls back to an embedded SQLite file.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -219,12 +220,17 @@ SHARE_MOVE_WARNING_POINTS = env_int("SHARE_MOVE_WARNING_POINTS", 5)
 import xstatic.pkg.leaflet  # noqa: E402  (Leaflet's JS and CSS, served as static/leaflet/)
 import xstatic.pkg.leaflet_markercluster  # noqa: E402  (served as static/leaflet-markercluster/)
 
+# Tom Select's script and styles from django-tomselect's static files, served as
+# static/tomselect/: the list page's searchable filters (deposits/static/deposits/filters.js).
+# Only the files are used (the app is not installed: its widgets write inline scripts).
+_TOMSELECT = Path(importlib.util.find_spec("django_tomselect").origin).parent
 STATICFILES_DIRS = [
     ("leaflet", xstatic.pkg.leaflet.BASE_DIR),
     ("leaflet-markercluster", xstatic.pkg.leaflet_markercluster.BASE_DIR),
     # The region polygons the entry checks use (deposits/geo.py), drawn on the maps too:
     # one file for both, served as static/boundaries/.
     ("boundaries", BASE_DIR / "deposits" / "data" / "geo"),
+    ("tomselect", _TOMSELECT / "static" / "django_tomselect"),
 ]
 STATICFILES_FINDERS = [
     "registry.staticfiles.StaticDirectoriesFinder",  # STATICFILES_DIRS, see its module
@@ -235,6 +241,11 @@ PAGES_HOME_TOP_DEPOSITS = 5  # deposits per mineral in the home page's share cha
 PAGES_HOME_LATEST = 8
 PAGES_MINERAL_TOP_DEPOSITS = 50
 PAGES_HISTORY_LENGTH = 20
+# The list page's mineral and region choices say how many deposits each would list while
+# the reader may see at most this many deposits: counting them then takes a few ms. Over a
+# larger registry the counts would cost more than the page itself and are left out
+# (docs/performance.md, "Counts of the filter choices").
+PAGES_FILTER_COUNTS_MAX_DEPOSITS = env_int("PAGES_FILTER_COUNTS_MAX_DEPOSITS", 2_000)
 # The list page's map draws at most this many points (the table pages through all): the
 # browser clusters them, 100,000 in a few seconds (docs/performance.md, "The map").
 PAGES_MAP_MAX_POINTS = env_int("PAGES_MAP_MAX_POINTS", 100_000)

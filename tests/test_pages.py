@@ -205,13 +205,158 @@ def test_the_filter_form_shows_the_choices_it_applied(client, konimansur, gold_i
         LIST, {"mineral": "silver", "region": "TJ-SU", "status": "explored", "critical": "true"}
     ).content.decode()
     assert '<select name="mineral" id="id_mineral" multiple>' in html
-    assert '<option value="silver" selected>Silver</option>' in html
-    assert '<option value="gold">Gold</option>' in html
-    assert '<option value="TJ-SU" selected>' in html and '<option value="TJ-KT">' in html
+    assert (  # no test mineral is critical: choosing silver under critical=true lists none
+        '<option value="silver" selected data-name="Silver" data-words="Ag silver Нуқра Серебро"'
+        ' data-count="0">Silver (0)</option>'
+    ) in html
+    assert '<option value="gold" data-name="Gold"' in html
+    assert '<option value="TJ-SU" selected data-name="Sughd"' in html
+    assert '<option value="TJ-KT" data-name="Khatlon"' in html
     assert '<option value="explored" selected>' in html
     assert '<option value="producing">' in html
     assert '<option value="true" selected>Yes</option>' in html
     assert '<option value="unknown">Any</option>' in html
+
+
+# --- the active filters as chips, the counts of the choices ------------------------------
+
+
+def chips_of(response) -> list[tuple[str, str, str]]:
+    return [(str(c["label"]), str(c["value"]), c["url"]) for c in response.context["chips"]]
+
+
+def test_each_active_filter_value_is_a_chip_linking_the_list_without_it(
+    client, konimansur, gold_in_khatlon
+):
+    rest = "critical=unknown&q=&ordering=-name"
+    response = client.get(f"{LIST}?mineral=silver&mineral=gold&region=TJ-SU&{rest}&page=2")
+    assert chips_of(response) == [
+        ("Mineral", "Silver", f"{LIST}?mineral=gold&region=TJ-SU&{rest}"),
+        ("Mineral", "Gold", f"{LIST}?mineral=silver&region=TJ-SU&{rest}"),
+        ("Region", "Sughd", f"{LIST}?mineral=silver&mineral=gold&{rest}"),
+    ]  # "Any" and an empty search are no filter; the page number goes, the order stays
+    html = response.content.decode()
+    assert '<ul class="chips" aria-label="Active filters">' in html
+    assert (
+        f'<a class="chip" href="{LIST}?mineral=silver&amp;mineral=gold&amp;critical=unknown'
+        '&amp;q=&amp;ordering=-name"><span class="visually-hidden">Remove the filter</span>'
+        " Region: <strong>Sughd</strong>"
+    ) in html
+    assert f'<a class="clear-all" href="{LIST}?ordering=-name">Clear all filters</a>' in html
+    assert "<summary>Filters (3)</summary>" in html
+    # following a chip's link lists what it says
+    assert names_in(client.get(chips_of(response)[2][2])) == ["Konimansuri Kalon", "Golden Valley"]
+
+
+def test_chips_name_every_kind_of_filter_in_the_page_language(client, konimansur):
+    params = {
+        "mineral": "silver",
+        "min_share": "50",
+        "region": "TJ-SU",
+        "status": "explored",
+        "critical": "true",
+        "q": "Koni",
+        "as_of": "2025-01-01",
+    }
+    assert [c[:2] for c in chips_of(client.get(LIST, params, HTTP_ACCEPT_LANGUAGE="ru"))] == [
+        ("Полезное ископаемое", "Серебро"),
+        ("Регион", "Согдийская область"),
+        ("Состояние", "разведано"),
+        ("Критически важное полезное ископаемое", "Да"),
+        ("Минимальная доля запасов (%)", "50"),
+        ("Данные на дату", "2025-01-01"),
+        ("Название или другое написание", "Koni"),
+    ]
+    assert [c[:2] for c in chips_of(client.get(LIST, params, HTTP_ACCEPT_LANGUAGE="tg"))][:2] == [
+        ("Маъдан", "Нуқра"),
+        ("Вилоят", "Вилояти Суғд"),
+    ]
+
+
+def test_removing_the_last_mineral_removes_the_share_measured_on_it(client, konimansur):
+    chips = chips_of(client.get(LIST, {"mineral": "silver", "min_share": "50"}))
+    assert chips == [
+        ("Mineral", "Silver", LIST),
+        ("Minimum reserve share (%)", "50", f"{LIST}?mineral=silver"),
+    ]
+    assert client.get(chips[0][2]).context["valid"]
+
+
+def test_a_refused_value_is_a_chip_as_written_and_removing_it_mends_the_list(client, konimansur):
+    response = client.get(LIST, {"mineral": ["silver", "unobtainium"]})
+    assert not response.context["valid"]
+    assert chips_of(response) == [
+        ("Mineral", "Silver", f"{LIST}?mineral=unobtainium"),
+        ("Mineral", "unobtainium", f"{LIST}?mineral=silver"),
+    ]
+    assert names_in(client.get(chips_of(response)[1][2])) == ["Konimansuri Kalon"]
+    assert '<details class="filter-panel" open>' in response.content.decode()
+
+
+def test_no_filter_no_chips(client, konimansur):
+    response = client.get(LIST, {"ordering": "name", "critical": "unknown", "min_share": " "})
+    assert response.context["chips"] == []
+    html = response.content.decode()
+    assert 'class="chips"' not in html and "<summary>Filters</summary>" in html
+
+
+def choice_counts(response, name) -> dict[str, int | None]:
+    choices = response.context["form"].fields[name].widget.choices
+    return {value: choice.count for value, choice in choices}
+
+
+def test_each_mineral_and_region_says_how_many_deposits_choosing_it_would_list(
+    client, viewer, konimansur, gold_in_khatlon, internal_deposit
+):
+    """Counted under the other filters, OR within its own (so what is chosen beside it
+    does not change a choice's count), over the deposits the reader may see."""
+    response = client.get(LIST, {"region": "TJ-SU", "mineral": "gold"})
+    assert names_in(response) == []
+    assert choice_counts(response, "mineral") == {"gold": 0, "lead": 1, "silver": 1}
+    assert choice_counts(response, "region") == {"TJ-KT": 1, "TJ-SU": 0}
+    assert choice_counts(client.get(LIST), "region") == {"TJ-KT": 1, "TJ-SU": 1}
+    assert choice_counts(client.get(LIST, {"status": "producing"}), "mineral") == {
+        "gold": 0,
+        "lead": 0,
+        "silver": 0,
+    }
+    assert choice_counts(client.get(LIST, {"q": "Golden"}), "region") == {"TJ-KT": 1, "TJ-SU": 0}
+    client.force_login(viewer)  # the internal deposit holds silver in Sughd
+    assert choice_counts(client.get(LIST), "mineral") == {"gold": 1, "lead": 1, "silver": 2}
+    assert choice_counts(client.get(LIST), "region") == {"TJ-KT": 1, "TJ-SU": 2}
+
+
+def test_minerals_are_not_counted_under_a_minimum_share_nor_anything_under_an_error(
+    client, konimansur
+):
+    response = client.get(LIST, {"mineral": "silver", "min_share": "50"})
+    assert names_in(response) == ["Konimansuri Kalon"]
+    assert set(choice_counts(response, "mineral").values()) == {None}
+    assert choice_counts(response, "region") == {"TJ-SU": 1}
+    assert '<option value="silver" selected data-name="Silver"' in response.content.decode()
+    refused = client.get(LIST, {"region": "TJ-XX"})
+    assert set(choice_counts(refused, "region").values()) == {None}
+
+
+def test_choices_are_counted_only_over_a_registry_small_enough(
+    client, settings, konimansur, gold_in_khatlon, internal_deposit
+):
+    settings.PAGES_FILTER_COUNTS_MAX_DEPOSITS = 2  # the reader sees two deposits: counted
+    assert choice_counts(client.get(LIST), "region") == {"TJ-KT": 1, "TJ-SU": 1}
+    settings.PAGES_FILTER_COUNTS_MAX_DEPOSITS = 1
+    response = client.get(LIST, {"mineral": "silver"})
+    assert set(choice_counts(response, "mineral").values()) == {None}
+    assert set(choice_counts(response, "region").values()) == {None}
+    html = response.content.decode()
+    assert 'data-words="Ag silver Нуқра Серебро">Silver</option>' in html
+
+
+def test_choices_are_in_the_alphabetical_order_of_the_page_language(client, konimansur):
+    MineralFactory(code="antimony", symbol="Sb", name="Antimony", name_ru="Сурьма", name_tg="")
+    english = ["antimony", "lead", "silver"]
+    assert list(choice_counts(client.get(LIST), "mineral")) == english
+    russian = client.get(LIST, HTTP_ACCEPT_LANGUAGE="ru")
+    assert list(choice_counts(russian, "mineral")) == ["lead", "silver", "antimony"]
 
 
 def test_the_list_escapes_what_editors_typed(client):
@@ -227,6 +372,9 @@ def test_the_list_escapes_what_editors_typed(client):
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
     assert "<td>vein &lt;i&gt;</td>" in html
     assert "<script>alert" not in html and "<b>bold" not in html
+    chip = client.get(LIST, {"q": "<b>x</b>", "deposit_type": "vein <i>"}).content.decode()
+    assert "Name or alias: <strong>&lt;b&gt;x&lt;/b&gt;</strong>" in chip
+    assert "Deposit type: <strong>vein &lt;i&gt;</strong>" in chip
 
 
 @pytest.mark.parametrize("text", ["konimansur", "КОНИМАНСУР", "koni mansour", "TJD-000001"])
@@ -427,18 +575,23 @@ def count_queries(client, url, params=None) -> int:
 
 # The deposit list page, on every engine: count, the page's rows with their regions, the
 # rows' minerals with their shares (`prefetch_commodities`), the minerals, regions and
-# belts of the form's choices, the deposit types offered (those of visible deposits), and
-# the deposits the map cannot draw (its note). Validating a mineral and a region filter
-# adds one query each.
-LIST_QUERIES = 8
+# belts of the form's choices, the deposit types offered (those of visible deposits), the
+# deposits the map cannot draw (its note), and whether the reader sees few enough deposits
+# to count the choices (`choice_counts`). Validating a mineral and a region filter adds one
+# query each; counting the choices one grouped query for the minerals and one for the
+# regions.
+LIST_QUERIES = 9
 
 
 @pytest.mark.parametrize("params", [{}, {"mineral": "silver", "region": "TJ-SU"}])
-def test_list_query_count_does_not_grow_with_rows(client, params):
+@pytest.mark.parametrize("counted", [True, False])
+def test_list_query_count_does_not_grow_with_rows(client, settings, params, counted):
+    settings.PAGES_FILTER_COUNTS_MAX_DEPOSITS = 1_000 if counted else 2
     make_deposits(3)
     few = count_queries(client, LIST, params)
     make_deposits(30)
-    assert count_queries(client, LIST, params) == few == LIST_QUERIES + (2 if params else 0)
+    expected = LIST_QUERIES + (2 if params else 0) + (2 if counted else 0)
+    assert count_queries(client, LIST, params) == few == expected
 
 
 def test_export_and_map_query_counts_do_not_grow_with_rows(client):

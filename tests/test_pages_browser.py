@@ -112,8 +112,11 @@ def screenshot(page, name: str) -> None:
 
 def test_filter_silver_in_sughd_then_open_konimansur(demo, page):
     page.goto(f"{demo}/deposits/")
-    page.locator("#id_mineral").select_option("silver")
-    page.locator("#id_region").select_option("TJ-SU")
+    for label, typed in (("Mineral:", "silver"), ("Region:", "sughd")):  # searchable selects
+        box = page.get_by_role("combobox", name=label, exact=True)
+        box.press_sequentially(typed, delay=20)
+        box.press("Enter")
+        box.press("Escape")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"mineral=silver.*region=TJ-SU"))
     assert page.get_by_role("rowheader").get_by_role("link", name="Konimansuri Kalon").is_visible()

@@ -3,13 +3,14 @@ exports, all selecting through `filtered_deposits`, so what an analyst sees is w
 map draws and the export holds."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -26,7 +27,7 @@ from deposits.pages.common import (
     ordered,
     without_coordinates,
 )
-from deposits.querysets import visible_deposit_types
+from deposits.querysets import deposits_per_mineral, deposits_per_region, visible_deposit_types
 from deposits.shares import commodities_with_shares, held_kilograms, recorded_on
 from deposits.suggestions import did_you_mean
 from deposits.units import convert
@@ -47,14 +48,70 @@ LISTED_FIELDS = (
 )  # fmt: skip
 
 
-def offer_choices(form, caller: Caller) -> None:
-    """The choices the list page's form shows, as plain (value, label) pairs: names in the
-    page's language, and for `deposit_type` only the types of visible deposits (the
-    FilterSet lists every type). Validation still reads the FilterSet's querysets."""
+@dataclass(frozen=True)
+class Choice:
+    """A choice of a filter select as its option says it: the name in the page's
+    language and, where counted, how many deposits choosing it would list. The searchable
+    selects (deposits/static/deposits/filters.js) read the parts from the option's data
+    attributes; `words` (the names in the other languages, the code, the symbol) let
+    "Ag" or "серебро" find silver on a page in any language."""
+
+    name: str
+    words: str = ""
+    count: int | None = None
+
+    @property
+    def count_text(self) -> str:
+        return "" if self.count is None else number_format(self.count, force_grouping=True)
+
+    def __str__(self) -> str:
+        return self.name if self.count is None else f"{self.name} ({self.count_text})"
+
+
+def named_choices(records, counts: dict[int, int] | None = None) -> list[tuple[str, Choice]]:
+    """Records with a code and names as choices, in the alphabetical order of the page's
+    language, with their number of deposits from `counts` (by primary key) when given."""
+    choices = []
+    for record in records:
+        name = record.localized_name()
+        words = {record.name, record.name_ru, record.name_tg, record.code}
+        words.add(getattr(record, "symbol", ""))
+        words -= {"", name}
+        count = None if counts is None else counts.get(record.pk, 0)
+        choices.append((record.code, Choice(name, " ".join(sorted(words)), count)))
+    return sorted(choices, key=lambda choice: choice[1].name.casefold())
+
+
+def choice_counts(filterset) -> dict[str, dict[int, int]]:
+    """Per mineral and per region (by primary key), how many deposits choosing it would
+    list given the other filters: OR within a parameter, so a choice's count does not
+    depend on the values chosen beside it. One grouped query each (under a name search,
+    each runs the search's match query once more).
+
+    Counted only where it is cheap: while the reader may see at most
+    PAGES_FILTER_COUNTS_MAX_DEPOSITS deposits (one bounded query finds out). Each count
+    reads every deposit the other filters leave, the whole registry for the minerals when
+    only minerals are chosen, which at 10,000 deposits and more costs more than the page
+    (docs/performance.md). Not counted either: anything under an invalid filter (nothing
+    is listed); minerals under a `min_share`, which narrows each mineral's deposits by
+    their share of it, a count per mineral."""
+    limit = settings.PAGES_FILTER_COUNTS_MAX_DEPOSITS
+    if not filterset.is_valid() or filterset.queryset.order_by()[: limit + 1].count() > limit:
+        return {}
+    counts = {"region": deposits_per_region(filterset.qs_without("region"))}
+    if filterset.form.cleaned_data.get("min_share") is None:
+        counts["mineral"] = deposits_per_mineral(filterset.qs_without("mineral"))
+    return counts
+
+
+def offer_choices(form, caller: Caller, counts: dict[str, dict[int, int]] | None = None) -> None:
+    """The choices the list page's form shows, as (value, label) pairs: names in the
+    page's language, numbers of deposits where `counts` has them (`choice_counts`), and
+    for `deposit_type` only the types of visible deposits (the FilterSet lists every
+    type). Validation still reads the FilterSet's querysets."""
+    counts = counts or {}
     for name, model in (("mineral", Mineral), ("region", Region), ("belt", MetallogenicBelt)):
-        form.fields[name].widget.choices = [
-            (r.code, r.localized_name()) for r in model.objects.all()
-        ]
+        form.fields[name].widget.choices = named_choices(model.objects.all(), counts.get(name))
     form.fields["deposit_type"].choices = [
         (t, deposit_type_label(t)) for t in visible_deposit_types(caller)
     ]
@@ -89,6 +146,51 @@ def sort_columns(current: str, by_match: bool = False) -> dict[str, dict]:
     if not current and not by_match:
         columns["name"] = {"next": "-name", "aria": "ascending"}  # the default order
     return columns
+
+
+def active_filters(request, form) -> list[dict]:
+    """The filters the request applies, one chip per value, in the form's order, named
+    in the page's language (a value the filter refused is shown as written, so it can be
+    removed too), each with the link to the list without it: the same query less that
+    value and the page number. Removing the last mineral removes `min_share` with it,
+    which measures a share of the minerals chosen."""
+    chips = []
+    for field in form:
+        if field.name == "ordering":
+            continue
+        widget = field.field.widget
+        choices = widget.choices if isinstance(widget, forms.Select) else ()
+        labels = {str(value): getattr(label, "name", label) for value, label in choices}
+        for value in dict.fromkeys(request.GET.getlist(field.name)):
+            if not value.strip():
+                continue
+            if isinstance(widget, forms.NullBooleanSelect):
+                chosen = widget.value_from_datadict({field.name: value}, {}, field.name)
+                if chosen is None:  # "Any"
+                    continue
+                value_label = labels["true" if chosen else "false"]
+            else:
+                value_label = labels.get(value, value)
+            params = request.GET.copy()
+            params.pop("page", None)
+            kept = [v for v in params.getlist(field.name) if v != value]
+            params.setlist(field.name, kept)
+            if field.name == "mineral" and not kept:
+                params.pop("min_share", None)
+            chips.append(
+                {
+                    "label": field.label,
+                    "value": value_label,
+                    "url": list_url(request, params),
+                }
+            )
+    return chips
+
+
+def list_url(request, params) -> str:
+    """The list page with `params` (a QueryDict; a name with no value left is dropped)."""
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
 
 
 def query_without(request, *names) -> str:
@@ -189,13 +291,17 @@ def deposit_list(request):
     if mineral is not None:
         page.object_list = with_reserves(list(page.object_list), mineral)
     form = filterset.form
-    offer_choices(form, caller)
+    offer_choices(form, caller, choice_counts(filterset))
     ordering = request.GET.get("ordering", "") if valid else ""
     box = filterset.form.cleaned_data.get("bbox") if valid else None
     searching = valid and bool((filterset.form.cleaned_data.get("q") or "").strip())
     query = query_without(request, "page", "include")
     # The map's points in name order: a sort by a figure would cost the whole list.
     map_query = query_without(request, "page", "include", "ordering")
+    chips = active_filters(request, form)
+    sorted_only = QueryDict(mutable=True)  # "clear all" keeps the order, not a filter
+    if "ordering" not in form.errors:
+        sorted_only.setlist("ordering", request.GET.getlist("ordering"))
     return render(
         request,
         "deposits/deposit_list.html",
@@ -206,6 +312,8 @@ def deposit_list(request):
             "advanced_fields": [f for f in form if f.name in ADVANCED_FILTERS],
             "advanced_open": any(request.GET.get(n) for n in ADVANCED_FILTERS)
             or any(form.errors.get(n) for n in ADVANCED_FILTERS),
+            "chips": chips,
+            "clear_all_url": list_url(request, sorted_only),
             "valid": valid,
             "page": page,
             "ordering": ordering,
