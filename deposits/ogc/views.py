@@ -144,11 +144,19 @@ class OgcView(APIView):
         return render(self.request._request, f"ogc/{template}.html", context)
 
 
-def feature_map(features: list[dict]) -> dict:
-    """The settings of a page's map of these features (deposits/static/deposits/map.js);
+def feature_map(features: list[dict], collection_id: str) -> dict:
+    """The settings of a page's map of these features, as the rows map.js draws
+    (`deposits.pages.common.map_points`), each marker leading to its feature's page;
     features without coordinates are left off the map, not off the table."""
+    marker = "feature-id"
+    head, tail = reverse("ogc-item", args=[collection_id, marker]).split(marker)
     located = [f for f in features if f["geometry"] is not None]
-    return map_config(points={"type": "FeatureCollection", "features": located})
+    rows = [
+        [f["id"], f["properties"]["name"], *reversed(f["geometry"]["coordinates"])] for f in located
+    ]
+    return map_config(
+        points={"url": [head, f"{tail}?f=html"], "deposits": rows, "truncated": False}
+    )
 
 
 class LandingPage(OgcView):
@@ -235,7 +243,7 @@ class Items(OgcView):
             rows=rows,
             first=start + 1,
             last=start + len(features),
-            map_config=feature_map(features),
+            map_config=feature_map(features, collection.id),
         )
 
 
@@ -254,7 +262,10 @@ class Item(OgcView):
         if not self.html:
             return self.respond(document, "item")
         return self.respond(
-            document, "item", collection=collection, map_config=feature_map([document])
+            document,
+            "item",
+            collection=collection,
+            map_config=feature_map([document], collection.id),
         )
 
 
