@@ -400,13 +400,7 @@ def feature_document(
             "title": _("The deposit's page"),
             "href": document["properties"]["url"],
         },
-        links.link(
-            "collection",
-            "ogc-collection",
-            collection.id,
-            type=links.typed(JSON),
-            title=collection.title,
-        ),
+        collection_link(links, collection),
     ]
     return document
 
@@ -443,16 +437,19 @@ def page_links(links: Links, collection: Collection, query, matched: int, return
         result.append(page("next", query.offset + query.limit, _("Next page")))
     if query.offset > 0:
         result.append(page("prev", max(query.offset - query.limit, 0), _("Previous page")))
-    result.append(
-        links.link(
-            "collection",
-            "ogc-collection",
-            collection.id,
-            type=links.typed(JSON),
-            title=collection.title,
-        )
-    )
+    result.append(collection_link(links, collection))
     return result
+
+
+def collection_link(links: Links, collection: Collection) -> dict:
+    """The link from a feature or an items page up to its collection."""
+    return links.link(
+        "collection",
+        "ogc-collection",
+        collection.id,
+        type=links.typed(JSON),
+        title=collection.title,
+    )
 
 
 def feature_collection(features: list, links: list, matched: int) -> dict:
