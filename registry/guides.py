@@ -196,10 +196,14 @@ def render_markdown(text: str) -> Guide:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
-    # Wide tables scroll inside themselves on a phone, as the pages' own tables do; the
-    # wrapper is added to the sanitised text, so it is the only markup nh3 did not see.
-    clean = clean.replace("<table>", '<div class="table-scroll"><table>').replace(
-        "</table>", "</table></div>"
+    # Wide tables and code scroll inside themselves on a phone, as the pages' own tables
+    # do, and take the keyboard's focus so they can be scrolled without a mouse; the
+    # wrapper and the attribute are added to the sanitised text, the only markup nh3 did
+    # not see.
+    clean = (
+        clean.replace("<table>", '<div class="table-scroll" tabindex="0"><table>')
+        .replace("</table>", "</table></div>")
+        .replace("<pre>", '<pre tabindex="0">')
     )
     return Guide(title=title, html=clean, contents=tuple(contents))
 

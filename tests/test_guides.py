@@ -136,7 +136,7 @@ def test_aligned_table_columns_become_classes_not_styles():
     html = render_markdown("# T\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n").html
     assert '<td class="align-right">2</td>' in html
     assert "style" not in html
-    assert '<div class="table-scroll"><table>' in html
+    assert '<div class="table-scroll" tabindex="0"><table>' in html
 
 
 def test_headings_get_githubs_anchors_and_repeated_ones_a_number():
