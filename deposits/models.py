@@ -416,7 +416,7 @@ class Deposit(TranslatedNameMixin, PublicRecord):
             models.Index(fields=["deposit_type", "visibility"], name="deposit_type_visibility"),
             # The deposits a map cannot draw, named under it in the list's order (see
             # deposits.pages.common.without_coordinates): few, found without reading the
-            # others (a scan of 100,000 took 69 ms, docs/performance.md, "The map").
+            # others (docs/performance.md, "The map").
             models.Index(
                 fields=["name", "id"],
                 condition=models.Q(latitude__isnull=True) | models.Q(longitude__isnull=True),

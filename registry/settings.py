@@ -108,9 +108,9 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     }
 DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
 # PostgreSQL's JIT compiles a statement whose estimated cost is high, and the share rule's
-# per-row sums as of a date estimate high: at 10,000 deposits `stats/minerals/?as_of=`
-# spent 0.97 s compiling a 0.23 s ranking. The registry's statements are short; none
-# gains from it (docs/performance.md, "Figures as of a date").
+# per-row sums as of a date estimate high, so it compiled the as-of ranking for longer
+# than the ranking ran. The registry's statements are short; none gains from it
+# (docs/performance.md, "Figures as of a date").
 for database in DATABASES.values():
     if database["ENGINE"] == "django.db.backends.postgresql":
         options = database.setdefault("OPTIONS", {})
@@ -247,7 +247,7 @@ PAGES_HISTORY_LENGTH = 20
 # (docs/performance.md, "Counts of the filter choices").
 PAGES_FILTER_COUNTS_MAX_DEPOSITS = env_int("PAGES_FILTER_COUNTS_MAX_DEPOSITS", 2_000)
 # The list page's map draws at most this many points (the table pages through all): the
-# browser clusters them, 100,000 in a few seconds (docs/performance.md, "The map").
+# browser clusters them (docs/performance.md, "The map").
 PAGES_MAP_MAX_POINTS = env_int("PAGES_MAP_MAX_POINTS", 100_000)
 # Borders drawn under the deposits: a static file, so maps work on closed networks.
 PAGES_MAP_OUTLINE = "deposits/geo/central_asia_countries_50m.geojson"

@@ -98,8 +98,8 @@ def map_points(deposits: QuerySet, limit: int | None = None) -> dict:
     rows = located.values_list(
         "public_id",
         localized_column("name"),
-        # As floats from the database: 200,000 Decimals made into floats here took longer
-        # than the query.
+        # As floats from the database: making Decimals into floats here cost more than the
+        # query (docs/performance.md, "The map").
         Cast("latitude", FloatField()),
         Cast("longitude", FloatField()),
     )

@@ -369,8 +369,8 @@ def degrees(value: Decimal) -> str:
 def deposit_map_data(request):
     """The filtered deposits' points for the list page's and a region page's map: the
     whole list in one compact answer (`map_points`), which the browser clusters, at
-    most `PAGES_MAP_MAX_POINTS`. Compressed: 100,000 deposits are 5.3 MB as JSON and
-    1.5 MB gzipped (docs/performance.md, "The map")."""
+    most `PAGES_MAP_MAX_POINTS`. Compressed, as a whole registry's points are megabytes
+    of JSON (docs/performance.md, "The map")."""
     filterset = filtered_deposits(request)
     if not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors.get_json_data()}, status=400)
