@@ -243,13 +243,10 @@ def with_shares(commodities: QuerySet, caller: Caller, on: date | None = None) -
 
     `on` a past date (`recorded_on`): the same rule over the estimates in force on that
     date; None: as recorded now, from the kept sums."""
-    if on is None:
-        own, total = "share_kilograms", visible_total(caller)
-    else:
-        own, total = "own_kilograms_on", total_on(caller, on)
-        commodities = commodities.alias(own_kilograms_on=own_kilograms(on))
-    has_own = Q(**{f"{own}__isnull": False})
-    computed = Percent(F(own), NullIf(total, Value(0)))
+    total = visible_total(caller) if on is None else total_on(caller, on)
+    commodities = commodities.alias(held_for_share=held_kilograms(on))
+    has_own = Q(held_for_share__isnull=False)
+    computed = Percent(F("held_for_share"), NullIf(total, Value(0)))
     return commodities.annotate(
         share_pct=Case(
             # A nil total (every estimate of the mineral is nil) makes a share of 0.
