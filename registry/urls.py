@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("api/", include("registry.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ogc/", include("deposits.ogc.urls")),

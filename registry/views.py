@@ -1,8 +1,10 @@
-"""Views of the service as a whole: its health and its 404 page."""
+"""Views of the service as a whole: its health, its 404 page and its icon."""
 
 from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found
 from django_redis.cache import RedisCache
@@ -15,6 +17,12 @@ def not_found(request, exception):
     if request.path.startswith(("/api/", "/ogc")):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico by themselves on pages that name no icon (Swagger
+    UI): they get the registry's, which the pages and the admin name."""
+    return redirect(static("registry/favicon.svg"))
 
 
 def cache_state() -> str:

@@ -11,6 +11,9 @@ from django.utils import translation
 
 from tests.factories import UserFactory
 
+# The browser tests' fixtures (Chromium, the live server, the demo registry).
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def editor(db):
@@ -211,13 +214,6 @@ def pages_settings(settings):
     }
     compile_catalogues()
     return settings
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    """Browser tests last: their live server's database is flushed after each of them,
-    which would take the staff groups made by migrations away from the tests after."""
-    items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
 
 
 # --- the two read paths of PostgreSQL (tests/test_api_exports.py, test_api_documents.py)

@@ -17,14 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.test_pages_browser import (  # noqa: F401  (fixtures)
-    ARTIFACTS,
-    _orm_beside_playwright,
-    browser_type_launch_args,
-    demo,
-    live_server,
-    page,
-)
+from tests.browser import ARTIFACTS
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -91,7 +84,7 @@ def audit(browser_page) -> list[dict]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_serious_violation_on_any_page_in_any_language(demo, page, width):  # noqa: F811
+def test_no_serious_violation_on_any_page_in_any_language(demo, page, width):
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
     found, serious = {}, {}
     for language in ("en", "ru", "tg"):

@@ -3,14 +3,7 @@ inlines (minerals, estimates, State Balance lines) included, without scrolling s
 
 import pytest
 
-from tests.test_pages_browser import (  # noqa: F401  (fixtures)
-    _orm_beside_playwright,
-    browser_type_launch_args,
-    demo,
-    live_server,
-    page,
-    screenshot,
-)
+from tests.browser import screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -18,7 +11,7 @@ GROUPS = """Array.from(document.querySelectorAll('.inline-group'))
     .map(g => [g.id, g.scrollWidth, g.clientWidth])"""
 
 
-def test_the_deposit_form_fits_1280_px(demo, page):  # noqa: F811
+def test_the_deposit_form_fits_1280_px(demo, page):
     from django.contrib.auth import get_user_model
 
     from deposits.models import Deposit

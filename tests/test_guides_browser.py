@@ -8,14 +8,7 @@ import re
 import pytest
 from django.conf import settings
 
-from tests import test_pages_browser as pages_browser
-from tests.test_pages_browser import screenshot
-
-_orm_beside_playwright = pages_browser._orm_beside_playwright
-browser_type_launch_args = pages_browser.browser_type_launch_args
-live_server = pages_browser.live_server
-demo = pages_browser.demo
-page = pages_browser.page
+from tests.browser import screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

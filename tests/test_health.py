@@ -91,6 +91,17 @@ def test_unknown_pages_answer_html_404(client):
     assert response["Content-Type"].startswith("text/html")
 
 
+def test_the_icon_browsers_ask_for_is_the_one_the_pages_name(client, pages_settings):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/registry/favicon.svg"
+    assert finders.find("registry/favicon.svg")
+    for path in ("/", "/admin/login/"):
+        assert b'<link rel="icon" href="/static/registry/favicon.svg"' in client.get(path).content
+
+
 class RedisServer:
     """A Redis server of the test's own, on a free loopback port, that the test stops
     and starts again: a real outage, as the registry's client meets it."""

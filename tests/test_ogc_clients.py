@@ -16,9 +16,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.test.utils import override_settings
 from owslib.ogcapi.features import Features
 
 from deposits.models import Deposit
@@ -30,25 +28,6 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 # A page size well below the demo registry's size, so copies must follow `next` links.
 PAGE_SIZE = 7
-
-
-@pytest.fixture(scope="module")
-def live_server():
-    """pytest-django's live server, started over plain HTTP (its middleware reads
-    SECURE_SSL_REDIRECT once, when the server starts)."""
-    from pytest_django.live_server_helper import LiveServer
-
-    plain = override_settings(
-        SECURE_SSL_REDIRECT=False,
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    )
-    with plain:
-        server = LiveServer("127.0.0.1")
-        yield server
-        server.stop()
 
 
 @pytest.fixture

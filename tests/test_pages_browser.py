@@ -1,113 +1,21 @@
 """The pages in a real browser: Debian's Chromium driven by Playwright, on the demo registry.
 
-Chromium is the machine's (/usr/bin/chromium, installed by .ci/run from Debian's
-packages), never a downloaded build. Without it the tests skip locally and fail
-in CI (CI=true). Screenshots of the main pages go to test-artifacts/.
+The fixtures (the machine's Chromium, the live server, the demo registry) are in
+tests/browser.py. Screenshots of the main pages go to test-artifacts/.
 """
 
 import csv
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.test.utils import override_settings
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
-    reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+from tests.browser import screenshot
 
 # serialized_rollback: the staff groups made by migrations survive for the tests that follow.
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API runs an event loop in this thread until the session ends;
-    the ORM calls of the fixtures and of the test database's teardown stay synchronous
-    and safe. Set from the first browser test on, never before: browser tests run last
-    (tests/conftest.py), after the tests that run `check --deploy`, which rightly
-    refuses the variable."""
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    """pytest-playwright's launch arguments: the machine's Chromium, headless, offline-quiet."""
-    return {
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-@pytest.fixture(scope="module")
-def live_server():
-    """pytest-django's live server, started with the pages' test settings.
-
-    Its middleware reads SECURE_SSL_REDIRECT once, when the server starts, so the
-    function-scoped `pages_settings` come too late for it.
-    """
-    from pytest_django.live_server_helper import LiveServer
-
-    plain = override_settings(
-        SECURE_SSL_REDIRECT=False,
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    )
-    with plain:
-        server = LiveServer("localhost")
-        yield server
-        server.stop()
-
-
-@pytest.fixture
-def demo(pages_settings, live_server):
-    """The demo registry (deposits and cooperation) in the live server's database."""
-    call_command("load_demo", stdout=io.StringIO())
-    return live_server.url
-
-
-@pytest.fixture
-def page(page):
-    """Every page of these tests fails on a request that leaves the app."""
-    outside = []
-    page.on(
-        "request",
-        lambda request: (
-            outside.append(request.url)
-            if not request.url.startswith(
-                ("http://localhost", "http://127.0.0.1", "data:", "blob:")
-            )
-            else None
-        ),
-    )
-    yield page
-    assert outside == [], f"requests to the internet: {outside}"
-
-
-def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def test_filter_silver_in_sughd_then_open_konimansur(demo, page):

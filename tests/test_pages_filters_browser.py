@@ -1,6 +1,6 @@
 """The deposit list's filters in a real browser: searchable selects, chips, the phone layout.
 
-Debian's Chromium on the demo registry, with the fixtures of tests/test_pages_browser.py
+Debian's Chromium on the demo registry, with the fixtures of tests/browser.py
 (the live server, the demo, a page that fails on any request leaving the machine). The
 list at 1280 and 390 px in English, Russian and Tajik is kept as screenshots in
 test-artifacts/ (deposit-list-filters-<language>-<width>.png).
@@ -11,15 +11,7 @@ import re
 import pytest
 from django.conf import settings
 
-from tests import test_pages_browser as pages_browser
-from tests import test_security_browser as security_browser
-
-_orm_beside_playwright = pages_browser._orm_beside_playwright
-browser_type_launch_args = pages_browser.browser_type_launch_args
-live_server = pages_browser.live_server
-demo = pages_browser.demo
-page = pages_browser.page
-watched = security_browser.watched
+from tests.browser import screenshot, violations
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -87,7 +79,7 @@ def test_a_mineral_is_chosen_by_typing_any_of_its_names(demo, page):
         "Remove the filter Mineral: Silver ×",
         "Remove the filter Mineral: Antimony ×",
     ]
-    pages_browser.screenshot(page, "deposit-list-minerals-typed")
+    screenshot(page, "deposit-list-minerals-typed")
 
 
 def test_removing_a_chip_changes_the_url_and_the_list(demo, page):
@@ -156,16 +148,16 @@ def test_the_filters_speak_the_page_language(demo, page, language):
     names = page.locator("#id_mineral-ts-dropdown .option > span:first-child").all_inner_texts()
     assert names == sorted(names, key=str.casefold)  # in the alphabet of the page
     box.press("Escape")
-    pages_browser.screenshot(page, f"deposit-list-filters-{language}-1280")
+    screenshot(page, f"deposit-list-filters-{language}-1280")
 
     page.set_viewport_size(PHONE)
     page.reload()
     summary = page.locator("details.filter-panel > summary")
     assert summary.inner_text() == words["filters"].replace("(1)", "(2)")
-    pages_browser.screenshot(page, f"deposit-list-filters-{language}-390")
+    screenshot(page, f"deposit-list-filters-{language}-390")
     summary.click()
     assert page.get_by_role("button", name=words["apply"]).is_visible()
-    pages_browser.screenshot(page, f"deposit-list-filters-open-{language}-390")
+    screenshot(page, f"deposit-list-filters-open-{language}-390")
 
 
 def test_without_javascript_the_filters_are_plain_selects_of_the_same_form(demo, browser):
@@ -187,14 +179,14 @@ def test_without_javascript_the_filters_are_plain_selects_of_the_same_form(demo,
     context.close()
 
 
-def test_the_searchable_filters_raise_no_csp_violation(demo, watched):
-    watched.goto(f"{demo}/deposits/?mineral=silver")
-    box = mineral_box(watched)
+def test_the_searchable_filters_raise_no_csp_violation(demo, csp_watched):
+    csp_watched.goto(f"{demo}/deposits/?mineral=silver")
+    box = mineral_box(csp_watched)
     box.press_sequentially("go", delay=20)
     box.press("Enter")
-    watched.locator("#id_mineral + .ts-wrapper .item .remove").first.click()
+    csp_watched.locator("#id_mineral + .ts-wrapper .item .remove").first.click()
     box.press("Escape")
-    watched.get_by_role("button", name="Apply filters").click()
-    watched.wait_for_url(re.compile(r"\?mineral=gold$"))
-    watched.wait_for_load_state("networkidle")
-    assert security_browser.violations(watched) == []
+    csp_watched.get_by_role("button", name="Apply filters").click()
+    csp_watched.wait_for_url(re.compile(r"\?mineral=gold$"))
+    csp_watched.wait_for_load_state("networkidle")
+    assert violations(csp_watched) == []

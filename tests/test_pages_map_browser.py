@@ -11,16 +11,7 @@ from django.conf import settings
 
 from deposits.models import Deposit
 from reports import synthetic
-from tests import test_pages_browser as pages_browser
-
-# The page tests' fixtures: Debian's Chromium, the live server, the demo registry, and a
-# page that fails on any request leaving the machine.
-_orm_beside_playwright = pages_browser._orm_beside_playwright
-browser_type_launch_args = pages_browser.browser_type_launch_args
-live_server = pages_browser.live_server
-demo = pages_browser.demo
-page = pages_browser.page
-screenshot = pages_browser.screenshot
+from tests.browser import ARTIFACTS, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -37,17 +28,12 @@ ON_SCREEN = """() => {
 
 @pytest.fixture
 def watched(page):
-    """The page, failing the test on any script error or console error it logs (the
-    favicon the browser asks for by itself aside)."""
+    """The page, failing the test on any script error or console error it logs."""
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
         "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and "favicon" not in (message.location or {}).get("url", "")
-            else None
-        ),
+        lambda message: problems.append(message.text) if message.type == "error" else None,
     )
     yield page
     assert problems == [], problems
@@ -93,7 +79,7 @@ def test_a_large_registry_is_drawn_as_clusters(synthetic_registry, watched):
     watched.reload()
     watched.wait_for_selector(DRAWN, timeout=60_000)
     assert watched.evaluate("document.documentElement.scrollWidth") <= 390
-    watched.locator(".map-figure").screenshot(path=pages_browser.ARTIFACTS / "map-clusters-390.png")
+    watched.locator(".map-figure").screenshot(path=ARTIFACTS / "map-clusters-390.png")
 
 
 def test_clusters_and_markers_work_from_the_keyboard(demo, watched):
@@ -137,9 +123,7 @@ def test_a_region_page_draws_the_regions_outlines(demo, watched):
     watched.set_viewport_size({"width": 390, "height": 844})
     watched.reload()
     watched.wait_for_selector(DRAWN)
-    watched.locator(".map-figure").screenshot(
-        path=pages_browser.ARTIFACTS / "map-region-sughd-390.png"
-    )
+    watched.locator(".map-figure").screenshot(path=ARTIFACTS / "map-region-sughd-390.png")
     # The list map draws them lightly, none highlighted without a region filter.
     watched.goto(f"{demo}/deposits/")
     watched.wait_for_selector("#deposit-map[data-regions]")
@@ -216,7 +200,7 @@ def test_the_list_names_the_silver_deposits_the_map_cannot_show(demo, watched):
     watched.set_viewport_size({"width": 390, "height": 844})
     watched.reload()
     watched.wait_for_selector(DRAWN)
-    note.screenshot(path=pages_browser.ARTIFACTS / "map-silver-note-390.png")
+    note.screenshot(path=ARTIFACTS / "map-silver-note-390.png")
     for language, words in (
         ("ru", "опубликованных координат"),
         ("tg", "координатаҳои нашршуда"),

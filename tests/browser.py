@@ -1,0 +1,137 @@
+"""The browser tests' fixtures, loaded for the whole suite from tests/conftest.py:
+Debian's Chromium driven by Playwright, a live server over plain HTTP, the demo
+registry in its database, and a page that fails on any request leaving the machine.
+
+Chromium is the machine's (/usr/bin/chromium, installed by .ci/run from Debian's
+packages), never a downloaded build. Without it the browser tests skip locally and
+fail in CI (CI=true). Screenshots go to test-artifacts/.
+"""
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test.utils import override_settings
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright's launch arguments: the machine's Chromium, headless, offline-quiet.
+
+    Requested before Playwright starts, so it is also where the ORM is told that it runs
+    beside Playwright's event loop (which stays in this thread until the session ends):
+    the fixtures' ORM calls and the test database's teardown stay synchronous and safe.
+    Set from the first browser test on, never before: browser tests run last (below),
+    after the tests that run `check --deploy`, which rightly refuses the variable."""
+    if not shutil.which(CHROMIUM):
+        reason = f"{CHROMIUM} is missing: apt-get install chromium (Debian's package)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """pytest-django's live server, a new one for each module, started over plain HTTP
+    and serving static files without a manifest: its middleware reads
+    SECURE_SSL_REDIRECT once, when the server starts, so the function-scoped
+    `pages_settings` come too late for it."""
+    from pytest_django.live_server_helper import LiveServer
+
+    plain = override_settings(
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    with plain:
+        server = LiveServer("127.0.0.1")
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def demo(pages_settings, live_server):
+    """The demo registry (deposits and cooperation) in the live server's database."""
+    call_command("load_demo", stdout=io.StringIO())
+    return live_server.url
+
+
+@pytest.fixture
+def page(page):
+    """Every page of the browser tests fails on a request that leaves the app."""
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith(
+                ("http://localhost", "http://127.0.0.1", "data:", "blob:")
+            )
+            else None
+        ),
+    )
+    yield page
+    assert outside == [], f"requests to the internet: {outside}"
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture
+def csp_watched(page):
+    """The page, with every CSP violation and console error of its loads collected."""
+    messages = []
+    page.on(
+        "console",
+        lambda message: (
+            messages.append(message.text) if message.type in ("error", "warning") else None
+        ),
+    )
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.csp_messages = messages
+    return page
+
+
+def violations(page) -> list[str]:
+    events = page.evaluate("window.__cspViolations || []")
+    console = [m for m in page.csp_messages if "Content Security Policy" in m or "Refused" in m]
+    return [*events, *console]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last: their live server's database is flushed after each of them,
+    which would take the staff groups made by migrations away from the tests after."""
+    items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
