@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
 .PHONY: install install-dev lock audit run manage serve test reliability lint format clean bench \
-	bench-serve bench-map messages
+	bench-serve bench-map bench-access messages
 
 # Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
 # runs, requirements-dev.lock adds the tools that test, lint, measure and audit it.
@@ -123,6 +123,11 @@ bench-map: install-dev
 # Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
 bench-serve: install-dev
 	$(BIN)/python -m bench.serve
+
+# The worker CPU the access record adds to a partner's read (docs/performance.md), on
+# DATABASE_URL or the local registry_bench_access (created).
+bench-access: install-dev
+	$(BIN)/python -m bench.access $(BENCH_ARGS)
 
 # The load test through a PostgreSQL restart, alone (it restarts the local cluster).
 reliability: install-dev

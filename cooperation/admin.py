@@ -6,12 +6,14 @@ Each save is one transaction (the admin's change view is atomic).
 """
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from cooperation import services
+from cooperation import access, services
 from cooperation.models import (
     SIGNED_STATUSES,
     Commitment,
@@ -27,7 +29,8 @@ from cooperation.models import (
     Topic,
 )
 from cooperation.resources import MemorandumResource, OrganisationResource
-from kernel.admin import BoundedCountPaginator, NameSearchMixin, RegistryAdmin
+from kernel.admin import BoundedCountPaginator, NameSearchMixin, RegistryAdmin, access_summary
+from kernel.models import AccessRecord
 from kernel.spreadsheets import RegistryImportExportMixin
 
 RECORD_FIELDS = ["public_id", "created_at", "updated_at"]
@@ -333,6 +336,36 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
     def get_queryset(self, request):
         parties = MemorandumParty.objects.select_related("organisation")
         return super().get_queryset(request).prefetch_related(Prefetch("parties", parties))
+
+    def get_urls(self):
+        reads = self.admin_site.admin_view(self.access_view)
+        return [
+            path("<path:object_id>/access/", reads, name="cooperation_memorandum_access"),
+            *super().get_urls(),
+        ]
+
+    def access_view(self, request, object_id):
+        """The access record's monthly summary of what the parties' keys read while the
+        memorandum was in force (cooperation/access.py), for staff who may read both."""
+        memorandum = get_object_or_404(Memorandum, pk=object_id)
+        records_admin = self.admin_site._registry[AccessRecord]
+        if not (
+            self.has_view_permission(request, memorandum)
+            and records_admin.has_view_permission(request)
+        ):
+            raise PermissionDenied
+        span = access.period(memorandum)
+        if span is None:
+            note = _("Never signed: nothing was read under it.")
+        else:
+            note = _("Reads by the keys of its parties from %(start)s to %(end)s.") % {
+                "start": span[0],
+                "end": span[1] or _("today"),
+            }
+        title = _("Access record under %(memorandum)s") % {"memorandum": memorandum}
+        return access_summary(
+            request, self.admin_site, access.reads_under(memorandum), title, note=note
+        )
 
     @admin.display(description=_("parties"))
     def parties_list(self, memorandum: Memorandum) -> str:

@@ -7,17 +7,18 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import JSONField
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from kernel import concurrency, names
+from kernel import access, concurrency, names
 from kernel.forms import LinesField
-from kernel.models import ApiKey
+from kernel.models import AccessRecord, ApiKey
 
 
 class BoundedCountPaginator(Paginator):
@@ -202,3 +203,79 @@ class ApiKeyAdmin(admin.ModelAdmin):
             api_key.revoke()
             count += 1
         self.message_user(request, _("%d key(s) revoked.") % count, messages.SUCCESS)
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(admin.ModelAdmin):
+    """Partner keys' reads (kernel/access.py), as evidence: read-only for everyone. Its
+    summary view gives the reads per month, organisation and endpoint; each
+    memorandum's page links to the reads of its parties (cooperation/admin.py)."""
+
+    list_display = [
+        "at",
+        "organisation",
+        "key_prefix",
+        "endpoint",
+        "path",
+        "status",
+        "returned",
+        "identifiers",
+    ]
+    list_filter = ["organisation", "endpoint", "status"]
+    list_select_related = ["organisation"]
+    search_fields = ["path", "identifiers", "key_prefix"]
+    date_hierarchy = "at"
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        summary = self.admin_site.admin_view(self.summary_view)
+        return [
+            path("summary/", summary, name="registry_accessrecord_summary"),
+            *super().get_urls(),
+        ]
+
+    def summary_view(self, request):
+        """The monthly summary, of one organisation (`organisation`, its key) and one
+        month (`month`, YYYY-MM) when given."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        records = AccessRecord.objects.all()
+        error = None
+        organisation = request.GET.get("organisation", "")
+        if organisation.isdigit():
+            records = records.filter(organisation_id=int(organisation))
+        month = request.GET.get("month", "")
+        if month:
+            try:
+                start, end = access.month_bounds(month)
+            except ValueError:
+                error = _("Give the month as YYYY-MM, e.g. 2026-11.")
+            else:
+                records = records.filter(at__gte=start, at__lt=end)
+        return access_summary(
+            request, self.admin_site, records, _("Access record: monthly summary"), error=error
+        )
+
+
+def access_summary(request, site, records, title, *, error=None, note=None) -> TemplateResponse:
+    """The page of a summary of access records (this admin's, a memorandum's)."""
+    context = {
+        **site.each_context(request),
+        "opts": AccessRecord._meta,
+        "title": title,
+        "note": note,
+        "error": error,
+        "months": access.monthly_summary(records),
+        "records_read": access.records_read(records)[:100],
+    }
+    return TemplateResponse(request, "admin/registry/accessrecord/summary.html", context)

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from rest_framework.utils.encoders import JSONEncoder
 
+from kernel import access
 from kernel.spreadsheets import escape_formula
 
 # Records read per query by `queryset.iterator(chunk_size=CHUNK_SIZE)`; the queryset's
@@ -57,14 +58,17 @@ class _Echo:
 def stream_csv(header: list[str], rows: Iterable[list], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     rows = _begun(rows)
+    sent = access.Returned(count=0)  # rows sent so far, for the access record
 
     def content():
         # The byte order mark makes spreadsheet programs read the file as UTF-8 (Cyrillic names).
         yield "\ufeff" + writer.writerow(header)
         for row in rows:
             yield writer.writerow([safe_cell(cell) for cell in row])
+            sent.count += 1
 
     response = StreamingHttpResponse(content(), content_type="text/csv; charset=utf-8")
+    access.mark(response, sent)
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
@@ -72,6 +76,7 @@ def stream_csv(header: list[str], rows: Iterable[list], filename: str) -> Stream
 def stream_geojson(features: Iterable[dict], filename: str) -> StreamingHttpResponse:
     """A FeatureCollection of the features, written one at a time."""
     features = _begun(features)
+    sent = access.Returned(count=0)  # features sent so far, for the access record
 
     def content():
         yield '{"type": "FeatureCollection", "features": ['
@@ -79,9 +84,11 @@ def stream_geojson(features: Iterable[dict], filename: str) -> StreamingHttpResp
         for feature in features:
             yield separator + json.dumps(feature, cls=JSONEncoder, ensure_ascii=False)
             separator = ",\n"
+            sent.count += 1
         yield "]}\n"
 
     response = StreamingHttpResponse(content(), content_type="application/geo+json")
+    access.mark(response, sent)
     response["Content-Disposition"] = f'attachment; filename="{filename}.geojson"'
     return response
 

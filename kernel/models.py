@@ -264,3 +264,54 @@ class ApiKey(models.Model):
         ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
         self.last_used_at = now
         return True
+
+
+class AccessRecord(models.Model):
+    """One read by a partner organisation's key: who, with which key, where, when, and
+    what the answer carried (kernel/access.py writes them in bulk, after the response).
+
+    The key is named by its public prefix only, never by the key; the organisation and
+    key are kept as references that outlive neither (a deleted organisation's records
+    lose their organisation, not their rows, until their retention ends)."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    organisation = models.ForeignKey(
+        "cooperation.Organisation",
+        on_delete=models.SET_NULL,
+        related_name="access_records",
+        null=True,
+        verbose_name=_("partner organisation"),
+    )
+    api_key = models.ForeignKey(
+        ApiKey,
+        on_delete=models.SET_NULL,
+        related_name="access_records",
+        null=True,
+        verbose_name=_("API key"),
+    )
+    key_prefix = models.CharField(_("key starts with"), max_length=16)
+    endpoint = models.CharField(
+        _("endpoint"), max_length=100, help_text=_("The name of the route that answered.")
+    )
+    path = models.CharField(_("address"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("status"))
+    returned = models.PositiveIntegerField(
+        _("records returned"),
+        null=True,
+        help_text=_("How many records the answer carried: a page, an export, one record."),
+    )
+    identifiers = models.CharField(
+        _("records read"),
+        max_length=200,
+        blank=True,
+        help_text=_("The identifiers of a record read on its own (and of its deposit)."),
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+        indexes = [models.Index(fields=["organisation", "at"], name="access_by_organisation")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.key_prefix}… {self.path}"

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "registry.middleware.ServiceUnavailableMiddleware",
+    # Notes partner keys' reads once their answers are sent (kernel/access.py).
+    "kernel.access.AccessRecordMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -280,6 +282,12 @@ API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
 # How long the cache's copy of the registry generation is trusted before a read asks the
 # database again: the longest a stale answer outlives a write that could not reach Redis.
 API_CACHE_GENERATION_SECONDS = 3
+# The access record of partner keys' reads (kernel/access.py, docs/cooperation.md): kept
+# ACCESS_RECORD_DAYS days, written in bulk once ACCESS_RECORD_BATCH reads wait or
+# ACCESS_RECORD_SECONDS after the first of them (0: only on a full batch and at exit).
+ACCESS_RECORD_DAYS = env_int("ACCESS_RECORD_DAYS", 400)
+ACCESS_RECORD_BATCH = env_int("ACCESS_RECORD_BATCH", 100)
+ACCESS_RECORD_SECONDS = env_int("ACCESS_RECORD_SECONDS", 10)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "kernel.api.authentication.ApiKeyAuthentication",

@@ -180,6 +180,19 @@ def cooperation_viewer_client(client, cooperation_viewer):
 
 
 @pytest.fixture(autouse=True)
+def _access_record_written_when_asked(settings):
+    """Partner reads are noted in the process and written in bulk (kernel/access.py): no
+    timer thread writes behind a test's back, and nothing one test noted reaches the
+    next (tests/test_access_record.py flushes when it reads the record)."""
+    from kernel import access
+
+    settings.ACCESS_RECORD_SECONDS = 0
+    access.discard_pending()
+    yield
+    access.discard_pending()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in English: a request in Russian leaves its language active."""
     translation.activate("en")

@@ -35,6 +35,7 @@ from deposits.ogc.query import (
 from deposits.pages.common import map_config
 from deposits.querysets import deposit_rows
 from deposits.shares import recorded_on
+from kernel import access
 from kernel.api.authentication import ApiKeyAuthentication
 from kernel.parameters import as_of
 from kernel.visibility import Caller
@@ -119,6 +120,12 @@ class OgcView(APIView):
 
     def links(self) -> Links:
         return Links(self.request, html=self.html)
+
+    @staticmethod
+    def marked(response: HttpResponse, returned: access.Returned) -> HttpResponse:
+        """The response, marked with what it carries for the access record."""
+        access.mark(response, returned)
+        return response
 
     @property
     def caller(self) -> Caller:
@@ -230,13 +237,14 @@ class Items(OgcView):
         features = [documents.feature(d, collection, links, query.as_of) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
         document = documents.feature_collection(features, page_links, matched)
+        returned = access.Returned(count=len(features))
         if not self.html:
-            return self.respond(document, "items")
+            return self.marked(self.respond(document, "items"), returned)
         rows = [
             (feature, links.href("ogc-item", collection.id, feature["id"], query=[("f", "html")]))
             for feature in features
         ]
-        return self.respond(
+        page = self.respond(
             document,
             "items",
             collection=collection,
@@ -245,6 +253,7 @@ class Items(OgcView):
             last=start + len(features),
             map_config=feature_map(features, collection.id),
         )
+        return self.marked(page, returned)
 
 
 class Item(OgcView):
@@ -259,14 +268,16 @@ class Item(OgcView):
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)
         document = documents.feature_document(deposit, collection, self.links(), day)
+        returned = access.Returned(count=1, identifiers=(feature_id,))
         if not self.html:
-            return self.respond(document, "item")
-        return self.respond(
+            return self.marked(self.respond(document, "item"), returned)
+        page = self.respond(
             document,
             "item",
             collection=collection,
             map_config=feature_map([document], collection.id),
         )
+        return self.marked(page, returned)
 
 
 class NotFound(OgcView):

@@ -40,6 +40,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from rest_framework.renderers import JSONRenderer
 
+from kernel import access
 from kernel.models import RegistryGeneration
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def _cacheable(request) -> bool:
     )
 
 
-def _replayed(request, content: bytes, headers: dict) -> HttpResponse:
+def _replayed(request, content: bytes, headers: dict, returned=None) -> HttpResponse:
     etag = headers.get("ETag")
     if_none_match = request.headers.get("If-None-Match")
     if etag and if_none_match and (etag in parse_etags(if_none_match) or if_none_match == "*"):
@@ -145,12 +146,16 @@ def _replayed(request, content: bytes, headers: dict) -> HttpResponse:
         response = HttpResponse(content)
     for name, value in headers.items():
         response[name] = value
+    # What the answer carried, for the access record: a replayed read is a read too.
+    access.mark(response, access.Returned.from_kept(returned))
     return response
 
 
 def _keep_rendered(key: str, generation: int, rendered) -> None:
     headers = {name: rendered[name] for name in KEPT_HEADERS if rendered.has_header(name)}
-    keep(key, generation, (rendered.content, headers))
+    returned = access.marked(rendered)
+    kept = None if returned is None else returned.as_kept()
+    keep(key, generation, (rendered.content, headers, kept))
 
 
 def cached_read(action):

@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
+from kernel import access
 from kernel.api.caching import CachedReadsMixin
 from kernel.api.conditional import VERSIONED_WRITES, ConditionalRequestMixin
 from kernel.api.exports import EXPORT_FORMATS
@@ -58,6 +60,35 @@ class RegistryViewSetMixin(ConditionalRequestMixin):
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Answers from the cache and streamed exports come marked already.
+        returned = self.returned(request, response)
+        if returned is None:
+            return super().finalize_response(request, response, *args, **kwargs)
+        access.mark(response, returned)  # so the answer the cache keeps carries it
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if access.marked(response) is None:  # a 304 instead of the answer
+            access.mark(response, returned)
+        return response
+
+    def returned(self, request, response) -> access.Returned | None:
+        """What a successful read's data carries, for the access record (kernel/access.py):
+        a page's records, or one record's identifier and its deposit's."""
+        if request.method not in access.READS or not isinstance(response, Response):
+            return None
+        data = response.data
+        if response.status_code != 200 or data is None:
+            return None
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            return access.Returned(count=len(data["results"]))
+        if isinstance(data, list):
+            return access.Returned(count=len(data))
+        if getattr(self, "detail", False) and isinstance(data, dict):
+            found = (data.get("id"), data.get("deposit"))
+            identifiers = tuple(i for i in found if isinstance(i, str))
+            return access.Returned(count=1, identifiers=identifiers)
+        return None
 
     def get_object(self):
         instance = super().get_object()
