@@ -7,14 +7,12 @@ packages), never a downloaded build. Without it the browser tests skip locally a
 fail in CI (CI=true). Screenshots go to test-artifacts/.
 """
 
-import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test.utils import override_settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -72,9 +70,9 @@ def live_server():
 
 
 @pytest.fixture
-def demo(pages_settings, live_server):
+def demo(pages_settings, live_server, load_demo_registry):
     """The demo registry (deposits and cooperation) in the live server's database."""
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo_registry()
     return live_server.url
 
 

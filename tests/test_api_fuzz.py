@@ -24,7 +24,6 @@ import re
 import time
 import zlib
 from collections import Counter
-from io import StringIO
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -33,7 +32,6 @@ import schemathesis
 from django.core import signals
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.management import call_command
 from django.db import close_old_connections, connection, transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -89,13 +87,13 @@ def tally(kind: str, status: int) -> None:
 
 
 @pytest.fixture
-def api_app(db, settings):
+def api_app(db, settings, load_demo_registry):
     """The registry as a WSGI app, in process, over the demo registry."""
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "1000000/minute", "key": "1000000/minute"},
     }
-    call_command("load_demo", stdout=StringIO())
+    load_demo_registry()
     from cooperation.models import Event, Initiative, Memorandum, Organisation, Person, Topic
     from deposits.models import Deposit, MetallogenicBelt, Mineral, Region, ReserveEstimate
 

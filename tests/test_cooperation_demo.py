@@ -26,8 +26,9 @@ def row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def loaded():
-    call_command("load_demo", stdout=io.StringIO())
+def loaded(load_demo_registry):
+    """What `load_demo` loads (once a run, then restored: tests/conftest.py)."""
+    load_demo_registry()
 
 
 def topic_names(queryset) -> list[str]:

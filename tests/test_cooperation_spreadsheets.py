@@ -2,11 +2,9 @@
 
 import csv
 import io
-from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 
 from cooperation.models import Memorandum, Organisation
@@ -23,8 +21,8 @@ def clerk_client(cooperation_editor_client, cooperation_editor):
 
 
 @pytest.fixture
-def demo():
-    call_command("load_demo", stdout=StringIO())
+def demo(load_demo_registry):
+    load_demo_registry()
 
 
 def upload(rows):

@@ -1,10 +1,7 @@
 """Which official lists call a mineral critical, and the badges the pages show for them."""
 
-import io
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 
 from deposits.models import CriticalList
 from tests.factories import MineralFactory
@@ -13,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=io.StringIO())
+def demo(db, load_demo_registry):
+    load_demo_registry()
 
 
 def badges(html: str) -> list[str]:

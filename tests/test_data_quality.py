@@ -203,8 +203,8 @@ def test_admin_page_needs_staff(client):
     assert "/admin/login/" in response["Location"]
 
 
-def test_demo_registry_flags_what_the_data_readme_warns_about():
-    call_command("load_demo", stdout=StringIO())
+def test_demo_registry_flags_what_the_data_readme_warns_about(load_demo_registry):
+    load_demo_registry()
     found = report()
     assert "border" in {c for c, _, _ in found}
     assert any(c == "duplicate" and "Zidda" in r for c, r, _ in found)
@@ -261,8 +261,8 @@ def test_computed_and_reported_shares_of_a_mineral_past_100_percent():
     ) in report()
 
 
-def test_demo_registry_flags_the_konimansur_contradiction():
-    call_command("load_demo", stdout=StringIO())
+def test_demo_registry_flags_the_konimansur_contradiction(load_demo_registry):
+    load_demo_registry()
     assert any(
         c == "contained" and "Konimansuri Kalon" in r and "49,000 t" in m for c, r, m in report()
     )

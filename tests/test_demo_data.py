@@ -13,10 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo():
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    return out.getvalue()
+def demo(load_demo_registry):
+    """What `load_demo` loads (once a run, then restored: tests/conftest.py)."""
+    load_demo_registry()
 
 
 def record_counts():

@@ -6,10 +6,7 @@ aliases, the MinMod/USGS records' names and other names, and the regions' and di
 names in English, Russian and Tajik (deposits/data/tj_admin_units.csv).
 """
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -26,10 +23,10 @@ SEARCH = "/api/v1/search/"
 
 
 @pytest.fixture(scope="module")
-def demo_registry(django_db_setup, django_db_blocker):
+def demo_registry(django_db_setup, django_db_blocker, load_demo_registry):
     """The demo registry, loaded once for the module and rolled back after it."""
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
+        load_demo_registry()
         yield
         transaction.set_rollback(True)
 

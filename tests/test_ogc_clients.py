@@ -5,7 +5,6 @@ GDAL comes from Debian's gdal-bin (installed by .ci/run), OWSLib from the dev ex
 Without ogrinfo the GDAL tests skip locally and fail in CI (CI=true).
 """
 
-import io
 import json
 import os
 import re
@@ -16,7 +15,6 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
-from django.core.management import call_command
 from owslib.ogcapi.features import Features
 
 from deposits.models import Deposit
@@ -39,9 +37,9 @@ def server(live_server, monkeypatch):
 
 
 @pytest.fixture
-def demo(server):
+def demo(server, load_demo_registry):
     """The demo registry in the live server's database; returns the server's address."""
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo_registry()
     return server
 
 
