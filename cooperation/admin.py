@@ -5,6 +5,9 @@ The lifecycle rules are the model's (`Memorandum.transition_errors`,
 Each save is one transaction (the admin's change view is atomic).
 """
 
+import datetime
+
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -14,9 +17,11 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from cooperation import access, services
+from cooperation.grants import force_period
 from cooperation.models import (
     SIGNED_STATUSES,
     Commitment,
+    DataGrant,
     Event,
     EventParticipant,
     EventTopic,
@@ -84,6 +89,72 @@ class PartyCountryFilter(admin.SimpleListFilter):
         return queryset
 
 
+class GrantForm(forms.ModelForm):
+    """Hands the submitted scope to the clause before the model validates it, so a clause
+    naming nothing is refused before anything is saved (`DataGrant.clean`)."""
+
+    class Meta:
+        model = DataGrant
+        fields = [
+            "organisation",
+            "deposits",
+            "minerals",
+            "regions",
+            "area",
+            "shares_reserves",
+            "note",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.scope_in_edit = {
+            name: [record.pk for record in cleaned.get(name) or []]
+            for name in ("deposits", "minerals", "regions")
+        }
+        return cleaned
+
+
+class DataGrantInline(admin.StackedInline):
+    """The memorandum's data-sharing clauses; each change is kept in the clause's history."""
+
+    model = DataGrant
+    form = GrantForm
+    extra = 0
+    autocomplete_fields = ["organisation", "deposits", "minerals"]
+    fields = [
+        "organisation",
+        "deposits",
+        "minerals",
+        "regions",
+        "area",
+        "shares_reserves",
+        "note",
+        ("opens_on", "closes_on"),
+    ]
+    readonly_fields = ["opens_on", "closes_on"]
+
+
+class OrganisationGrantInline(admin.TabularInline):
+    """The clauses that open data to the organisation, edited on their memorandum."""
+
+    model = DataGrant
+    fk_name = "organisation"
+    extra = 0
+    fields = ["memorandum", "shares_reserves", "opens_on", "closes_on", "note"]
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = _("data-sharing clauses (edited on their memorandum)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PersonInline(admin.TabularInline):
     model = Person
     extra = 0
@@ -104,7 +175,7 @@ class OrganisationAdmin(NameSearchMixin, RegistryImportExportMixin, RegistryAdmi
     readonly_fields = RECORD_FIELDS
     paginator = BoundedCountPaginator
     show_full_result_count = False
-    inlines = [PersonInline]
+    inlines = [PersonInline, OrganisationGrantInline]
     fieldsets = [
         (None, {"fields": ["public_id", "name", "name_ru", "name_tg", "name_native"]}),
         (
@@ -291,7 +362,12 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
     paginator = BoundedCountPaginator
     show_full_result_count = False
     # Parties first: the commitments and transitions are checked against them.
-    inlines = [MemorandumPartyInline, CommitmentInline, MemorandumTransitionInline]
+    inlines = [
+        MemorandumPartyInline,
+        CommitmentInline,
+        MemorandumTransitionInline,
+        DataGrantInline,
+    ]
     fieldsets = [
         (
             None,
@@ -354,13 +430,13 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
             and records_admin.has_view_permission(request)
         ):
             raise PermissionDenied
-        span = access.period(memorandum)
-        if span is None:
+        start, end = force_period(memorandum)
+        if start is None:
             note = _("Never signed: nothing was read under it.")
         else:
             note = _("Reads by the keys of its parties from %(start)s to %(end)s.") % {
-                "start": span[0],
-                "end": span[1] or _("today"),
+                "start": start,
+                "end": end - datetime.timedelta(days=1) if end else _("today"),
             }
         title = _("Access record under %(memorandum)s") % {"memorandum": memorandum}
         return access_summary(

@@ -18,7 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from deposits.models import Deposit, Mineral, TranslatedNameMixin
+from deposits.models import (
+    LATITUDE_RANGE,
+    LONGITUDE_RANGE,
+    Deposit,
+    Mineral,
+    Region,
+    TranslatedNameMixin,
+)
 from kernel.models import PublicRecord, Visibility
 from kernel.visibility import VisibleQuerySet
 
@@ -859,3 +866,222 @@ class Initiative(PublicRecord):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end cannot be before the start.")})
+
+
+# --- Data-sharing clauses: what a memorandum opens to one of its parties.
+
+
+def area_geometry(value):
+    """The shapely geometry of a grant's `area` (GeoJSON Polygon or MultiPolygon), or a
+    ValidationError message saying why it is not one."""
+    from shapely.errors import GEOSException
+    from shapely.geometry import shape
+
+    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
+        return None, _(
+            "Give a GeoJSON Polygon or MultiPolygon in longitude and latitude (WGS84), or a "
+            "box as [west, south, east, north]."
+        )
+    try:
+        geometry = shape(value)
+    except (GEOSException, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None, _("The area is not a valid polygon.")
+    if geometry.is_empty or not geometry.is_valid or geometry.area == 0:
+        return None, _("The area is not a valid polygon (its outline must not cross itself).")
+    return geometry, None
+
+
+def box_polygon(box) -> dict:
+    """A box [west, south, east, north] as the GeoJSON Polygon a grant keeps."""
+    west, south, east, north = (float(v) for v in box)
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+class DataGrant(models.Model):
+    """A data-sharing clause of a memorandum: what it opens to one of its parties.
+
+    The scope is the named deposits, and the deposits matching every criterion given
+    among minerals, regions and an area (any mineral of those named, in any region named,
+    inside the area): OR within a criterion, AND across them, as the list filters read.
+    What it opens is the deposit record, or also its reserve estimates and balance
+    movements. It is in force while its memorandum is, by date (`opens_on` to
+    `closes_on`, derived from the memorandum's lifecycle by `cooperation.grants`); which
+    deposits it covers is kept in `GrantedDeposit`. The visibility rule reads both
+    (kernel.visibility, registered by cooperation.grants)."""
+
+    memorandum = models.ForeignKey(
+        Memorandum, on_delete=models.CASCADE, related_name="grants", verbose_name=_("memorandum")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="data_grants",
+        verbose_name=_("receiving organisation"),
+        help_text=_("A party to the memorandum; its partner keys see what the clause opens."),
+    )
+    deposits = models.ManyToManyField(
+        Deposit, related_name="data_grants", blank=True, verbose_name=_("named deposits")
+    )
+    minerals = models.ManyToManyField(
+        Mineral, related_name="data_grants", blank=True, verbose_name=_("minerals")
+    )
+    regions = models.ManyToManyField(
+        Region, related_name="data_grants", blank=True, verbose_name=_("regions")
+    )
+    area = models.JSONField(
+        _("area"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A GeoJSON Polygon or MultiPolygon inside Tajikistan (longitude, latitude), or a "
+            "box written [west, south, east, north]."
+        ),
+    )
+    shares_reserves = models.BooleanField(
+        _("shares reserve figures"),
+        default=False,
+        help_text=_("Also open the deposits' reserve estimates and balance movements."),
+    )
+    note = models.TextField(_("note"), blank=True, help_text=_("The clause as worded, or where."))
+    opens_on = models.DateField(_("in force from"), null=True, editable=False)
+    closes_on = models.DateField(
+        _("in force until (exclusive)"),
+        null=True,
+        editable=False,
+        help_text=_("The first day the clause is no longer in force."),
+    )
+    history = HistoricalRecords(m2m_fields=[deposits, minerals, regions])
+
+    # The named deposits, minerals and regions as being edited (the admin's form and the
+    # API's serializer set them before `full_clean`), so an empty scope is refused before
+    # anything is saved; None: read the saved ones.
+    scope_in_edit: dict | None = None
+
+    class Meta:
+        ordering = ["memorandum", "organisation", "id"]
+        verbose_name = _("data-sharing clause")
+        verbose_name_plural = _("data-sharing clauses")
+
+    def __str__(self) -> str:
+        return _("Data for %(organisation)s under %(memorandum)s") % {
+            "organisation": self.organisation,
+            "memorandum": self.memorandum,
+        }
+
+    def scope(self) -> dict:
+        """{"deposits", "minerals", "regions"}: the primary keys named, as edited or saved."""
+        if self.scope_in_edit is not None:
+            return self.scope_in_edit
+        if self.pk is None:
+            return {"deposits": [], "minerals": [], "regions": []}
+        return {
+            "deposits": [d.pk for d in self.deposits.all()],
+            "minerals": [m.pk for m in self.minerals.all()],
+            "regions": [r.pk for r in self.regions.all()],
+        }
+
+    def area_shape(self):
+        """The area as a shapely geometry (None without one)."""
+        return None if self.area is None else area_geometry(self.area)[0]
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if isinstance(self.area, list | tuple):
+            self.area = self._box(errors)
+        if self.area is not None and "area" not in errors:
+            geometry, problem = area_geometry(self.area)
+            if problem:
+                errors["area"] = [problem]
+            else:
+                west, south, east, north = geometry.bounds
+                inside_box = float(LONGITUDE_RANGE[0]) <= west <= east <= float(
+                    LONGITUDE_RANGE[1]
+                ) and float(LATITUDE_RANGE[0]) <= south <= north <= float(LATITUDE_RANGE[1])
+                from deposits.geo import overlaps_tajikistan
+
+                if not inside_box or not overlaps_tajikistan(geometry):
+                    errors["area"] = [
+                        _(
+                            "The area must lie inside Tajikistan (longitude %(west)s to "
+                            "%(east)s, latitude %(south)s to %(north)s) and cover part of it."
+                        )
+                        % {
+                            "west": LONGITUDE_RANGE[0],
+                            "east": LONGITUDE_RANGE[1],
+                            "south": LATITUDE_RANGE[0],
+                            "north": LATITUDE_RANGE[1],
+                        }
+                    ]
+        if self.organisation_id is not None and hasattr(self, "memorandum"):
+            parties = {p.organisation_id for p in self.memorandum.current_parties()}
+            if self.organisation_id not in parties:
+                errors["organisation"] = [
+                    _("%(organisation)s is not a party to this memorandum.")
+                    % {"organisation": self.organisation}
+                ]
+        scope = self.scope()
+        if not any(scope.values()) and self.area is None and "area" not in errors:
+            errors[NON_FIELD_ERRORS] = [
+                _("Say what the clause opens: name deposits, or give minerals, regions or an area.")
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    def _box(self, errors) -> dict | None:
+        try:
+            west, south, east, north = (float(v) for v in self.area)
+        except (TypeError, ValueError):
+            errors["area"] = [_("A box is four numbers: [west, south, east, north].")]
+            return self.area
+        if not (west < east and south < north):
+            errors["area"] = [
+                _("A box is [west, south, east, north], west of east and south of north.")
+            ]
+            return self.area
+        return box_polygon([west, south, east, north])
+
+
+class GrantedDeposit(models.Model):
+    """Derived: a deposit a data-sharing clause covers, whether or not it is in force.
+    Kept by cooperation.grants on every clause, deposit and deposit-mineral write, so the
+    visibility rule reads a few indexed rows instead of matching areas on each request."""
+
+    grant = models.ForeignKey(DataGrant, on_delete=models.CASCADE, related_name="covered")
+    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grant", "deposit"], name="one_row_per_granted_deposit")
+        ]
+        indexes = [models.Index(fields=["deposit", "grant"], name="granted_deposit_by_deposit")]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id}: {self.deposit_id}"
+
+
+class GrantChange(models.Model):
+    """Derived: a deposit entering (`created`) or leaving (`deleted`) what a clause opens
+    to its organisation, at the moment it does: written by cooperation.grants whenever a
+    clause, its scope or its memorandum's lifecycle changes, ahead of time for the days a
+    clause opens and closes (no job runs on those days). The change feed lists the rows
+    whose moment has come (reports/changes.py)."""
+
+    CREATED, DELETED = "created", "deleted"
+
+    grant = models.ForeignKey(
+        DataGrant, on_delete=models.SET_NULL, null=True, related_name="changes"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="+")
+    figures = models.BooleanField(default=False)
+    action = models.CharField(max_length=7, choices=[(CREATED, CREATED), (DELETED, DELETED)])
+    at = models.DateTimeField(db_index=True)
+    day = models.DateField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["organisation", "at"], name="grant_change_by_organisation")]
+
+    def __str__(self) -> str:
+        return f"{self.deposit_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -130,7 +130,7 @@ class DepositOrderingFilter(filters.OrderingFilter):
         minerals = list(data["mineral"]) if data.get("mineral") else None
         if name == QUANTITY:
             # One mineral: the form refuses anything else.
-            return deposit_kilograms(minerals[0], on)
+            return deposit_kilograms(minerals[0], on, Caller.of(self.parent.request))
         return largest_share(Caller.of(self.parent.request), on, minerals)
 
 

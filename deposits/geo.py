@@ -95,3 +95,8 @@ def distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dlambda = math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def overlaps_tajikistan(geometry: BaseGeometry) -> bool:
+    """Whether any part of the geometry lies inside the country's border (or on it)."""
+    return any(border.intersects(geometry) for _, border in _shapes(OUTLINE))

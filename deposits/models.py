@@ -24,7 +24,7 @@ from kernel import names
 from kernel.languages import localized
 from kernel.models import PublicRecord, Visibility
 from kernel.validators import PlainTextFields
-from kernel.visibility import VisibleQuerySet
+from kernel.visibility import OPENS_FIGURES, OPENS_RECORD, VisibleQuerySet
 
 # Tajikistan's bounding box (WGS84). A point outside it cannot be a Tajik deposit;
 # a point inside it but outside the border is flagged by the data-quality report.
@@ -216,6 +216,8 @@ MAX_QUERY_LENGTH = 200
 
 
 class DepositQuerySet(VisibleQuerySet):
+    opens = OPENS_RECORD
+
     def matches(self, text: str, threshold: float = names.MATCH) -> list[tuple[float, int]]:
         """(score, primary key) of the deposits whose identifier, name or an alias
         answers `text` in any spelling, best first (kernel/names.py: `score`). The
@@ -479,9 +481,18 @@ class Deposit(TranslatedNameMixin, PublicRecord):
 
 
 class OfDepositQuerySet(VisibleQuerySet):
-    """Records seen with their deposit: its minerals, its reserve estimates."""
+    """Records seen with their deposit: its minerals (part of its record, which a grant
+    may open)."""
 
     visibility_path = "deposit__"
+    opens = OPENS_RECORD
+
+
+class ReserveFiguresQuerySet(OfDepositQuerySet):
+    """A deposit's reserve figures (estimates, balance movements): seen with their
+    deposit, except that a grant opens them only when it shares reserve figures."""
+
+    opens = OPENS_FIGURES
 
 
 # An undated estimate is older than any dated one of the same deposit, mineral and kind.
@@ -493,7 +504,7 @@ def _balance_kind(balance):
     return Case(When(Exact(balance, True), then=1), When(Exact(balance, False), then=0), default=-1)
 
 
-class ReserveEstimateQuerySet(OfDepositQuerySet):
+class ReserveEstimateQuerySet(ReserveFiguresQuerySet):
     def in_force(self, on: datetime.date | None = None) -> "ReserveEstimateQuerySet":
         """The estimates in force: for each deposit, mineral, category and balance /
         off-balance (an estimate's series), the latest one (by date; the later entered
@@ -950,7 +961,7 @@ class BalanceMovement(models.Model):
     protocol = models.CharField(_("protocol number"), max_length=60, blank=True)
     source = models.TextField(_("source"))
     history = HistoricalRecords()
-    objects = OfDepositQuerySet.as_manager()
+    objects = ReserveFiguresQuerySet.as_manager()
 
     class Meta:
         ordering = ["deposit__name", "mineral__name", "category", "-balance", "year"]

@@ -15,10 +15,10 @@ from itertools import islice
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from deposits.models import Deposit, DepositCommodity, Mineral, Region, ReserveEstimate
-from deposits.shares import commodities_with_shares, held_kilograms
+from deposits.shares import commodities_with_shares, held_kilograms_shown
 from deposits.units import KILOGRAMS_PER_UNIT
 from kernel.exports import CHUNK_SIZE
-from kernel.visibility import Caller, visible
+from kernel.visibility import OPENS_RECORD, Caller, visible
 
 # What a row of `deposit_rows` holds: the deposit's own fields, its region's, district's
 # and belt's code and name (None without one), and `commodities`.
@@ -89,7 +89,7 @@ def deposit_rows(
         ids = [row["pk"] for row in chunk]
         minerals = commodities_with_shares(caller, on).filter(deposit_id__in=ids)
         if reserves:
-            minerals = minerals.annotate(reserve_kilograms=held_kilograms(on))
+            minerals = minerals.annotate(reserve_kilograms=held_kilograms_shown(caller, on))
             in_force = estimates_in_force(ids, caller, on)
         for commodity in minerals.values(*fields):
             if reserves:
@@ -125,7 +125,7 @@ def estimates_in_force(
 def minerals_with_deposit_counts(caller: Caller, region: Region | None = None) -> QuerySet:
     """Minerals annotated with `deposit_count`, the visible deposits of each (in `region`
     when given)."""
-    counted = visible(caller, "commodities__deposit__")
+    counted = visible(caller, "commodities__deposit__", OPENS_RECORD)
     if region is not None:
         counted &= Q(commodities__deposit__region=region)
     return Mineral.objects.annotate(
@@ -136,7 +136,7 @@ def minerals_with_deposit_counts(caller: Caller, region: Region | None = None) -
 def regions_with_deposit_counts(caller: Caller, mineral: Mineral | None = None) -> QuerySet:
     """Regions annotated with `deposit_count`, the visible deposits of each (of `mineral`
     when given)."""
-    counted = visible(caller, "deposits__")
+    counted = visible(caller, "deposits__", OPENS_RECORD)
     if mineral is not None:
         counted &= Q(deposits__commodities__mineral=mineral)
     return Region.objects.annotate(deposit_count=Count("deposits", filter=counted, distinct=True))
@@ -205,13 +205,16 @@ def with_in_force(estimates: QuerySet, on: date | None = None) -> QuerySet:
     return estimates.annotate(in_force=Exists(counted))
 
 
-def document_estimates(on: date | None = None) -> QuerySet:
+def document_estimates(on: date | None = None, caller: Caller | None = None) -> QuerySet:
     """The reserve estimates a deposit's document lists (the API's deposit, its page and
     its passport), each flagged `in_force` (`with_in_force`): as of `on`, those recorded
     by then, dated on or before it or undated (a later one did not exist yet); without a
     day, every estimate recorded. So history (replaced, superseded or written off) is
-    listed beside the figures in force and told apart from them, on any day."""
+    listed beside the figures in force and told apart from them, on any day. Only those
+    `caller` may see, when given (a grant may open a deposit without its figures)."""
     estimates = ReserveEstimate.objects.all()
+    if caller is not None:
+        estimates = estimates.visible_to(caller)
     if on is not None:
         estimates = estimates.filter(Q(as_of__lte=on) | Q(as_of__isnull=True))
     return with_in_force(estimates, on)

@@ -16,6 +16,13 @@ that counted internal deposits would give their reserves away). Staff see every
 deposit, so theirs are shares of everything recorded. Each computed share says its
 scope (`share_scope`); docs/reserves.md explains the rule to clerks and partners.
 
+A partner whose organisation holds a data-sharing grant in force (kernel.visibility,
+cooperation.grants) may see deposits beyond its levels. Their reserves count in its
+denominators only where the grant shares reserve figures (`opened_kilograms`, added to
+the kept totals of its levels); a deposit a grant opens without its figures shows no
+computed share and no kilograms to that partner (`figures_shown`), since either would
+give its reserves away.
+
 The rule is written once, as ORM expressions (`with_shares`), so the API, the
 pages, OGC, the exports, the statistics, the `min_share` filter and the rankings
 all read the same figure, computed by the database on SQLite and PostgreSQL alike.
@@ -75,7 +82,7 @@ from deposits.models import (
     refresh_superseded,
 )
 from deposits.units import KILOGRAMS_PER_UNIT
-from kernel.visibility import STAFF, Caller, visible
+from kernel.visibility import OPENS_FIGURES, STAFF, Caller, visible
 
 COMPUTED = "computed"
 REPORTED = "reported"
@@ -178,9 +185,10 @@ def share_text(label: str, commodity: dict) -> str:
     return f"{label} {bound}{commodity['share_pct']}% ({basis})"
 
 
-def visible_total(caller: Caller) -> Subquery:
+def visible_total(caller: Caller):
     """The denominator of the shares `caller` reads, for the mineral of the outer row: the
-    kept totals of the visibility levels the caller may see, summed."""
+    kept totals of the visibility levels the caller may see, summed; for a partner that
+    may hold grants, plus the reserves its grants open beyond those levels."""
     totals = (
         NationalReserveTotal.objects.filter(visible(caller), mineral_id=OuterRef("mineral_id"))
         .order_by()
@@ -188,7 +196,47 @@ def visible_total(caller: Caller) -> Subquery:
         .annotate(kilograms=Sum("kilograms"))
         .values("kilograms")
     )
-    return Subquery(totals, output_field=DecimalField(max_digits=40, decimal_places=12))
+    kept = Subquery(totals, output_field=DecimalField(max_digits=40, decimal_places=12))
+    if not caller.may_hold_grants:
+        return kept
+    opened = (
+        opened_estimates(caller)
+        .filter(mineral_id=OuterRef("mineral_id"))
+        .values("mineral_id")
+        .annotate(kilograms=Sum(kilograms()))
+        .values("kilograms")
+    )
+    zero = Value(Decimal(0), output_field=KILOGRAMS)
+    return Coalesce(kept, zero) + Coalesce(Subquery(opened, output_field=KILOGRAMS), zero)
+
+
+def opened_estimates(caller: Caller, on: date | None = None) -> QuerySet:
+    """The share estimates (in force on `on`) of the deposits whose reserve figures a grant
+    opens to `caller` beyond its visibility levels: what its denominators add to the
+    levels' totals."""
+    return (
+        share_estimates(on=on)
+        .filter(visible(caller, "deposit__", OPENS_FIGURES))
+        .exclude(visible(caller.by_level, "deposit__"))
+    )
+
+
+def figures_shown(caller: Caller) -> Q | None:
+    """On deposit-mineral rows: whether `caller` may see the deposit's reserve figures;
+    None where it sees the figures of every deposit it sees (no grant can open a record
+    without them)."""
+    if not caller.may_hold_grants:
+        return None
+    return visible(caller, "deposit__", OPENS_FIGURES)
+
+
+def held_kilograms_shown(caller: Caller, on: date | None = None):
+    """`held_kilograms(on)`, None where `caller` may not see the deposit's figures."""
+    held = held_kilograms(on)
+    shown = figures_shown(caller)
+    if shown is None:
+        return held
+    return Case(When(shown, then=held), default=None, output_field=KILOGRAMS)
 
 
 def own_kilograms(on: date) -> Subquery:
@@ -244,7 +292,7 @@ def with_shares(commodities: QuerySet, caller: Caller, on: date | None = None) -
     `on` a past date (`recorded_on`): the same rule over the estimates in force on that
     date; None: as recorded now, from the kept sums."""
     total = visible_total(caller) if on is None else total_on(caller, on)
-    commodities = commodities.alias(held_for_share=held_kilograms(on))
+    commodities = commodities.alias(held_for_share=held_kilograms_shown(caller, on))
     has_own = Q(held_for_share__isnull=False)
     computed = Percent(F("held_for_share"), NullIf(total, Value(0)))
     return commodities.annotate(
@@ -313,12 +361,12 @@ def largest_share(caller: Caller, on: date | None = None, minerals=None) -> Subq
     return Subquery(shares, output_field=SharePercentField())
 
 
-def deposit_kilograms(mineral, on: date | None = None) -> Subquery:
+def deposit_kilograms(mineral, on: date | None = None, caller: Caller = STAFF) -> Subquery:
     """For the deposit of the outer row, its balance A+B+C1 kilograms of `mineral` in force
-    (on `on`; `held_kilograms`); None where it has none."""
+    (on `on`; `held_kilograms`); None where it has none or `caller` may not see it."""
     held = (
         DepositCommodity.objects.filter(deposit_id=OuterRef("pk"), mineral=mineral)
-        .annotate(kilograms=held_kilograms(on))
+        .annotate(kilograms=held_kilograms_shown(caller, on))
         .values("kilograms")[:1]
     )
     return Subquery(held, output_field=KILOGRAMS)
@@ -373,7 +421,13 @@ def national_totals(
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for mineral_id, kept in totals.values_list("mineral_id", "kilograms"):
         sums[mineral_id] += kept
-    return dict(sums)
+    if caller.may_hold_grants:
+        opened = opened_estimates(caller)
+        if mineral_ids is not None:
+            opened = opened.filter(mineral_id__in=list(mineral_ids))
+        for (mineral_id,), total in _summed(opened, "mineral_id").items():
+            sums[mineral_id] += total
+    return {mineral_id: total for mineral_id, total in sums.items() if total > 0}
 
 
 def _summed(estimates: QuerySet, *keys: str) -> dict[tuple, Decimal]:
@@ -386,7 +440,7 @@ def _summed(estimates: QuerySet, *keys: str) -> dict[tuple, Decimal]:
 def _summed_national_totals(
     caller: Caller, mineral_ids: Iterable[int] | None, on: date | None
 ) -> dict[int, Decimal]:
-    estimates = share_estimates(on=on).filter(visible(caller, "deposit__"))
+    estimates = share_estimates(on=on).filter(visible(caller, "deposit__", OPENS_FIGURES))
     if mineral_ids is not None:
         estimates = estimates.filter(mineral_id__in=list(mineral_ids))
     sums = _summed(estimates, "mineral_id")

@@ -9,6 +9,13 @@ reserve estimates and balance lines by their deposit's visibility at the time of
 change, before and after it, so an estimate moved to a deposit the caller may not see
 is `deleted` for that caller; organisations, people and topics have no visibility
 (the API shows them to everyone).
+
+A partner key also sees what its organisation's data-sharing clauses open
+(cooperation.grants). A change of a deposit, estimate or balance line made while a clause
+opened it counts as visible to that partner; and a clause opening or closing is an event
+of its own, with no history row (a clause closes by date): its moments are logged ahead in
+`GrantChange`, and each whose moment has come is listed as the deposit (and, where the
+clause shares them, each of its estimates and balance lines) `created` or `deleted`.
 """
 
 import datetime
@@ -24,7 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -115,15 +122,42 @@ def _entries(rows, label: str, identifier, action):
     )
 
 
-def _visible_record_changes(model, label: str, since, caller):
+def _grants():
+    """cooperation.grants where the app is installed (reports sits above it)."""
+    if not apps.is_installed("cooperation"):
+        return None
+    from cooperation import grants
+
+    return grants
+
+
+def _opened(caller, deposit_column: str, figures: bool = False):
+    """The condition that a clause opened the deposit of the row to `caller` at the time
+    of the row's change; None where no clause can."""
+    grants = _grants()
+    if grants is None or not caller.may_hold_grants:
+        return None
+    return grants.opened_when(caller.organisation_id, deposit_column, "change_day", figures)
+
+
+def _or(condition, opened):
+    return condition if opened is None else condition | opened
+
+
+def _visible_record_changes(model, label: str, since, caller, opens_deposits=False):
     """Changes of a model with its own `visibility` and `public_id` (deposits, events,
-    memoranda, initiatives)."""
+    memoranda, initiatives); for deposits (`opens_deposits`), also those a clause opened
+    to the caller at the time."""
     history = model.history.model
-    visible_after = visible(caller)
-    visible_before = visible(caller, "previous_")
+    opened = _opened(caller, "id") if opens_deposits else None
+    visible_after = _or(visible(caller), opened)
+    visible_before = _or(visible(caller, "previous_"), opened)
     rows = (
         history.objects.filter(history_date__gte=since)
-        .annotate(previous_visibility=_latest(history, "id", "visibility", before=True))
+        .annotate(
+            previous_visibility=_latest(history, "id", "visibility", before=True),
+            change_day=TruncDate("history_date"),
+        )
         .filter(visible_after | visible_before)
     )
     return _entries(rows, label, F("public_id"), _action(visible_after, visible_before))
@@ -159,24 +193,85 @@ def _deposit_record_changes(model_name: str, label: str, identifier, since, call
     when the deposit its previous version named was. A record moved to a deposit the
     caller may not see is `deleted` for them; one moved out of such a deposit `created`."""
     records = apps.get_model("deposits", model_name).history.model
-    visible_after = visible(caller, "deposit_")
-    visible_before = visible(caller, "previous_deposit_")
+    visible_after = _or(visible(caller, "deposit_"), _opened(caller, "deposit_id", True))
+    visible_before = _or(
+        visible(caller, "previous_deposit_"), _opened(caller, "previous_deposit", True)
+    )
     rows = (
         records.objects.filter(history_date__gte=since)
         .annotate(
             deposit_visibility=_deposit_visibility_at_change("deposit_id"),
             previous_deposit=_latest(records, "id", "deposit_id", before=True),
             previous_deposit_visibility=_deposit_visibility_at_change("previous_deposit"),
+            change_day=TruncDate("history_date"),
         )
         .filter(visible_after | visible_before)
     )
     return _entries(rows, label, identifier, _action(visible_after, visible_before))
 
 
+def _grant_changes(since, caller):
+    """What the caller's clauses opened and closed since `since` (`GrantChange` rows whose
+    moment has come), as entries of the deposits and, where the clause shares them, of
+    their estimates and balance lines. A deposit the caller sees by its level anyway is
+    left out: for it nothing opened or closed. A deposit closed by one clause and still
+    opened by another that day is not reported deleted."""
+    grants = _grants()
+    if grants is None or not caller.may_hold_grants:
+        return []
+    from django.db.models import Exists
+    from django.utils import timezone
+
+    from cooperation.models import GrantChange, GrantedDeposit
+
+    still_open = GrantedDeposit.objects.filter(
+        deposit_id=OuterRef("deposit_id"),
+        grant__organisation_id=caller.organisation_id,
+        grant__opens_on__lte=OuterRef("day"),
+    ).filter(Q(grant__closes_on__isnull=True) | Q(grant__closes_on__gt=OuterRef("day")))
+    rows = (
+        GrantChange.objects.filter(
+            organisation_id=caller.organisation_id, at__gte=since, at__lte=timezone.now()
+        )
+        .exclude(visible(caller.by_level, "deposit__"))
+        .exclude(Q(action=GrantChange.DELETED) & Exists(still_open))
+    )
+
+    def entries(rows, label, identifier):
+        return (
+            rows.annotate(
+                c_model=Value(label, output_field=CharField()),
+                c_id=identifier,
+                c_action=F("action"),
+                c_at=F("at"),
+                c_seq=F("id"),
+            )
+            .values(*COLUMNS)
+            .order_by()
+        )
+
+    figures = rows.filter(figures=True)
+    return [
+        entries(rows, "deposit", F("deposit__public_id")),
+        entries(
+            figures.filter(deposit__reserves__isnull=False),
+            "reserve",
+            F("deposit__reserves__public_id"),
+        ),
+        entries(
+            figures.filter(deposit__movements__isnull=False),
+            "movement",
+            Cast("deposit__movements__id", output_field=CharField()),
+        ),
+    ]
+
+
 def change_feed(since, caller):
     """All changes since `since` the caller may see, oldest first (one SQL UNION)."""
     parts = [
-        _visible_record_changes(apps.get_model("deposits", "Deposit"), "deposit", since, caller),
+        _visible_record_changes(
+            apps.get_model("deposits", "Deposit"), "deposit", since, caller, opens_deposits=True
+        ),
         _deposit_record_changes("ReserveEstimate", "reserve", F("public_id"), since, caller),
         _deposit_record_changes(
             "BalanceMovement", "movement", Cast("id", output_field=CharField()), since, caller
@@ -196,6 +291,7 @@ def change_feed(since, caller):
         ):
             model = apps.get_model("cooperation", name)
             parts.append(_visible_record_changes(model, label, since, caller))
+    parts.extend(_grant_changes(since, caller))
     first, *rest = parts
     return first.union(*rest, all=True).order_by("c_at", "c_model", "c_seq")
 

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from cooperation.services import record_transition
 from kernel import access
 from kernel.keys import VISIBLE_CHARS
 from kernel.models import AccessRecord, ApiKey
@@ -18,6 +19,7 @@ from tests.factories import (
     MemorandumPartyFactory,
     MineralFactory,
     OrganisationFactory,
+    PersonFactory,
     UserFactory,
 )
 
@@ -204,7 +206,11 @@ def november(partner_org):
     memorandum = MemorandumFactory(
         title="KIGAM exploration memorandum", signed_on=datetime.date(2026, 11, 4)
     )
-    MemorandumPartyFactory(memorandum=memorandum, organisation=partner_org)
+    for party in (partner_org, OrganisationFactory(name="Ministry of Geology")):
+        MemorandumPartyFactory(
+            memorandum=memorandum, organisation=party, signatory=PersonFactory(organisation=party)
+        )
+    record_transition(memorandum, "signed", memorandum.signed_on)
     return key
 
 

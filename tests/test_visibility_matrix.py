@@ -482,3 +482,130 @@ def test_admin(world, caller_name, path):
         assert shown_ids(text, world.deposits) | shown(text) == EVERYTHING
     else:
         assert shown(text) == EVERYTHING
+
+
+# --- Data-sharing clauses: a partner key sees what its organisation's clause opens ----
+# KIGAM's key reads through one clause of a memorandum with the ministry, in each state;
+# the clause names the internal deposit (or reaches it by mineral, region or area). Each
+# surface's deposits, and the figures its totals were summed over, are compared with what
+# the clause opens: the internal deposit (and its 3 t) only while it is in force, its
+# figures only when the clause shares them, and nothing to another organisation's key.
+
+CLAUSES = {
+    # name: (deposits seen, reserve figures seen)
+    "in force": (EVERYTHING, EVERYTHING),
+    "before signing": (PARTNER_VIEW, PARTNER_VIEW),
+    "after expiry": (PARTNER_VIEW, PARTNER_VIEW),
+    "after termination": (PARTNER_VIEW, PARTNER_VIEW),
+    "another organisation's key": (PARTNER_VIEW, PARTNER_VIEW),
+    "without reserve figures": (EVERYTHING, PARTNER_VIEW),
+    "by mineral": (EVERYTHING, EVERYTHING),
+    "by region": (EVERYTHING, EVERYTHING),
+    "by area": (EVERYTHING, EVERYTHING),
+}
+
+
+def clause_caller(world, clause: str) -> Caller:
+    from cooperation.models import DataGrant
+    from cooperation.services import record_transition
+    from tests.factories import MemorandumPartyFactory, OrganisationFactory, PersonFactory
+
+    today = timezone.localdate()
+    kigam = PartnerOrganisationFactory()
+    ministry = OrganisationFactory(name="Ministry of Geology")
+    signed = today + timedelta(days=5) if clause == "before signing" else today - timedelta(400)
+    memorandum = MemorandumFactory(
+        signed_on=signed,
+        valid_until=today - timedelta(days=1) if clause == "after expiry" else None,
+    )
+    for party in (ministry, kigam):
+        MemorandumPartyFactory(
+            memorandum=memorandum, organisation=party, signatory=PersonFactory(organisation=party)
+        )
+    record_transition(memorandum, "signed", signed)
+    if clause == "after termination":
+        record_transition(memorandum, "terminated", today - timedelta(days=1), "Ended.")
+    internal = world.deposits[INTERNAL]
+    area = None
+    if clause == "by area":
+        internal.latitude, internal.longitude = Decimal("39.9"), Decimal("69.3")
+        internal.save()
+        area = [69.2, 39.8, 69.4, 40.0]
+    grant = DataGrant(
+        memorandum=memorandum,
+        organisation=kigam,
+        area=area,
+        shares_reserves=clause != "without reserve figures",
+    )
+    if area:
+        grant.clean()  # the box kept as its polygon
+    grant.save()
+    if clause == "by mineral":
+        grant.minerals.set([internal.commodities.get().mineral])
+    elif clause == "by region":
+        grant.regions.set([internal.region])
+    elif clause != "by area":
+        grant.deposits.set([internal])
+    holder = PartnerOrganisationFactory(name="Other survey", country="CN")
+    key = issue_api_key(organisation=holder if clause == "another organisation's key" else kigam)
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    deposits, _figures = CLAUSES[clause]
+    return Caller(
+        clause, deposits, PUBLIC_VIEW, False, client, {"HTTP_AUTHORIZATION": f"Token {key}"}
+    )
+
+
+def levels_summed(total: Decimal) -> frozenset:
+    """The deposits whose silver tonnes add up to `total` (each sum is of one set)."""
+    from itertools import combinations
+
+    for size in range(len(LEVELS) + 1):
+        for levels in combinations(LEVELS, size):
+            if total_tonnes(levels) == total:
+                return frozenset(levels)
+    raise AssertionError(total)
+
+
+def api_silver_totals(caller, world):
+    data = caller.api("/api/v1/stats/minerals/silver/").json()
+    totals = [t for t in data["totals"] if t["category"] == "C1" and t["unit"] == "t"]
+    return levels_summed(sum((Decimal(t["quantity"]) for t in totals), Decimal(0)))
+
+
+def api_reserve_list_and_details(caller, world):
+    data = caller.api("/api/v1/reserves/").json()
+    levels = shown_ids(str(data["results"]), world.deposits)
+    assert data["count"] == len(levels)
+    detail = answering(lambda r: caller.api(f"/api/v1/reserves/{r.public_id}/"), world.reserves)
+    assert detail == levels
+    return levels
+
+
+def api_changed_deposits(caller, world):
+    data = caller.api("/api/v1/changes/", {"since": "2000-01-01"}).json()
+    return shown_ids(str(data), world.deposits)
+
+
+CLAUSE_DEPOSIT_SURFACES = [
+    api_deposit_list,
+    api_deposit_detail,
+    api_deposit_search,
+    api_deposit_csv,
+    api_deposit_geojson,
+    api_region_statistics,
+    api_counts_of_regions_and_minerals,
+    api_changed_deposits,
+    ogc_items,
+    ogc_item,
+]
+CLAUSE_FIGURE_SURFACES = [api_silver_totals, api_reserve_list_and_details]
+
+
+@pytest.mark.parametrize("clause", CLAUSES)
+def test_clauses_on_machine_surfaces(world, clause):
+    caller = clause_caller(world, clause)
+    deposits, figures = CLAUSES[clause]
+    seen = {surface.__name__: surface(caller, world) for surface in CLAUSE_DEPOSIT_SURFACES}
+    assert seen == dict.fromkeys(seen, deposits)
+    seen = {surface.__name__: surface(caller, world) for surface in CLAUSE_FIGURE_SURFACES}
+    assert seen == dict.fromkeys(seen, figures)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from cooperation.models import (
     Commitment,
+    DataGrant,
     Event,
     EventParticipant,
     EventTopic,
@@ -16,7 +17,7 @@ from cooperation.models import (
     Person,
     Topic,
 )
-from deposits.models import Deposit, Mineral
+from deposits.models import Deposit, Mineral, Region
 from kernel.api.serializers import FullCleanMixin, SlugReferenceField
 
 
@@ -269,3 +270,75 @@ class RecordTransitionSerializer(serializers.Serializer):
     )
     correction = serializers.BooleanField(required=False, default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GrantSerializer(FullCleanMixin, serializers.ModelSerializer):
+    """A data-sharing clause of the memorandum in the URL (staff only; docs/cooperation.md).
+    `area` is a GeoJSON Polygon or MultiPolygon, or a box [west, south, east, north]
+    (kept as its polygon); `opens_on` and `closes_on` (the first day it no longer is) are
+    the days the clause is in force, from the memorandum's lifecycle."""
+
+    organisation = public_ids(Organisation)
+    deposits = public_ids(Deposit, many=True, required=False)
+    minerals = mineral_codes()
+    regions = SlugReferenceField(
+        slug_field="code", queryset=Region.objects, many=True, required=False
+    )
+    area = serializers.JSONField(required=False, allow_null=True)
+    in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataGrant
+        fields = [
+            "id",
+            "organisation",
+            "deposits",
+            "minerals",
+            "regions",
+            "area",
+            "shares_reserves",
+            "note",
+            "opens_on",
+            "closes_on",
+            "in_force",
+        ]
+        read_only_fields = ["id", "opens_on", "closes_on"]
+        clean_attributes = ["scope_in_edit"]
+
+    def get_in_force(self, grant) -> bool:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        return (
+            grant.opens_on is not None
+            and grant.opens_on <= today
+            and (grant.closes_on is None or grant.closes_on > today)
+        )
+
+    def validate(self, attrs):
+        attrs["memorandum"] = self.context["memorandum"]
+        # The scope as it will be saved, for the model's check of an empty one.
+        scope = {}
+        for name in ("deposits", "minerals", "regions"):
+            if name in attrs:
+                scope[name] = [record.pk for record in attrs[name]]
+            elif self.instance is not None:
+                scope[name] = [record.pk for record in getattr(self.instance, name).all()]
+            else:
+                scope[name] = []
+        attrs["scope_in_edit"] = scope
+        return super().validate(attrs)
+
+    def validate_candidate(self, candidate, attrs) -> None:
+        # The model keeps a box as its polygon.
+        if "area" in attrs:
+            attrs["area"] = candidate.area
+
+    def create(self, validated_data):
+        validated_data.pop("scope_in_edit", None)
+        return super().create(validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("scope_in_edit", None)
+        instance.scope_in_edit = None
+        return super().update(instance, validated_data)

@@ -10,3 +10,6 @@ def register(router) -> None:
     router.register("topics", views.TopicViewSet, basename="topic")
     router.register("memoranda", views.MemorandumViewSet, basename="memorandum")
     router.register("initiatives", views.InitiativeViewSet, basename="initiative")
+    router.register(
+        r"memoranda/(?P<memorandum_id>[^/.]+)/grants", views.GrantViewSet, basename="grant"
+    )

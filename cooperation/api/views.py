@@ -4,6 +4,8 @@ the caller may see them."""
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -12,6 +14,7 @@ from rest_framework.response import Response
 from cooperation.api import filtersets
 from cooperation.api.serializers import (
     EventSerializer,
+    GrantSerializer,
     InitiativeSerializer,
     MemorandumSerializer,
     OrganizationSerializer,
@@ -20,6 +23,7 @@ from cooperation.api.serializers import (
     TopicSerializer,
 )
 from cooperation.models import (
+    DataGrant,
     Event,
     EventParticipant,
     EventTopic,
@@ -32,6 +36,7 @@ from cooperation.models import (
 )
 from cooperation.services import record_transition
 from deposits.models import Deposit
+from kernel.api.permissions import ReadAnyWriteStaffWithModelPermission
 from kernel.api.viewsets import RegistryModelViewSet
 
 
@@ -149,3 +154,51 @@ class InitiativeViewSet(_RecordViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "caller": self.caller}
+
+
+class GrantViewSet(RegistryModelViewSet):
+    """The data-sharing clauses of a memorandum (`memoranda/<id>/grants/`): who receives
+    what, and whether it is in force. Staff only: to anyone else the clauses do not exist
+    (404), as a hidden record; writes need the cooperation editors' permissions, and an
+    update or delete the clause's current ETag in If-Match."""
+
+    serializer_class = GrantSerializer
+    permission_classes = [ReadAnyWriteStaffWithModelPermission]
+    pagination_class = None
+    filter_backends = []
+
+    def check_permissions(self, request):
+        if not self.caller.is_staff:
+            raise Http404
+        super().check_permissions(request)
+
+    @property
+    def memorandum(self) -> Memorandum:
+        if not hasattr(self, "_memorandum"):
+            self._memorandum = get_object_or_404(
+                Memorandum.objects.all(), public_id=self.kwargs["memorandum_id"]
+            )
+        return self._memorandum
+
+    def get_queryset(self):
+        return self.lock_for_write(
+            DataGrant.objects.filter(memorandum=self.memorandum)
+            .select_related("organisation")
+            .prefetch_related("deposits", "minerals", "regions")
+            .order_by("id")
+        )
+
+    def perform_create(self, serializer):
+        serializer.save()
+        # The days in force are derived on save (cooperation.grants), by an update.
+        serializer.instance.refresh_from_db(fields=["opens_on", "closes_on"])
+
+    def perform_update(self, serializer):
+        serializer.save()
+        serializer.instance.refresh_from_db(fields=["opens_on", "closes_on"])
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if "memorandum_id" in self.kwargs:
+            context["memorandum"] = self.memorandum
+        return context

@@ -54,7 +54,7 @@ from kernel.api.viewsets import (
     RegistryReadOnlyViewSet,
 )
 from kernel.parameters import as_of
-from kernel.visibility import visible
+from kernel.visibility import OPENS_FIGURES, OPENS_RECORD, visible
 
 AS_OF_HEADER = "As-Of"
 AS_OF_PARAMETER = OpenApiParameter(
@@ -132,7 +132,7 @@ class BeltViewSet(RegistryReadOnlyViewSet):
 
     def get_queryset(self):
         return MetallogenicBelt.objects.annotate(
-            deposit_count=Count("deposits", filter=visible(self.caller, "deposits__"))
+            deposit_count=Count("deposits", filter=visible(self.caller, "deposits__", OPENS_RECORD))
         ).order_by("code")
 
 
@@ -173,7 +173,7 @@ class DepositViewSet(AsOfMixin, RegistryModelViewSet):
             "role", "mineral__name", "mineral__code"
         )
         # The estimates recorded (by the day asked), each flagged in force on that day.
-        reserves = document_estimates(self.figures_on).select_related("mineral")
+        reserves = document_estimates(self.figures_on, self.caller).select_related("mineral")
         queryset = (
             Deposit.objects.visible_to(self.caller)
             .select_related("region", "district", "belt")
@@ -219,7 +219,9 @@ class DepositViewSet(AsOfMixin, RegistryModelViewSet):
     def reserve_history(self, request, *args, **kwargs):
         """Every reserve estimate of the deposit, superseded ones too (`in_force`), and
         every line of its yearly State Balance, oldest first."""
-        deposit = get_object_or_404(Deposit.objects.visible_to(self.caller), public_id=kwargs["id"])
+        # A history of figures: a deposit a grant opens without its figures has none to show.
+        with_figures = Deposit.objects.filter(visible(self.caller, opens=OPENS_FIGURES))
+        deposit = get_object_or_404(with_figures, public_id=kwargs["id"])
         estimates = (
             document_estimates()
             .filter(deposit=deposit)

@@ -1,0 +1,315 @@
+"""Data-sharing clauses at work: when each is in force, which deposits it covers, and
+what it opens to a partner key (registered with kernel.visibility when the app is ready).
+
+A clause is in force while its memorandum is: from its signing (or its entry into force
+when that is recorded without a signing) until it expires, is terminated, or its
+`valid_until` day has passed, whichever comes first. Those days are derived from the
+lifecycle (`force_period`) and kept on the clause (`opens_on`, `closes_on`) whenever a
+transition is recorded or the memorandum, its parties or the clause change; the rule
+compares them with today's date when it reads, so a clause opens and closes on its day
+with no job to run.
+
+Which deposits a clause covers (`covered_deposits`) is kept in `GrantedDeposit`, refreshed
+here on every clause, deposit and deposit-mineral write (the receivers at the end);
+bulk loads that bypass signals call `refresh_all`.
+
+A partner keeping a copy learns of what a clause opens and closes from the change feed.
+Its moments have no history row (a clause closes by date), so each change of what is
+opened is logged in `GrantChange` (`_reschedule`): `created` or `deleted` now for what
+opens or closes with the write, and ahead of time for the days a clause will open or
+close; the feed lists the rows whose moment has come.
+"""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.utils import timezone
+
+from cooperation.models import (
+    DataGrant,
+    GrantChange,
+    GrantedDeposit,
+    Memorandum,
+    MemorandumParty,
+    MemorandumStatus,
+    MemorandumTransition,
+    effective_dates,
+)
+from deposits.models import Deposit, DepositCommodity
+from kernel.visibility import OPENS_FIGURES, OPENS_RECORD, register_opening
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def force_period(memorandum: Memorandum) -> tuple[datetime.date | None, datetime.date | None]:
+    """(first day in force, first day no longer in force) of the memorandum by its
+    lifecycle as it stands after corrections; (None, None) when it never was in force;
+    the second None while no end is known."""
+    dates = effective_dates(memorandum.recorded_transitions())
+    starts = [dates[s] for s in (MemorandumStatus.SIGNED, MemorandumStatus.IN_FORCE) if s in dates]
+    if not starts:
+        return None, None
+    opens = min(starts)
+    ends = [dates[s] for s in (MemorandumStatus.EXPIRED, MemorandumStatus.TERMINATED) if s in dates]
+    if memorandum.valid_until is not None:
+        ends.append(memorandum.valid_until + ONE_DAY)
+    closes = min(ends) if ends else None
+    if closes is not None and closes <= opens:
+        return None, None
+    return opens, closes
+
+
+def in_force(on: datetime.date | None = None, prefix: str = "") -> Q:
+    """The condition, on clauses (reached through `prefix`), of being in force on `on`
+    (today)."""
+    on = on or timezone.localdate()
+    return Q(**{f"{prefix}opens_on__lte": on}) & (
+        Q(**{f"{prefix}closes_on__isnull": True}) | Q(**{f"{prefix}closes_on__gt": on})
+    )
+
+
+def opened_deposits(organisation_id: int, figures: bool = False) -> QuerySet:
+    """The primary keys of the deposits the clauses in force today open to the
+    organisation (with their reserve figures, when `figures`): a subquery for the rule."""
+    # One join, no nested subquery: SQLite parses the rule inside deep share expressions.
+    rows = GrantedDeposit.objects.filter(
+        in_force(prefix="grant__"), grant__organisation_id=organisation_id
+    )
+    if figures:
+        rows = rows.filter(grant__shares_reserves=True)
+    return rows.values("deposit_id")
+
+
+def opened_when(organisation_id: int, deposit_id: str, day: str, figures: bool = False):
+    """On rows of another table: whether the deposit `deposit_id` (a column of the outer
+    row) was opened to the organisation by a clause in force on `day` (a date column of
+    the outer row), judged by what the clauses cover now. The change feed's rule for a
+    change made while a clause was in force."""
+    day = OuterRef(day)
+    rows = GrantedDeposit.objects.filter(
+        deposit_id=OuterRef(deposit_id),
+        grant__organisation_id=organisation_id,
+        grant__opens_on__lte=day,
+    ).filter(Q(grant__closes_on__isnull=True) | Q(grant__closes_on__gt=day))
+    if figures:
+        rows = rows.filter(grant__shares_reserves=True)
+    return Exists(rows)
+
+
+def register() -> None:
+    register_opening(OPENS_RECORD, lambda organisation_id: opened_deposits(organisation_id))
+    register_opening(OPENS_FIGURES, lambda organisation_id: opened_deposits(organisation_id, True))
+
+
+# --- What is kept
+
+
+def refresh_period(memorandum: Memorandum) -> None:
+    """Write the clauses' days in force from the memorandum's lifecycle; a clause whose
+    organisation is no longer a party is never in force. An update, not a save: the days
+    are derived, and the memorandum's own history records what moved them."""
+    opens, closes = force_period(memorandum)
+    parties = set(
+        MemorandumParty.objects.filter(memorandum=memorandum).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    for grant in DataGrant.objects.filter(memorandum=memorandum):
+        period = (opens, closes) if grant.organisation_id in parties else (None, None)
+        if (grant.opens_on, grant.closes_on) != period:
+            grant.opens_on, grant.closes_on = period
+            DataGrant.objects.filter(pk=grant.pk).update(opens_on=period[0], closes_on=period[1])
+        _reschedule(grant)
+
+
+def moment(day: datetime.date) -> datetime.datetime:
+    """The first moment of a day, in the registry's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False) -> None:
+    """Log in `GrantChange` what the clause opens and closes to its organisation, from now
+    on, for these deposits (all it covers or has logged when None): what it opened and no
+    longer does is `deleted` now, what it newly opens `created` now; the days it will open
+    or close are logged ahead. `ended`: the clause is being deleted."""
+    now = timezone.now()
+    log = GrantChange.objects.filter(grant=grant)
+    covered = set(GrantedDeposit.objects.filter(grant=grant).values_list("deposit_id", flat=True))
+    if ended:
+        covered = set()
+    if deposit_ids is None:
+        deposit_ids = covered | set(log.values_list("deposit_id", flat=True))
+    deposit_ids = set(deposit_ids)
+    log = log.filter(deposit_id__in=deposit_ids)
+    log.filter(at__gt=now).delete()
+    last = {}
+    for deposit_id, action, figures in log.order_by("at", "id").values_list(
+        "deposit_id", "action", "figures"
+    ):
+        last[deposit_id] = (action, figures)
+    start = moment(grant.opens_on) if grant.opens_on else None
+    end = moment(grant.closes_on) if grant.closes_on else None
+    open_now = start is not None and start <= now and (end is None or end > now)
+    figures = grant.shares_reserves
+    rows = []
+
+    def entry(deposit_id, action, at, with_figures=figures):
+        rows.append(
+            GrantChange(
+                grant=grant,
+                organisation_id=grant.organisation_id,
+                deposit_id=deposit_id,
+                figures=with_figures,
+                action=action,
+                at=at,
+                day=timezone.localtime(at).date(),
+            )
+        )
+
+    for deposit_id in sorted(deposit_ids):
+        was_action, was_figures = last.get(deposit_id, (None, figures))
+        was_open = was_action == GrantChange.CREATED
+        is_open = deposit_id in covered and open_now
+        if was_open and (not is_open or was_figures != figures):
+            entry(deposit_id, GrantChange.DELETED, now, was_figures)
+            was_open = False
+        if is_open and not was_open:
+            entry(deposit_id, GrantChange.CREATED, now)
+        if deposit_id in covered and start is not None:
+            if start > now and (end is None or end > start):
+                entry(deposit_id, GrantChange.CREATED, start)
+                if end is not None:
+                    entry(deposit_id, GrantChange.DELETED, end)
+            elif is_open and end is not None:
+                entry(deposit_id, GrantChange.DELETED, end)
+    GrantChange.objects.bulk_create(rows)
+
+
+def covered_deposits(grant: DataGrant, deposits: QuerySet | None = None) -> set[int]:
+    """The primary keys of `deposits` (all) the clause covers: the named ones, and those
+    matching every criterion given (minerals, regions, area)."""
+    deposits = Deposit.objects.all() if deposits is None else deposits
+    scope = grant.scope()
+    covered = set(deposits.filter(pk__in=scope["deposits"]).values_list("pk", flat=True))
+    area = grant.area_shape()
+    if not (scope["minerals"] or scope["regions"] or area is not None):
+        return covered
+    matching = deposits
+    if scope["minerals"]:
+        matching = matching.filter(
+            pk__in=DepositCommodity.objects.filter(mineral__in=scope["minerals"]).values(
+                "deposit_id"
+            )
+        )
+    if scope["regions"]:
+        matching = matching.filter(region__in=scope["regions"])
+    if area is None:
+        return covered | set(matching.values_list("pk", flat=True))
+    from shapely import Point
+    from shapely.prepared import prep
+
+    west, south, east, north = area.bounds
+    inside = prep(area)
+    candidates = matching.filter(
+        longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
+    ).values_list("pk", "longitude", "latitude")
+    return covered | {
+        pk for pk, lon, lat in candidates if inside.covers(Point(float(lon), float(lat)))
+    }
+
+
+def refresh_grant(grant: DataGrant) -> None:
+    """Keep the deposits one clause covers, and its days in force."""
+    covered = covered_deposits(grant)
+    kept = set(GrantedDeposit.objects.filter(grant=grant).values_list("deposit_id", flat=True))
+    GrantedDeposit.objects.filter(grant=grant, deposit_id__in=kept - covered).delete()
+    GrantedDeposit.objects.bulk_create(
+        [GrantedDeposit(grant=grant, deposit_id=pk) for pk in covered - kept]
+    )
+    refresh_period(grant.memorandum)  # reschedules the memorandum's clauses
+
+
+def refresh_deposit(deposit_id: int) -> None:
+    """Keep which clauses cover one deposit (after its region, place or minerals changed)."""
+    one = Deposit.objects.filter(pk=deposit_id)
+    covering = set()
+    for grant in DataGrant.objects.prefetch_related("deposits", "minerals", "regions"):
+        if covered_deposits(grant, one):
+            covering.add(grant.pk)
+    kept = set(
+        GrantedDeposit.objects.filter(deposit_id=deposit_id).values_list("grant_id", flat=True)
+    )
+    GrantedDeposit.objects.filter(deposit_id=deposit_id, grant_id__in=kept - covering).delete()
+    GrantedDeposit.objects.bulk_create(
+        [GrantedDeposit(grant_id=pk, deposit_id=deposit_id) for pk in covering - kept]
+    )
+    for grant in DataGrant.objects.filter(pk__in=covering ^ kept):
+        _reschedule(grant, {deposit_id})
+
+
+def refresh_all() -> None:
+    """Everything kept here, after a bulk load that bypassed the signals."""
+    for grant in DataGrant.objects.select_related("memorandum").prefetch_related(
+        "deposits", "minerals", "regions"
+    ):
+        refresh_grant(grant)
+
+
+# --- Receivers (connected by CooperationConfig.ready)
+
+
+def _after_grant_save(sender, instance, raw=False, **kwargs):
+    if not raw:
+        refresh_grant(instance)
+
+
+def _after_grant_scope_change(sender, instance, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, DataGrant):
+        refresh_grant(instance)
+
+
+def _before_grant_delete(sender, instance, **kwargs):
+    _reschedule(instance, ended=True)
+
+
+def _after_lifecycle_change(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    memorandum = instance if isinstance(instance, Memorandum) else instance.memorandum
+    if DataGrant.objects.filter(memorandum=memorandum).exists():
+        refresh_period(memorandum)
+
+
+def _after_party_delete(sender, instance, **kwargs):
+    memorandum = Memorandum.objects.filter(pk=instance.memorandum_id).first()
+    if memorandum is not None and DataGrant.objects.filter(memorandum=memorandum).exists():
+        refresh_period(memorandum)
+
+
+def _after_deposit_save(sender, instance, raw=False, **kwargs):
+    if not raw and DataGrant.objects.exists():
+        refresh_deposit(instance.pk)
+
+
+def _after_commodity_change(sender, instance, raw=False, **kwargs):
+    if not raw and DataGrant.objects.exists():
+        refresh_deposit(instance.deposit_id)
+
+
+def connect() -> None:
+    post_save.connect(_after_grant_save, sender=DataGrant)
+    pre_delete.connect(_before_grant_delete, sender=DataGrant)
+    for through in (
+        DataGrant.deposits.through,
+        DataGrant.minerals.through,
+        DataGrant.regions.through,
+    ):
+        m2m_changed.connect(_after_grant_scope_change, sender=through)
+    post_save.connect(_after_lifecycle_change, sender=Memorandum)
+    post_save.connect(_after_lifecycle_change, sender=MemorandumTransition)
+    post_save.connect(_after_lifecycle_change, sender=MemorandumParty)
+    post_delete.connect(_after_party_delete, sender=MemorandumParty)
+    post_save.connect(_after_deposit_save, sender=Deposit)
+    post_save.connect(_after_commodity_change, sender=DepositCommodity)
+    post_delete.connect(_after_commodity_change, sender=DepositCommodity)

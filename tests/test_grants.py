@@ -1,0 +1,535 @@
+"""Data-sharing clauses (grants) of memoranda: what they open to one partner's key, when,
+and that bad clauses are refused with nothing saved (docs/cooperation.md, docs/api.md).
+
+The world: a public, a partner and two internal silver deposits in Sughd, an internal
+gold deposit in Khatlon and an internal silver deposit just outside the test area. Silver
+reserves (C1 balance, t) differ per deposit, so any total tells which deposits it
+counted. KIGAM's key reads through each kind of clause; another organisation's key, with
+no clause, sees public and partner records only.
+"""
+
+import csv
+import datetime
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cooperation.models import DataGrant, GrantedDeposit
+from cooperation.services import record_transition
+from tests.factories import (
+    CommodityFactory,
+    DepositFactory,
+    MemorandumFactory,
+    MemorandumPartyFactory,
+    MineralFactory,
+    OrganisationFactory,
+    PartnerOrganisationFactory,
+    PersonFactory,
+    RegionFactory,
+    ReserveEstimateFactory,
+    UserFactory,
+    issue_api_key,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+DAY = datetime.timedelta(days=1)
+# A box around the named deposit's point and the area deposit, not the one just outside.
+AREA_BOX = [69.0, 39.8, 69.6, 40.3]
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(db):
+    w = World()
+    sughd = RegionFactory()
+    khatlon = RegionFactory(code="TJ-KT", name="Khatlon")
+    silver = MineralFactory()
+    gold = MineralFactory(code="gold", symbol="Au", name="Gold", unit="t")
+    w.silver, w.gold, w.sughd, w.khatlon = silver, gold, sughd, khatlon
+
+    def deposit(name, visibility, tonnes, mineral=silver, region=sughd, at=(39.5, 68.5)):
+        made = DepositFactory(
+            name=name,
+            visibility=visibility,
+            region=region,
+            latitude=Decimal(str(at[0])),
+            longitude=Decimal(str(at[1])),
+        )
+        CommodityFactory(deposit=made, mineral=mineral)
+        ReserveEstimateFactory(deposit=made, mineral=mineral, quantity=Decimal(tonnes), unit="t")
+        return made
+
+    w.public = deposit("Open PUBX", "public", "100")
+    w.partners = deposit("Shared PARTX", "partners", "20")
+    w.named = deposit("Named NAMEDX", "internal", "3", at=(40.0, 69.3))
+    w.hidden = deposit("Hidden HIDX", "internal", "5", at=(38.0, 68.0))
+    w.golden = deposit(
+        "Golden GOLDX", "internal", "7", mineral=gold, region=khatlon, at=(37.9, 69.0)
+    )
+    # Inside the area's box by latitude, a little east of it.
+    w.outside = deposit("Beyond BEYX", "internal", "11", at=(40.0, 69.65))
+    w.kigam = PartnerOrganisationFactory()
+    w.ministry = OrganisationFactory(name="Ministry of Geology")
+    w.other = OrganisationFactory(name="Other survey", country="CN")
+    w.kigam_key = issue_api_key(organisation=w.kigam)
+    w.other_key = issue_api_key(organisation=w.other)
+    return w
+
+
+def memorandum(w, *, signed=TODAY - 30 * DAY, valid_until=None, parties=None):
+    made = MemorandumFactory(signed_on=signed, valid_until=valid_until)
+    for organisation in parties or (w.ministry, w.kigam):
+        MemorandumPartyFactory(
+            memorandum=made,
+            organisation=organisation,
+            signatory=PersonFactory(organisation=organisation),
+        )
+    return made
+
+
+def sign(made, on=None):
+    record_transition(made, "signed", on or made.signed_on)
+    return made
+
+
+def grant(made, organisation, *, deposits=(), minerals=(), regions=(), area=None, reserves=True):
+    clause = DataGrant(
+        memorandum=made, organisation=organisation, area=area, shares_reserves=reserves
+    )
+    clause.scope_in_edit = {
+        "deposits": [d.pk for d in deposits],
+        "minerals": [m.pk for m in minerals],
+        "regions": [r.pk for r in regions],
+    }
+    clause.full_clean()
+    clause.scope_in_edit = None
+    clause.save()
+    clause.deposits.set(deposits)
+    clause.minerals.set(minerals)
+    clause.regions.set(regions)
+    return clause
+
+
+def client(api_client, key):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api_client
+
+
+def listed(api, path="/api/v1/deposits/", **params) -> set[str]:
+    data = api.get(path, {"page_size": 100, **params}).json()
+    names = {d["name"].split()[-1] for d in data["results"]}
+    assert data["count"] == len(names)
+    return names
+
+
+BASE = {"PUBX", "PARTX"}
+
+
+def silver_c1(api) -> Decimal:
+    data = api.get("/api/v1/stats/minerals/silver/").json()
+    return sum(
+        (Decimal(t["quantity"]) for t in data["totals"] if t["category"] == "C1"), Decimal(0)
+    )
+
+
+# --- What a key sees, by the state of the memorandum --------------------------------
+
+
+def test_a_clause_in_force_opens_named_internal_deposits_on_every_surface(world, api_client):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    api = client(api_client, w.kigam_key)
+
+    assert listed(api) == BASE | {"NAMEDX"}
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 200
+    assert api.get(f"/api/v1/deposits/{w.hidden.public_id}/").status_code == 404
+    # filters and counts
+    assert listed(api, q="namedx") == {"NAMEDX"}
+    assert api.get("/api/v1/regions/TJ-SU/").json()["deposit_count"] == 3
+    assert api.get("/api/v1/minerals/silver/").json()["deposit_count"] == 3
+    # CSV export
+    text = b"".join(api.get("/api/v1/deposits/", {"format": "csv"}).streaming_content).decode(
+        "utf-8-sig"
+    )
+    assert {row["Name"].split()[-1] for row in csv.DictReader(io.StringIO(text))} == BASE | {
+        "NAMEDX"
+    }
+    # OGC items
+    data = api.get("/ogc/collections/deposits/items", {"limit": 100}).json()
+    assert data["numberMatched"] == 3
+    assert w.named.public_id in json.dumps(data) and w.hidden.public_id not in json.dumps(data)
+    assert api.get(f"/ogc/collections/deposits/items/{w.named.public_id}").status_code == 200
+    # reserve figures shared: totals by value, the estimate itself, the share's denominator
+    assert silver_c1(api) == Decimal("123")
+    reserves = api.get("/api/v1/reserves/").json()
+    assert reserves["count"] == 3
+    document = api.get(f"/api/v1/deposits/{w.named.public_id}/").json()
+    assert [Decimal(r["quantity"]) for r in document["reserves"]] == [Decimal(3)]
+    share = document["commodities"][0]["reserve_share_pct"]
+    assert Decimal(share) == (Decimal(3) * 100 / Decimal(123)).quantize(Decimal("0.01"))
+
+
+def test_another_organisation_and_anonymous_see_nothing_more(world, api_client):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    assert listed(client(api_client, w.other_key)) == BASE
+    assert silver_c1(api_client) == Decimal("120")
+    other = client(api_client, w.other_key)
+    assert other.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 404
+    api_client.credentials()
+    assert listed(api_client) == {"PUBX"}
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["no transition recorded", "signed in the future", "valid until yesterday", "terminated"],
+)
+def test_a_clause_is_in_force_only_while_its_memorandum_is(world, api_client, state):
+    w = world
+    if state == "no transition recorded":
+        made = memorandum(w)
+    elif state == "signed in the future":
+        made = sign(memorandum(w, signed=TODAY + 5 * DAY))
+    elif state == "valid until yesterday":
+        made = sign(memorandum(w, signed=TODAY - 400 * DAY, valid_until=TODAY - DAY))
+    else:
+        made = sign(memorandum(w))
+        record_transition(made, "terminated", TODAY - DAY, "Ended by note verbale.")
+    grant(made, w.kigam, deposits=[w.named])
+    api = client(api_client, w.kigam_key)
+    assert listed(api) == BASE
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 404
+    assert silver_c1(api) == Decimal("120")
+
+
+def test_valid_until_is_the_last_day_in_force(world, api_client):
+    w = world
+    grant(sign(memorandum(w, valid_until=TODAY)), w.kigam, deposits=[w.named])
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"NAMEDX"}
+
+
+def test_a_clause_without_reserve_figures_opens_the_record_only(world, api_client):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named], reserves=False)
+    api = client(api_client, w.kigam_key)
+    assert listed(api) == BASE | {"NAMEDX"}
+    document = api.get(f"/api/v1/deposits/{w.named.public_id}/").json()
+    assert document["reserves"] == []
+    # no share computed from the hidden figure, and the totals leave it out
+    assert document["commodities"][0]["reserve_share_pct"] is None
+    assert silver_c1(api) == Decimal("120")
+    assert api.get("/api/v1/reserves/").json()["count"] == 2
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/reserve-history/").status_code == 404
+    text = b"".join(
+        api.get("/api/v1/deposits/", {"format": "csv", "include": "reserves"}).streaming_content
+    ).decode("utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if "NAMEDX" in r["Name"])
+    assert "3" not in "".join(v for k, v in row.items() if "reserves" in k.lower())
+
+
+def test_a_clause_by_mineral(world, api_client):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, minerals=[w.gold])
+    api = client(api_client, w.kigam_key)
+    assert listed(api) == BASE | {"GOLDX"}
+    assert listed(api, mineral="gold") == {"GOLDX"}
+
+
+def test_a_clause_by_region_and_mineral_needs_both(world, api_client):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, minerals=[w.silver], regions=[w.khatlon])
+    assert listed(client(api_client, w.kigam_key)) == BASE
+    DataGrant.objects.all().delete()
+    grant(sign(memorandum(w)), w.kigam, regions=[w.khatlon])
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"GOLDX"}
+
+
+def test_a_clause_by_area_leaves_a_deposit_just_outside_hidden(world, api_client):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, area=AREA_BOX)
+    api = client(api_client, w.kigam_key)
+    assert listed(api) == BASE | {"NAMEDX"}
+    assert api.get(f"/api/v1/deposits/{w.outside.public_id}/").status_code == 404
+    # the area follows the deposit: moved inside, it is opened
+    w.outside.longitude = Decimal("69.55")
+    w.outside.save()
+    assert listed(api) == BASE | {"NAMEDX", "BEYX"}
+
+
+def test_a_polygon_area(world, api_client):
+    w = world
+    triangle = {
+        "type": "Polygon",
+        "coordinates": [[[69.0, 39.8], [69.7, 39.8], [69.0, 40.3], [69.0, 39.8]]],
+    }
+    grant(sign(memorandum(w)), w.kigam, area=triangle)
+    # (40.0, 69.3) lies inside the triangle; (40.0, 69.65) beyond its long side
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"NAMEDX"}
+
+
+def test_answers_cached_for_one_organisation_are_not_served_to_another(
+    world, api_client, either_cache, settings
+):
+    settings.API_CACHE_SECONDS = 300
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"NAMEDX"}
+    assert listed(client(api_client, w.other_key)) == BASE
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"NAMEDX"}
+
+
+def test_staff_see_everything_as_before(world, api_client, editor):
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    api = client(api_client, issue_api_key(user=editor))
+    assert len(listed(api)) == 6
+    assert silver_c1(api) == Decimal("139")
+
+
+# --- Bad clauses are refused, nothing saved -----------------------------------------
+
+
+def _staff_api(api_client):
+    user = UserFactory(username="coop", groups=["Cooperation editors"])
+    return client(api_client, issue_api_key(user=user))
+
+
+def grants_url(made):
+    return f"/api/v1/memoranda/{made.public_id}/grants/"
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"organisation": "other", "deposits": ["named"]}, "organisation"),
+        ({"organisation": "kigam"}, "non_field_errors"),
+        ({"organisation": "kigam", "area": [60.0, 30.0, 61.0, 31.0]}, "area"),
+        ({"organisation": "kigam", "area": [67.4, 36.7, 67.6, 36.9]}, "area"),  # in Afghanistan
+        ({"organisation": "kigam", "area": {"type": "Point", "coordinates": [69, 39]}}, "area"),
+        ({"organisation": "kigam", "area": [70.0, 39.0, 69.0, 40.0]}, "area"),
+    ],
+)
+def test_the_api_refuses_a_bad_clause(world, api_client, payload, field):
+    w = world
+    made = memorandum(w)
+    api = _staff_api(api_client)
+    names = {"other": w.other.public_id, "kigam": w.kigam.public_id, "named": w.named.public_id}
+    body = {
+        k: (
+            [names[x] for x in v]
+            if k == "deposits"
+            else names.get(v, v)
+            if isinstance(v, str)
+            else v
+        )
+        for k, v in payload.items()
+    }
+    response = api.post(grants_url(made), body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not DataGrant.objects.exists() and not GrantedDeposit.objects.exists()
+
+
+def test_staff_write_and_read_clauses_over_the_api(world, api_client):
+    w = world
+    made = sign(memorandum(w))
+    api = _staff_api(api_client)
+    response = api.post(
+        grants_url(made),
+        {"organisation": w.kigam.public_id, "area": AREA_BOX, "shares_reserves": True},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["area"]["type"] == "Polygon"
+    assert created["in_force"] is True and created["opens_on"] == made.signed_on.isoformat()
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"NAMEDX"}
+
+    api = _staff_api(api_client)
+    url = f"{grants_url(made)}{created['id']}/"
+    read = api.get(url)
+    assert api.patch(url, {"shares_reserves": False}, format="json").status_code == 428
+    changed = api.patch(url, {"shares_reserves": False}, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert changed.status_code == 200 and changed.json()["shares_reserves"] is False
+    assert DataGrant.objects.get().history.count() == 2
+
+
+def test_partners_and_anonymous_find_no_clauses(world, api_client):
+    w = world
+    made = sign(memorandum(w))
+    grant(made, w.kigam, deposits=[w.named])
+    assert api_client.get(grants_url(made)).status_code == 404
+    api = client(api_client, w.kigam_key)
+    assert api.get(grants_url(made)).status_code == 404
+    assert api.post(grants_url(made), {}, format="json").status_code == 404
+
+
+def test_the_admin_refuses_a_clause_for_an_organisation_not_party(world, client):
+    w = world
+    made = memorandum(w)
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    url = f"/admin/cooperation/memorandum/{made.pk}/change/"
+    # Submit the page's own form with one new clause for an organisation not party.
+    from django.forms.models import model_to_dict
+
+    data = {
+        **{
+            k: v for k, v in model_to_dict(made).items() if v is not None and k not in ("document",)
+        },
+        "loaded_version": made.version,
+    }
+    data.pop("id", None)
+    for name in ("topics", "minerals", "deposits", "events"):
+        data[name] = []
+    for prefix, count in (
+        ("parties", 2),
+        ("commitments", 0),
+        ("transitions", 0),
+        ("grants", 1),
+    ):
+        data[f"{prefix}-TOTAL_FORMS"] = count
+        data[f"{prefix}-INITIAL_FORMS"] = 2 if prefix == "parties" else 0
+    for i, party in enumerate(made.parties.all()):
+        data[f"parties-{i}-id"] = party.pk
+        data[f"parties-{i}-memorandum"] = made.pk
+        data[f"parties-{i}-organisation"] = party.organisation_id
+        data[f"parties-{i}-signatory"] = party.signatory_id
+    data["grants-0-organisation"] = w.other.pk
+    data["grants-0-deposits"] = [w.named.pk]
+    data["grants-0-area"] = ""
+    data["grants-0-note"] = ""
+    response = client.post(url, {k: v for k, v in data.items() if v is not None})
+    assert response.status_code == 200
+    errors = str(response.context["inline_admin_formsets"][-1].formset.errors)
+    assert "not a party" in errors, errors
+    assert not DataGrant.objects.exists()
+    # and an empty scope
+    data["grants-0-organisation"] = w.kigam.pk
+    data["grants-0-deposits"] = []
+    response = client.post(url, {k: v for k, v in data.items() if v is not None})
+    errors = str(response.context["inline_admin_formsets"][-1].formset.errors)
+    assert "Say what the clause opens" in errors, errors
+    assert not DataGrant.objects.exists()
+    # a good one is saved, and listed on the organisation
+    data["grants-0-deposits"] = [w.named.pk]
+    response = client.post(url, {k: v for k, v in data.items() if v is not None})
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert DataGrant.objects.get().organisation == w.kigam
+    page = client.get(f"/admin/cooperation/organisation/{w.kigam.pk}/change/")
+    assert made.title in page.content.decode()
+
+
+# --- The change feed at a clause's start and end ------------------------------------
+
+
+def feed(api, since) -> list[tuple[str, str, str]]:
+    data = api.get("/api/v1/changes/", {"since": since.isoformat(), "page_size": 500}).json()
+    return [(c["model"], c["id"], c["action"]) for c in data["results"]]
+
+
+def test_the_feed_reports_what_a_clause_opens_and_closes(world, api_client):
+    w = world
+    estimate = w.named.reserves.get()
+    made = sign(memorandum(w))
+    since = timezone.now()
+    clause = grant(made, w.kigam, deposits=[w.named])
+    api = client(api_client, w.kigam_key)
+    opened = [
+        ("deposit", w.named.public_id, "created"),
+        ("reserve", estimate.public_id, "created"),
+    ]
+    assert [
+        e for e in feed(api, since) if e[1] in (w.named.public_id, estimate.public_id)
+    ] == opened
+    # a change while the clause is in force is an update the partner sees
+    w.named.description = "Re-surveyed"
+    w.named.save()
+    assert ("deposit", w.named.public_id, "updated") in feed(api, since)
+    # another organisation learns nothing of it
+    assert not [
+        e for e in feed(client(api_client, w.other_key), since) if e[1] == w.named.public_id
+    ]
+    # terminated today: gone from the partner's view, reported deleted
+    record_transition(made, "terminated", TODAY, "Ended early.")
+    api = client(api_client, w.kigam_key)
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 404
+    assert [e for e in feed(api, since) if e[0] != "memorandum"][-2:] == [
+        ("deposit", w.named.public_id, "deleted"),
+        ("reserve", estimate.public_id, "deleted"),
+    ]
+    assert clause.changes.count() == 2
+
+
+def test_an_expiry_date_set_in_the_past_closes_the_clause_in_the_feed(world, api_client):
+    w = world
+    made = sign(memorandum(w))
+    since = timezone.now()
+    grant(made, w.kigam, deposits=[w.named], reserves=False)
+    made.valid_until = TODAY - DAY
+    made.save()
+    api = client(api_client, w.kigam_key)
+    assert [e for e in feed(api, since) if e[0] == "deposit"] == [
+        ("deposit", w.named.public_id, "created"),
+        ("deposit", w.named.public_id, "deleted"),
+    ]
+    # without reserve figures, no estimate entered or left the partner's view
+    assert not [e for e in feed(api, since) if e[0] == "reserve"]
+
+
+def test_the_days_a_clause_opens_and_closes_are_logged_ahead(world):
+    """No job runs on those days: the feed lists each logged moment once it has come."""
+    from cooperation.grants import moment
+    from cooperation.models import GrantChange
+
+    w = world
+    made = sign(memorandum(w, signed=TODAY + 3 * DAY, valid_until=TODAY + 30 * DAY))
+    grant(made, w.kigam, deposits=[w.named])
+    assert list(GrantChange.objects.values_list("action", "at")) == [
+        ("created", moment(TODAY + 3 * DAY)),
+        ("deleted", moment(TODAY + 31 * DAY)),
+    ]
+    # its validity cut to end before it opens: nothing will open
+    made.valid_until = TODAY + DAY
+    made.save()
+    assert not GrantChange.objects.exists()
+
+
+def test_a_deposit_leaving_the_scope_is_reported_deleted(world, api_client):
+    w = world
+    since = timezone.now()
+    grant(sign(memorandum(w)), w.kigam, regions=[w.khatlon], reserves=False)
+    api = client(api_client, w.kigam_key)
+    assert ("deposit", w.golden.public_id, "created") in feed(api, since)
+    w.golden.region = w.sughd
+    w.golden.save()
+    assert listed(api) == BASE
+    assert feed(api, since)[-1] == ("deposit", w.golden.public_id, "deleted")
+
+
+def test_sorting_and_selecting_by_share_and_reserves_read_what_the_clause_opens(world, api_client):
+    """The share rule's deepest expressions (a share inside a ranking's subquery) with the
+    clause's condition in them, on both engines; a deposit opened without its figures
+    sorts as one without a figure."""
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named], reserves=False)
+    api = client(api_client, w.kigam_key)
+    by_share = api.get("/api/v1/deposits/", {"mineral": "silver", "ordering": "-share"}).json()
+    assert [d["name"].split()[-1] for d in by_share["results"]] == ["PUBX", "PARTX", "NAMEDX"]
+    by_quantity = api.get(
+        "/api/v1/deposits/", {"mineral": "silver", "ordering": "-quantity"}
+    ).json()
+    assert [d["name"].split()[-1] for d in by_quantity["results"]] == ["PUBX", "PARTX", "NAMEDX"]
+    assert listed(api, mineral="silver", min_share="1") == BASE
+    ranking = api.get("/api/v1/stats/minerals/silver/").json()["deposits"]
+    assert [Decimal(d["reserve_share_pct"] or 0) for d in ranking][:2] == [
+        Decimal("83.33"),
+        Decimal("16.67"),
+    ]
