@@ -73,12 +73,21 @@ audit: install-dev
 # is set, the virtualenv's python.
 MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
 
+# The task worker (webhook deliveries, reports/webhooks.py) runs beside the server and
+# stops with it: the queue is a table of the same database, so nothing else is needed.
+TASK_WORKERS ?= 1
+WORKER_OPTIONS := --no-reload --interval 1 --queue-name '*'
+define with_task_workers
+	pids=""; for i in $$(seq $(TASK_WORKERS)); do $(1) db_worker $(WORKER_OPTIONS) & \
+		pids="$$pids $$!"; done; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; $(2)
+endef
+
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) ensure_local_admin
 	$(MANAGE) compiletranslations
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(call with_task_workers,$(MANAGE),$(MANAGE) runserver $(HOST):$(PORT))
 
 # Any management command with the settings `make run` uses, so the commands the README
 # and docs/ show work as written on a fresh clone (tests/test_readme_commands.py):
@@ -94,7 +103,7 @@ manage: install
 messages: install-dev
 	$(MANAGE) extracttranslations
 
-# Production-style serving: gunicorn, DEBUG off, whitenoise's compressed and hashed
+# Production-style serving: gunicorn and TASK_WORKERS task workers, DEBUG off, whitenoise's compressed and hashed
 # static files. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL in the environment;
 # behind plain HTTP (no TLS proxy) also SECURE_SSL_REDIRECT=false.
 # The access log leaves out query strings, so an `api_key` parameter is never logged.
@@ -102,9 +111,10 @@ serve: install
 	$(BIN)/python manage.py compiletranslations
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/gunicorn registry.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	$(call with_task_workers,$(BIN)/python manage.py,$(BIN)/gunicorn registry.wsgi \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--max-requests 10000 --max-requests-jitter 1000 --graceful-timeout 20 \
-		--access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+		--access-logfile - --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms')
 
 # Tests need a SECRET_KEY only because settings refuse to start without one when DEBUG is off.
 test: install-dev

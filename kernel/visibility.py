@@ -24,7 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from kernel.models import Visibility
+from kernel.models import ApiKey, Visibility
 
 PUBLIC_ONLY = frozenset({Visibility.PUBLIC})
 PARTNER_LEVELS = frozenset({Visibility.PUBLIC, Visibility.PARTNERS})
@@ -56,13 +56,29 @@ class Caller:
 
     @classmethod
     def of(cls, request) -> "Caller":
-        """The caller of a request: staff user, partner key or anonymous."""
+        """The caller of a request: staff user (signed in, or through a staff key), partner
+        key or anonymous."""
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             return STAFF
         auth = getattr(request, "auth", None)
-        if getattr(auth, "grants_partner_access", False):
-            return Caller(PARTNER_LEVELS, auth.organisation_id)
+        if isinstance(auth, ApiKey):
+            return cls.of_key(auth)
+        return ANONYMOUS
+
+    @classmethod
+    def of_key(cls, api_key: ApiKey | None) -> "Caller":
+        """Who an API key reads as, with or without a request: the one place a key's
+        holder becomes a caller, used by `of(request)` and by work done for the key's
+        holder later (a webhook delivery). A key that is revoked or expired, or whose
+        staff user is no longer an active staff member, reads as anonymous."""
+        if api_key is None or not api_key.is_active:
+            return ANONYMOUS
+        if api_key.user_id is not None:
+            user = api_key.user
+            return STAFF if user.is_active and user.is_staff else ANONYMOUS
+        if api_key.grants_partner_access:
+            return Caller(PARTNER_LEVELS, api_key.organisation_id)
         return ANONYMOUS
 
     def sees(self, record) -> bool:

@@ -9,6 +9,7 @@ from deposits.api.urls import register as register_deposits
 from registry import security
 from reports.changes import ChangeViewSet
 from reports.search import SearchViewSet
+from reports.subscriptions import WebhookViewSet
 
 
 class RegistryAPIRootView(APIRootView):
@@ -28,6 +29,7 @@ register_deposits(router)
 register_cooperation(router)
 router.register("changes", ChangeViewSet, basename="change")
 router.register("search", SearchViewSet, basename="search")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="api")),

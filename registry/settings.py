@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "django_tasks",  # the backport of Django 6's tasks framework
+    "django_tasks_db",  # its database backend: the queue's table and `db_worker`
     "kernel",  # the shared kernel (app label "registry")
     "deposits",
     "cooperation",
@@ -217,6 +219,28 @@ ADMIN_COUNT_LIMIT = env_int("ADMIN_COUNT_LIMIT", 10_000)
 # (deposits.shares.share_moves; docs/reserves.md).
 SHARE_MOVE_WARNING_POINTS = env_int("SHARE_MOVE_WARNING_POINTS", 5)
 
+# Webhooks (reports/webhooks.py, docs/api.md "Webhooks", docs/deployment.md "Workers")
+# Deliveries run on the tasks framework's database backend: the queue is a table of the
+# registry's own database, so the embedded SQLite default needs no Redis, and workers
+# (`manage.py db_worker`) on any number of machines take tasks from it without taking
+# the same one twice (SKIP LOCKED on PostgreSQL).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seconds to wait before each retry of a failed delivery; after the last, it has failed.
+# Seven attempts over about eight hours by default.
+WEBHOOK_RETRY_SECONDS = [
+    float(seconds)
+    for seconds in env_list("WEBHOOK_RETRY_SECONDS", ["10", "60", "300", "1800", "7200", "21600"])
+]
+# How long a receiver may take to answer one delivery.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Receivers at loopback, private or link-local addresses (the registry's own network) are
+# refused unless allowed here: a partner's URL must not reach the ministry's inside.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# How many subscriptions one key's holder (an organisation, a staff user) may keep.
+WEBHOOK_SUBSCRIPTIONS_PER_HOLDER = env_int("WEBHOOK_SUBSCRIPTIONS_PER_HOLDER", 20)
+# Deliveries (with their outcome) are listed in the admin for this many days, then removed.
+WEBHOOK_DELIVERY_DAYS = env_int("WEBHOOK_DELIVERY_DAYS", 30)
+
 # Pages
 # The server-rendered pages for analysts (deposits/pages/, templates/).
 import xstatic.pkg.leaflet  # noqa: E402  (Leaflet's JS and CSS, served as static/leaflet/)
@@ -342,6 +366,8 @@ SPECTACULAR_SETTINGS = {
         "ReserveCategoryEnum": "deposits.models.ReserveEstimate.Category",
         "BalanceCategoryEnum": "deposits.models.BALANCE_CATEGORY_CHOICES",
         "ShareBoundEnum": "deposits.models.SHARE_BOUND_CHOICES",
+        # The change feed's collections: a change's `model`, a webhook's `collections`
+        "ModelEnum": "reports.changes.MODELS",
     },
 }
 

@@ -266,34 +266,84 @@ def _grant_changes(since, caller):
     ]
 
 
-def change_feed(since, caller):
-    """All changes since `since` the caller may see, oldest first (one SQL UNION)."""
-    parts = [
-        _visible_record_changes(
-            apps.get_model("deposits", "Deposit"), "deposit", since, caller, opens_deposits=True
-        ),
-        _deposit_record_changes("ReserveEstimate", "reserve", F("public_id"), since, caller),
-        _deposit_record_changes(
-            "BalanceMovement", "movement", Cast("id", output_field=CharField()), since, caller
-        ),
+# Each collection of the feed: (label, app, model, how it is judged). `visible` records
+# have a visibility and a public id, `of_deposit` ones are seen with their deposit,
+# `public` ones are seen by everyone.
+COLLECTIONS = [
+    ("deposit", "deposits", "Deposit", "visible"),
+    ("reserve", "deposits", "ReserveEstimate", "of_deposit"),
+    ("movement", "deposits", "BalanceMovement", "of_deposit"),
+    ("organisation", "cooperation", "Organisation", "public"),
+    ("person", "cooperation", "Person", "public"),
+    ("topic", "cooperation", "Topic", "public"),
+    ("event", "cooperation", "Event", "visible"),
+    ("memorandum", "cooperation", "Memorandum", "visible"),
+    ("initiative", "cooperation", "Initiative", "visible"),
+]
+
+
+def collections():
+    """(label, model) of each collection of the feed whose app is installed."""
+    return [
+        (label, apps.get_model(app, name))
+        for label, app, name, _kind in COLLECTIONS
+        if apps.is_installed(app)
     ]
-    if apps.is_installed("cooperation"):
-        for label, name in (
-            ("organisation", "Organisation"),
-            ("person", "Person"),
-            ("topic", "Topic"),
-        ):
-            parts.append(_public_record_changes(apps.get_model("cooperation", name), label, since))
-        for label, name in (
-            ("event", "Event"),
-            ("memorandum", "Memorandum"),
-            ("initiative", "Initiative"),
-        ):
-            model = apps.get_model("cooperation", name)
-            parts.append(_visible_record_changes(model, label, since, caller))
-    parts.extend(_grant_changes(since, caller))
+
+
+def collection_of(model) -> str | None:
+    """The feed's label of a model, or of one of its history models (None if not fed)."""
+    model = getattr(model, "instance_type", model)  # a history model names its record's
+    for label, app, name, _kind in COLLECTIONS:
+        if model._meta.app_label == app and model.__name__ == name:
+            return label
+    return None
+
+
+def change_feed(since, caller, only: dict[str, set[int]] | None = None):
+    """All changes since `since` the caller may see, oldest first (one SQL UNION).
+
+    `only` narrows the feed to the history rows it names, by collection ({"deposit":
+    {history ids}}): the changes of one committed transaction, which webhooks push."""
+    parts = []
+    for label, app, name, kind in COLLECTIONS:
+        if not apps.is_installed(app) or (only is not None and not only.get(label)):
+            continue
+        model = apps.get_model(app, name)
+        if kind == "visible":
+            part = _visible_record_changes(
+                model, label, since, caller, opens_deposits=label == "deposit"
+            )
+        elif kind == "public":
+            part = _public_record_changes(model, label, since)
+        elif label == "reserve":
+            part = _deposit_record_changes(name, label, F("public_id"), since, caller)
+        else:
+            identifier = Cast("id", output_field=CharField())
+            part = _deposit_record_changes(name, label, identifier, since, caller)
+        if only is not None:
+            part = part.filter(history_id__in=only[label])
+        parts.append(part)
+    if only is None:  # what clauses open and close comes with no write to push
+        parts.extend(_grant_changes(since, caller))
+    if not parts:
+        return []
     first, *rest = parts
     return first.union(*rest, all=True).order_by("c_at", "c_model", "c_seq")
+
+
+def visible_now(caller, label: str, ids) -> set[str]:
+    """Which of the records `ids` of a collection `caller` may see now (by the feed's ids:
+    public ids, a balance line's number), through the one visibility rule."""
+    kind = next(k for lbl, _app, _name, k in COLLECTIONS if lbl == label)
+    model = dict(collections())[label]
+    rows = model.objects.all() if kind == "public" else model.objects.visible_to(caller)
+    field = "id" if label == "movement" else "public_id"
+    if label == "movement":
+        ids = [int(i) for i in ids if str(i).isdigit()]
+    return {
+        str(i) for i in rows.filter(**{f"{field}__in": list(ids)}).values_list(field, flat=True)
+    }
 
 
 @extend_schema(
