@@ -9,7 +9,7 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import JSONField
+from django.db.models import JSONField, URLField
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.functional import cached_property
@@ -60,7 +60,11 @@ class RegistryAdmin(SimpleHistoryAdmin):
     save over someone else's refuses with what they changed (kernel/concurrency.py).
     """
 
-    formfield_overrides = {JSONField: {"form_class": LinesField}}
+    # A web address typed without its scheme is read as https (Django 6's default).
+    formfield_overrides = {
+        JSONField: {"form_class": LinesField},
+        URLField: {"assume_scheme": "https"},
+    }
     save_on_top = True
 
     def get_form(self, request, obj=None, change=False, **kwargs):
