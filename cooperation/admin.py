@@ -89,6 +89,13 @@ class PartyCountryFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AreaField(forms.JSONField):
+    """A clause's area as typed: an empty box for no area, where a JSON field shows `null`."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class GrantForm(forms.ModelForm):
     """Hands the submitted scope to the clause before the model validates it, so a clause
     naming nothing is refused before anything is saved (`DataGrant.clean`)."""
@@ -104,6 +111,7 @@ class GrantForm(forms.ModelForm):
             "shares_reserves",
             "note",
         ]
+        field_classes = {"area": AreaField}
 
     def clean(self):
         cleaned = super().clean()

@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -425,6 +426,9 @@ def test_the_admin_refuses_a_clause_for_an_organisation_not_party(world, client)
     assert DataGrant.objects.get().organisation == w.kigam
     page = client.get(f"/admin/cooperation/organisation/{w.kigam.pk}/change/")
     assert made.title in page.content.decode()
+    # Shown again, the clause without an area has an empty area box, not "null".
+    page = client.get(url).content.decode()
+    assert re.search(r'<textarea name="grants-0-area"[^>]*>\s*</textarea>', page), page
 
 
 # --- The change feed at a clause's start and end ------------------------------------
