@@ -2,7 +2,8 @@
 Client, in this process) and, where it has one, the same work as bare SQL.
 
 The caller is anonymous, so everything runs on the `public` deposits; the SQL
-equivalents filter the same way.
+equivalents filter the same way. The partner operations (`partner_operations`) read with
+partner keys instead (bench/partners.py), as a partner's GIS tool or sync job does.
 """
 
 import csv
@@ -53,6 +54,7 @@ class Operation:
     target: str  # how the figure is judged, printed beside it
     paged: bool = False  # must not grow with the table
     beside: Callable[[], object] | None = None  # the reference of a "1.5 api" target
+    # (and of a "1.2 partner" one: the same read by a partner key without clauses)
     exports: bool = False  # fewer repetitions: they read every deposit
 
 
@@ -78,15 +80,18 @@ def admin_client() -> Client:
     return client
 
 
+def sample_deposit() -> tuple[int, str]:
+    """(primary key, public id) of a public deposit with several minerals, the same one at
+    every size: the record the detail operations read."""
+    public = Deposit.objects.filter(visibility="public", name__startswith="SYN-")
+    return public.order_by("pk").values_list("pk", "public_id")[:1].get()
+
+
 def operations() -> list[Operation]:
     client = Client()
     admin = admin_client()  # per database: each size has its own users and sessions
     pg = on_postgresql()
-    public = Deposit.objects.filter(visibility="public")
-    # A public deposit with several minerals, the same one at every size.
-    sample = (
-        public.filter(name__startswith="SYN-").order_by("pk").values_list("public_id", flat=True)
-    )[:1].get()
+    _, sample = sample_deposit()
     mineral = {"mineral": MINERAL}
     listed = sql.PUBLIC + " AND " + sql.MINERAL
     searched = sql.PUBLIC + " AND " + sql.SEARCH
@@ -206,6 +211,41 @@ def operations() -> list[Operation]:
             "2",
             exports=True,
         ),
+    ]
+
+
+PARTNER_CLAUSES = "50-grant partner: "  # bench.partners.GRANTS
+PARTNER_OPERATIONS = [
+    PARTNER_CLAUSES + "API list, mineral",  # page_size=100
+    PARTNER_CLAUSES + "API detail",
+    PARTNER_CLAUSES + "OGC items, limit=100",
+]
+
+
+def partner_operations(without_clauses: str, with_clauses: str) -> list[Operation]:
+    """A partner's list, record and OGC page read with the key of an organisation holding
+    50 clauses in force, each timed in turns with the same read by a key of one holding
+    none (today's partner figure): the clauses may cost at most a fifth more. The keys go
+    in the header, as partners send them, through the whole request path (authentication,
+    throttling, the access record); the API's answer cache is off in this process (no
+    REDIS_URL), so every read is computed."""
+    _, sample = sample_deposit()
+    plain = Client(HTTP_AUTHORIZATION=f"Token {without_clauses}")
+    granted = Client(HTTP_AUTHORIZATION=f"Token {with_clauses}")
+    reads = [
+        ("/api/v1/deposits/", {"mineral": MINERAL, "page_size": PAGE_SIZE}),
+        (f"/api/v1/deposits/{sample}/", {}),
+        ("/ogc/collections/deposits/items", {"limit": PAGE_SIZE}),
+    ]
+    return [
+        Operation(
+            name,
+            lambda url=url, params=params: _get(granted, url, params),
+            None,
+            "1.2 partner",
+            beside=lambda url=url, params=params: _get(plain, url, params),
+        )
+        for name, (url, params) in zip(PARTNER_OPERATIONS, reads, strict=True)
     ]
 
 

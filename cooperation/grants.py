@@ -21,6 +21,7 @@ close; the feed lists the rows whose moment has come.
 """
 
 import datetime
+from collections import defaultdict
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -71,7 +72,9 @@ def in_force(on: datetime.date | None = None, prefix: str = "") -> Q:
 
 def opened_deposits(organisation_id: int, figures: bool = False) -> QuerySet:
     """The primary keys of the deposits the clauses in force today open to the
-    organisation (with their reserve figures, when `figures`): a subquery for the rule."""
+    organisation (with their reserve figures, when `figures`): a subquery for the rule,
+    which narrows it by the rows' kept `visibility` to what lies beyond the caller's
+    levels."""
     # One join, no nested subquery: SQLite parses the rule inside deep share expressions.
     rows = GrantedDeposit.objects.filter(
         in_force(prefix="grant__"), grant__organisation_id=organisation_id
@@ -186,12 +189,12 @@ def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False) -> N
     GrantChange.objects.bulk_create(rows)
 
 
-def covered_deposits(grant: DataGrant, deposits: QuerySet | None = None) -> set[int]:
-    """The primary keys of `deposits` (all) the clause covers: the named ones, and those
-    matching every criterion given (minerals, regions, area)."""
+def covered_deposits(grant: DataGrant, deposits: QuerySet | None = None) -> dict[int, str]:
+    """The deposits of `deposits` (all) the clause covers, primary key to visibility: the
+    named ones, and those matching every criterion given (minerals, regions, area)."""
     deposits = Deposit.objects.all() if deposits is None else deposits
     scope = grant.scope()
-    covered = set(deposits.filter(pk__in=scope["deposits"]).values_list("pk", flat=True))
+    covered = dict(deposits.filter(pk__in=scope["deposits"]).values_list("pk", "visibility"))
     area = grant.area_shape()
     if not (scope["minerals"] or scope["regions"] or area is not None):
         return covered
@@ -205,7 +208,7 @@ def covered_deposits(grant: DataGrant, deposits: QuerySet | None = None) -> set[
     if scope["regions"]:
         matching = matching.filter(region__in=scope["regions"])
     if area is None:
-        return covered | set(matching.values_list("pk", flat=True))
+        return covered | dict(matching.values_list("pk", "visibility"))
     from shapely import Point
     from shapely.prepared import prep
 
@@ -213,36 +216,52 @@ def covered_deposits(grant: DataGrant, deposits: QuerySet | None = None) -> set[
     inside = prep(area)
     candidates = matching.filter(
         longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
-    ).values_list("pk", "longitude", "latitude")
+    ).values_list("pk", "longitude", "latitude", "visibility")
     return covered | {
-        pk for pk, lon, lat in candidates if inside.covers(Point(float(lon), float(lat)))
+        pk: visibility
+        for pk, lon, lat, visibility in candidates
+        if inside.covers(Point(float(lon), float(lat)))
     }
 
 
 def refresh_grant(grant: DataGrant) -> None:
-    """Keep the deposits one clause covers, and its days in force."""
+    """Keep the deposits one clause covers (with their visibility), and its days in force."""
     covered = covered_deposits(grant)
-    kept = set(GrantedDeposit.objects.filter(grant=grant).values_list("deposit_id", flat=True))
-    GrantedDeposit.objects.filter(grant=grant, deposit_id__in=kept - covered).delete()
+    kept = dict(GrantedDeposit.objects.filter(grant=grant).values_list("deposit_id", "visibility"))
+    GrantedDeposit.objects.filter(grant=grant, deposit_id__in=kept.keys() - covered.keys()).delete()
     GrantedDeposit.objects.bulk_create(
-        [GrantedDeposit(grant=grant, deposit_id=pk) for pk in covered - kept]
+        [
+            GrantedDeposit(grant=grant, deposit_id=pk, visibility=covered[pk])
+            for pk in covered.keys() - kept.keys()
+        ]
     )
+    moved = defaultdict(list)  # visibility -> deposits whose level changed past the signals
+    for pk in covered.keys() & kept.keys():
+        if covered[pk] != kept[pk]:
+            moved[covered[pk]].append(pk)
+    for visibility, pks in moved.items():
+        GrantedDeposit.objects.filter(grant=grant, deposit_id__in=pks).update(visibility=visibility)
     refresh_period(grant.memorandum)  # reschedules the memorandum's clauses
 
 
 def refresh_deposit(deposit_id: int) -> None:
-    """Keep which clauses cover one deposit (after its region, place or minerals changed)."""
+    """Keep which clauses cover one deposit, and its visibility on their rows (after its
+    region, place, minerals or visibility changed)."""
     one = Deposit.objects.filter(pk=deposit_id)
+    visibility = one.values_list("visibility", flat=True).first()
     covering = set()
     for grant in DataGrant.objects.prefetch_related("deposits", "minerals", "regions"):
         if covered_deposits(grant, one):
             covering.add(grant.pk)
-    kept = set(
-        GrantedDeposit.objects.filter(deposit_id=deposit_id).values_list("grant_id", flat=True)
-    )
-    GrantedDeposit.objects.filter(deposit_id=deposit_id, grant_id__in=kept - covering).delete()
+    rows = GrantedDeposit.objects.filter(deposit_id=deposit_id)
+    kept = set(rows.values_list("grant_id", flat=True))
+    rows.filter(grant_id__in=kept - covering).delete()
+    rows.exclude(visibility=visibility).update(visibility=visibility)
     GrantedDeposit.objects.bulk_create(
-        [GrantedDeposit(grant_id=pk, deposit_id=deposit_id) for pk in covering - kept]
+        [
+            GrantedDeposit(grant_id=pk, deposit_id=deposit_id, visibility=visibility)
+            for pk in covering - kept
+        ]
     )
     for grant in DataGrant.objects.filter(pk__in=covering ^ kept):
         _reschedule(grant, {deposit_id})

@@ -14,7 +14,9 @@ records uses `visible(caller, path, opens)`. Nothing else spells the rule.
 Grants are the cooperation app's (memoranda and their clauses), which the kernel may
 not import: the app registers, when it is ready, a function per kind of opening
 (`register_opening`) that answers the primary keys of what is open to an organisation
-today, as a subquery. The kernel only ORs it into the condition.
+today, as a subquery whose rows keep the opened record's `visibility`. The kernel ORs
+into the condition only the rows beyond the caller's levels: what the levels show already
+needs no subquery, and a clause by mineral or region covers most of a registry.
 """
 
 from collections.abc import Callable
@@ -41,8 +43,9 @@ _openings: dict[str, Callable[[int], models.QuerySet]] = {}
 
 
 def register_opening(kind: str, opened: Callable[[int], models.QuerySet]) -> None:
-    """Let `opened(organisation_id)` (a queryset of primary keys, read as a subquery)
-    add records of `kind` to what a partner key of that organisation sees."""
+    """Let `opened(organisation_id)` (a queryset of primary keys, read as a subquery, on
+    rows with a `visibility` field keeping the opened record's) add records of `kind` to
+    what a partner key of that organisation sees."""
     _openings[kind] = opened
 
 
@@ -139,7 +142,11 @@ def visible(caller: Caller, path: str = "", opens: str | None = None) -> Q:
     condition = Q(**{f"{path}visibility__in": caller.levels})
     opened = _openings.get(opens) if opens else None
     if opened is not None and caller.may_hold_grants:
-        condition |= Q(**{f"{path}pk__in": opened(caller.organisation_id)})
+        # Asked positively (the levels hidden from the caller), so an index reads them.
+        beyond = sorted(ALL_LEVELS - caller.levels)
+        condition |= Q(
+            **{f"{path}pk__in": opened(caller.organisation_id).filter(visibility__in=beyond)}
+        )
     return condition
 
 

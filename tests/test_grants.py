@@ -537,3 +537,19 @@ def test_sorting_and_selecting_by_share_and_reserves_read_what_the_clause_opens(
         Decimal("83.33"),
         Decimal("16.67"),
     ]
+
+
+def test_a_covered_deposit_made_internal_stays_open_to_the_clause(world, api_client):
+    """The rule reads only the covered deposits beyond a partner's levels, by the level
+    kept beside each (GrantedDeposit.visibility): a covered partner record made internal
+    must stay open to the clause's partner, and close to others."""
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.partners], reserves=False)
+    w.partners.visibility = "internal"
+    w.partners.save()
+    assert listed(client(api_client, w.kigam_key)) == BASE
+    assert listed(client(api_client, w.other_key)) == {"PUBX"}
+    # and back: the level is kept on every save, not only when the scope changes
+    w.partners.visibility = "partners"
+    w.partners.save()
+    assert set(GrantedDeposit.objects.values_list("visibility", flat=True)) == {"partners"}

@@ -9,6 +9,7 @@ Query counts pinned elsewhere (not repeated here): the API deposit list
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -84,3 +85,38 @@ def test_compared_works_are_timed_in_turns():
     )
     assert order == ["page", "api"] * 4  # one untimed run each, then three rounds
     assert len(page.seconds) == len(api.seconds) == 3
+
+
+@pytest.mark.django_db
+def test_bench_partner_operations_run_on_a_tiny_registry(settings):
+    """`--only partner`: a partner holding 50 clauses in force, made through the models as
+    staff make them, read in turns with a partner holding none; both are gone afterwards."""
+    from bench import operations, partners, run
+    from cooperation.models import DataGrant, GrantedDeposit, Organisation
+    from deposits.models import Deposit
+    from reports import synthetic
+
+    settings.SECURE_SSL_REDIRECT = False
+    synthetic.generate(60, seed=3)
+    sample_pk, _ = operations.sample_deposit()
+    with partners.keys(sample_pk) as (without_clauses, with_clauses):
+        assert DataGrant.objects.filter(opens_on__isnull=False).count() == partners.GRANTS
+        # The clauses open internal deposits to one partner only, as the rule reads them.
+        opened = GrantedDeposit.objects.filter(deposit__visibility="internal")
+        internal = Deposit.objects.get(pk=opened.values("deposit_id")[:1])
+        url = f"/api/v1/deposits/{internal.public_id}/"
+        read = [
+            Client(HTTP_AUTHORIZATION=f"Token {key}").get(url).status_code
+            for key in (without_clauses, with_clauses)
+        ]
+        assert read == [404, 200]
+    assert not Organisation.objects.filter(name__startswith=partners.PREFIX).exists()
+    assert not DataGrant.objects.exists()
+
+    report = run.run(
+        [60], repeat=1, budget=1, import_rows=0, log=lambda m: None, prepare=False, only="partner"
+    )
+    assert [row.name for row in report.rows] == operations.PARTNER_OPERATIONS
+    assert all("no grants" in row.verdict and row.beside for row in report.rows)
+    assert "without grants" in run.table(report)
+    assert not DataGrant.objects.exists()
