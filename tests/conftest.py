@@ -180,15 +180,20 @@ def cooperation_viewer_client(client, cooperation_viewer):
 
 
 @pytest.fixture(autouse=True)
-def _access_record_written_when_asked(settings):
+def _access_record_written_when_asked():
     """Partner reads are noted in the process and written in bulk (kernel/access.py): no
     timer thread writes behind a test's back, and nothing one test noted reaches the
-    next (tests/test_access_record.py flushes when it reads the record)."""
+    next (tests/test_access_record.py flushes when it reads the record).
+
+    Not through the `settings` fixture: asked for by every test here, its restore would
+    come before the tests' own caches are let go (tests/test_health.py's own Redis)."""
+    from django.test import override_settings
+
     from kernel import access
 
-    settings.ACCESS_RECORD_SECONDS = 0
     access.discard_pending()
-    yield
+    with override_settings(ACCESS_RECORD_SECONDS=0):
+        yield
     access.discard_pending()
 
 

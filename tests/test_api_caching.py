@@ -212,6 +212,12 @@ def test_a_deleted_record_is_gone_from_the_next_read(api_client, deposit, commit
     assert api_client.get(url).status_code == 404
 
 
+def generation_moves(callbacks) -> list:
+    """The callbacks a commit runs that move the registry generation (others, such as the
+    webhooks' hand-over, run beside them)."""
+    return [c for c in callbacks if getattr(c, "func", None) is caching._moved_on]
+
+
 def test_the_generation_moves_once_when_the_transaction_commits(
     deposit, commit, django_capture_on_commit_callbacks
 ):
@@ -222,7 +228,7 @@ def test_the_generation_moves_once_when_the_transaction_commits(
         deposit.save()
         DepositFactory.create_batch(3)  # many records, their history rows too
         assert registry_generation() == before  # readers still see the old record
-    assert len(callbacks) == 1  # one move for the whole transaction
+    assert len(generation_moves(callbacks)) == 1  # one move for the whole transaction
     commit()
     assert registry_generation() == before + 1
 
@@ -300,7 +306,7 @@ def test_a_write_after_a_rolled_back_savepoint_still_moves_the_generation(
             deposit.save()
             transaction.set_rollback(True)  # the savepoint's callback goes with it
         deposit.save()
-    assert len(callbacks) == 1
+    assert len(generation_moves(callbacks)) == 1
 
 
 def test_exports_are_never_cached(api_client, deposit):

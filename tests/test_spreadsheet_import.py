@@ -473,6 +473,7 @@ def test_import_costs_a_fixed_number_of_queries_per_row(reference):
     # A row with three minerals: the match search, region and district, the region's
     # check, the entry check's look-alike search, the identifier (read and move), the
     # deposit and its history, its current minerals, each mineral with its history and
-    # its own share estimates (the share rule's kept sum), and three savepoints (set and
-    # released).
-    assert three - one == 2 * 26
+    # its own share estimates (the share rule's kept sum), three savepoints (set and
+    # released), and for the deposit and each mineral whether any data-sharing clause
+    # exists that its change could move (cooperation/grants.py).
+    assert three - one == 2 * 30

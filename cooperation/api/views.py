@@ -6,7 +6,8 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -156,6 +157,26 @@ class InitiativeViewSet(_RecordViewSet):
         return {**super().get_serializer_context(), "caller": self.caller}
 
 
+GRANT_PATH = [
+    OpenApiParameter(
+        "memorandum_id",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="The memorandum's identifier, e.g. MOU-000001.",
+    ),
+]
+GRANT_ID_PATH = [*GRANT_PATH, OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)]
+
+
+# The route's parameters, which the schema cannot read off a queryset made per request.
+@extend_schema_view(
+    list=extend_schema(parameters=GRANT_PATH),
+    create=extend_schema(parameters=GRANT_PATH),
+    retrieve=extend_schema(parameters=GRANT_ID_PATH),
+    update=extend_schema(parameters=GRANT_ID_PATH),
+    partial_update=extend_schema(parameters=GRANT_ID_PATH),
+    destroy=extend_schema(parameters=GRANT_ID_PATH),
+)
 class GrantViewSet(RegistryModelViewSet):
     """The data-sharing clauses of a memorandum (`memoranda/<id>/grants/`): who receives
     what, and whether it is in force. Staff only: to anyone else the clauses do not exist
