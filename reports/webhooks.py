@@ -6,10 +6,11 @@ The path of a change (docs/api.md "Webhooks", docs/deployment.md "Workers"):
    a callback that runs once the write's transaction commits. The write itself only
    gains that note: the callback adds one row to the task queue when anyone subscribes,
    and nothing when no one does, whatever the number of subscriptions.
-2. A worker runs `dispatch` (reports/tasks.py): the change feed of exactly those history
-   rows (reports/changes.py, the feed partners poll), read once per kind of caller the
-   subscriptions' keys read as, narrowed to each subscription's collections, minerals
-   and regions, becomes one `WebhookDelivery` per subscription, each queued to `deliver`.
+2. A worker (django-tasks' `db_worker`) runs the task `dispatch`: the change feed of
+   exactly those history rows (reports/changes.py, the feed partners poll), read once per
+   kind of caller the subscriptions' keys read as, narrowed to each subscription's
+   collections, minerals and regions, becomes one `WebhookDelivery` per subscription,
+   each queued to the task `deliver`.
 3. `deliver` judges the changes again against what the key may read now (`Caller.of_key`,
    kernel/visibility.py): a record created or updated that the key may no longer see is
    left out, and a delivery left with nothing is withheld. What remains is posted,
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from kernel.visibility import Caller
 from reports.changes import ChangeSerializer, change_feed, collection_of, visible_now
@@ -123,8 +125,6 @@ def queue_dispatch(written: _Written) -> None:
     try:
         if not WebhookSubscription.objects.sending().exists():
             return
-        from reports.tasks import dispatch
-
         rows = [(label, row) for label, ids in written.rows.items() for row in sorted(ids)]
         for first in range(0, len(rows), ROWS_PER_DISPATCH):
             chunk = defaultdict(list)
@@ -138,6 +138,7 @@ def queue_dispatch(written: _Written) -> None:
 # --- 2. Dispatch: the feed of those changes, per subscription ----------------------
 
 
+@task()
 @transaction.atomic  # on the primary, which holds the history rows; all or nothing
 def dispatch(rows: dict[str, list[int]], since: str) -> int:
     """One delivery (or a few, for a large write) per subscription that wants any of the
@@ -166,8 +167,6 @@ def dispatch(rows: dict[str, list[int]], since: str) -> int:
 
 
 def _queue_delivery(subscription, changes) -> None:
-    from reports.tasks import deliver
-
     # The delivery and its task commit together (the queue is a table of this database):
     # neither exists without the other.
     delivery = WebhookDelivery.objects.create(subscription=subscription, changes=changes)
@@ -246,6 +245,7 @@ def sendable(changes: list[dict], caller: Caller) -> list[dict]:
     return [c for c in changes if c["action"] == "deleted" or c["id"] in seen.get(c["model"], ())]
 
 
+@task()
 def deliver(delivery_id: int) -> str:
     """One attempt of a pending delivery; its status after it."""
     # Read in a transaction, so on the primary (registry/routers.py): a replica may not
@@ -288,12 +288,10 @@ def deliver(delivery_id: int) -> str:
         delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
         delivery.save()
         return delivery.status
-    from reports.tasks import deliver as deliver_task
-
     delivery.next_attempt_at = timezone.now() + timedelta(seconds=waits[delivery.attempts - 1])
     with transaction.atomic():
         delivery.save()
-        deliver_task.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
+        deliver.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
     return delivery.status
 
 

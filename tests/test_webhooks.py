@@ -266,7 +266,7 @@ def test_a_large_write_is_dispatched_in_parts_and_each_change_delivered_once(
     queued = [task.args_kwargs["args"] for task in DBTaskResult.objects.order_by("enqueued_at")]
     assert [sum(len(ids) for ids in rows.values()) for rows, _since in queued] == [2, 1]
     for args in queued:
-        webhooks.dispatch(*args)
+        webhooks.dispatch.call(*args)
     sent = [c["id"] for d in subscription.deliveries.all() for c in d.changes]
     assert sorted(sent) == sorted(d.public_id for d in deposits)
 
@@ -290,7 +290,7 @@ def test_minerals_and_regions_narrow_what_a_subscription_is_sent():
         "deposit": list(Deposit.history.values_list("history_id", flat=True)),
         "reserve": list(ReserveEstimate.history.values_list("history_id", flat=True)),
     }
-    webhooks.dispatch(rows, since.isoformat())
+    webhooks.dispatch.call(rows, since.isoformat())
 
     def sent(subscription):
         return {c["id"] for d in subscription.deliveries.all() for c in d.changes}
@@ -420,7 +420,7 @@ def test_a_receiver_inside_the_registrys_network_is_not_tried(settings, receiver
         subscription=subscription,
         changes=[{"model": "deposit", "id": deposit.public_id, "action": "created", "at": "x"}],
     )
-    assert webhooks.deliver(delivery.pk) == "pending"  # to be retried, as any failure
+    assert webhooks.deliver.call(delivery.pk) == "pending"  # to be retried, as any failure
     delivery.refresh_from_db()
     assert "127.0.0.1 is not a public one" in delivery.error
     assert hook.requests == []
