@@ -89,12 +89,11 @@ def opened_when(organisation_id: int, deposit_id: str, day: str, figures: bool =
     row) was opened to the organisation by a clause in force on `day` (a date column of
     the outer row), judged by what the clauses cover now. The change feed's rule for a
     change made while a clause was in force."""
-    day = OuterRef(day)
     rows = GrantedDeposit.objects.filter(
+        in_force(OuterRef(day), prefix="grant__"),
         deposit_id=OuterRef(deposit_id),
         grant__organisation_id=organisation_id,
-        grant__opens_on__lte=day,
-    ).filter(Q(grant__closes_on__isnull=True) | Q(grant__closes_on__gt=day))
+    )
     if figures:
         rows = rows.filter(grant__shares_reserves=True)
     return Exists(rows)

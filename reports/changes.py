@@ -219,22 +219,17 @@ def _grant_changes(since, caller):
     grants = _grants()
     if grants is None or not caller.may_hold_grants:
         return []
-    from django.db.models import Exists
     from django.utils import timezone
 
-    from cooperation.models import GrantChange, GrantedDeposit
+    from cooperation.models import GrantChange
 
-    still_open = GrantedDeposit.objects.filter(
-        deposit_id=OuterRef("deposit_id"),
-        grant__organisation_id=caller.organisation_id,
-        grant__opens_on__lte=OuterRef("day"),
-    ).filter(Q(grant__closes_on__isnull=True) | Q(grant__closes_on__gt=OuterRef("day")))
+    still_open = grants.opened_when(caller.organisation_id, "deposit_id", "day")
     rows = (
         GrantChange.objects.filter(
             organisation_id=caller.organisation_id, at__gte=since, at__lte=timezone.now()
         )
         .exclude(visible(caller.by_level, "deposit__"))
-        .exclude(Q(action=GrantChange.DELETED) & Exists(still_open))
+        .exclude(Q(action=GrantChange.DELETED) & still_open)
     )
 
     def entries(rows, label, identifier):
