@@ -40,6 +40,8 @@ ITEM_PARAMETERS = COMMON_PARAMETERS | {"as_of"}
 REPEATABLE = frozenset({"mineral", "region", "status"})
 
 OPEN = ("", "..")
+# The features' order when the request names none: by name, the key breaking ties.
+DEFAULT_ORDERING = ("name", "pk")
 
 
 def check_parameters(params: QueryDict, allowed: Iterable[str]) -> None:
@@ -115,10 +117,11 @@ class ItemsQuery:
     filtered: QuerySet  # the collection's deposits through DepositFilterSet
     datetime: dict
     as_of: datetime.date  # the day the features' shares are as of
+    ordering: tuple[str, ...] = DEFAULT_ORDERING  # `order_by` terms, ending in a unique one
 
     def deposits(self):
-        """The matching deposits (the filtered ones, narrowed by `datetime`)."""
-        return self.filtered.filter(**self.datetime)
+        """The matching deposits (the filtered ones, narrowed by `datetime`), in order."""
+        return self.filtered.filter(**self.datetime).order_by(*self.ordering)
 
 
 def items_query(params: QueryDict, queryset, request) -> ItemsQuery:

@@ -227,7 +227,7 @@ class Items(OgcView):
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
         query = items_query(request.query_params, collection.deposits(self.caller), request)
-        matching = query.deposits().order_by("name", "pk")
+        matching = query.deposits()
         matched = matching.count()
         links = self.links()
         # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
