@@ -21,11 +21,16 @@ close; the feed lists the rows whose moment has come.
 """
 
 import datetime
+import functools
+import operator
 from collections import defaultdict
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
+from shapely import Point
+from shapely.prepared import prep
 
 from cooperation.models import (
     DataGrant,
@@ -188,38 +193,61 @@ def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False) -> N
     GrantChange.objects.bulk_create(rows)
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a clause covers, as conditions on a deposit: `named` (its named deposits),
+    `matching` (every criterion among minerals, regions and the area's bounding box; None
+    without criteria) and `area`, the shape a matching deposit's point must lie in."""
+
+    named: Q
+    matching: Q | None
+    area: object  # a prepared shapely geometry, or None
+
+    @classmethod
+    def of(cls, grant: DataGrant) -> "Coverage":
+        scope = grant.scope()
+        shape = grant.area_shape()
+        criteria = []
+        if scope["minerals"]:
+            minerals = DepositCommodity.objects.filter(mineral__in=scope["minerals"])
+            criteria.append(Q(pk__in=minerals.values("deposit_id")))
+        if scope["regions"]:
+            criteria.append(Q(region__in=scope["regions"]))
+        if shape is not None:
+            west, south, east, north = shape.bounds
+            box = Q(longitude__gte=west, longitude__lte=east)
+            criteria.append(box & Q(latitude__gte=south, latitude__lte=north))
+        return cls(
+            named=Q(pk__in=scope["deposits"]) if scope["deposits"] else Q(pk__in=()),
+            matching=functools.reduce(operator.and_, criteria) if criteria else None,
+            area=None if shape is None else prep(shape),
+        )
+
+    def covers(self, named: bool, matching: bool, longitude, latitude) -> bool:
+        """Whether a deposit is covered, given which conditions it meets and its point."""
+        if named:
+            return True
+        if not matching:
+            return False
+        return self.area is None or self.area.covers(Point(float(longitude), float(latitude)))
+
+
 def covered_deposits(grant: DataGrant, deposits: QuerySet | None = None) -> dict[int, str]:
     """The deposits of `deposits` (all) the clause covers, primary key to visibility: the
     named ones, and those matching every criterion given (minerals, regions, area)."""
     deposits = Deposit.objects.all() if deposits is None else deposits
-    scope = grant.scope()
-    covered = dict(deposits.filter(pk__in=scope["deposits"]).values_list("pk", "visibility"))
-    area = grant.area_shape()
-    if not (scope["minerals"] or scope["regions"] or area is not None):
-        return covered
-    matching = deposits
-    if scope["minerals"]:
-        matching = matching.filter(
-            pk__in=DepositCommodity.objects.filter(mineral__in=scope["minerals"]).values(
-                "deposit_id"
-            )
-        )
-    if scope["regions"]:
-        matching = matching.filter(region__in=scope["regions"])
-    if area is None:
-        return covered | dict(matching.values_list("pk", "visibility"))
-    from shapely import Point
-    from shapely.prepared import prep
-
-    west, south, east, north = area.bounds
-    inside = prep(area)
-    candidates = matching.filter(
-        longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
-    ).values_list("pk", "longitude", "latitude", "visibility")
-    return covered | {
+    coverage = Coverage.of(grant)
+    if coverage.matching is None:
+        return dict(deposits.filter(coverage.named).values_list("pk", "visibility"))
+    rows = (
+        deposits.filter(coverage.named | coverage.matching)
+        .annotate(named=ExpressionWrapper(coverage.named, output_field=BooleanField()))
+        .values_list("pk", "visibility", "named", "longitude", "latitude")
+    )
+    return {
         pk: visibility
-        for pk, lon, lat, visibility in candidates
-        if inside.covers(Point(float(lon), float(lat)))
+        for pk, visibility, named, longitude, latitude in rows
+        if coverage.covers(named, True, longitude, latitude)
     }
 
 
@@ -245,13 +273,35 @@ def refresh_grant(grant: DataGrant) -> None:
 
 def refresh_deposit(deposit_id: int) -> None:
     """Keep which clauses cover one deposit, and its visibility on their rows (after its
-    region, place, minerals or visibility changed)."""
-    one = Deposit.objects.filter(pk=deposit_id)
-    visibility = one.values_list("visibility", flat=True).first()
-    covering = set()
-    for grant in DataGrant.objects.prefetch_related("deposits", "minerals", "regions"):
-        if covered_deposits(grant, one):
-            covering.add(grant.pk)
+    region, place, minerals or visibility changed). Every clause's conditions are asked
+    of the deposit in one row, so a save costs the same however many clauses there are."""
+    grants = DataGrant.objects.prefetch_related("deposits", "minerals", "regions")
+    coverages = {grant.pk: Coverage.of(grant) for grant in grants}
+    conditions = {}
+    for pk, coverage in coverages.items():
+        conditions[f"named_{pk}"] = ExpressionWrapper(coverage.named, output_field=BooleanField())
+        if coverage.matching is not None:
+            conditions[f"matching_{pk}"] = ExpressionWrapper(
+                coverage.matching, output_field=BooleanField()
+            )
+    row = (
+        Deposit.objects.filter(pk=deposit_id)
+        .values("visibility", "longitude", "latitude", **conditions)
+        .first()
+    )
+    if row is None:
+        return
+    visibility = row["visibility"]
+    covering = {
+        pk
+        for pk, coverage in coverages.items()
+        if coverage.covers(
+            row[f"named_{pk}"],
+            row.get(f"matching_{pk}", False),
+            row["longitude"],
+            row["latitude"],
+        )
+    }
     rows = GrantedDeposit.objects.filter(deposit_id=deposit_id)
     kept = set(rows.values_list("grant_id", flat=True))
     rows.filter(grant_id__in=kept - covering).delete()

@@ -553,3 +553,64 @@ def test_a_covered_deposit_made_internal_stays_open_to_the_clause(world, api_cli
     w.partners.visibility = "partners"
     w.partners.save()
     assert set(GrantedDeposit.objects.values_list("visibility", flat=True)) == {"partners"}
+
+
+def _clauses_of_every_kind(w, made):
+    return [
+        grant(made, w.kigam, deposits=[w.hidden]),
+        grant(made, w.kigam, minerals=[w.gold]),
+        grant(made, w.kigam, regions=[w.khatlon], minerals=[w.silver]),
+        grant(made, w.kigam, area=AREA_BOX),
+        grant(made, w.kigam, deposits=[w.public], area=POLYGON, minerals=[w.silver]),
+    ]
+
+
+POLYGON = {
+    "type": "Polygon",
+    "coordinates": [[[69.0, 39.8], [69.6, 39.8], [69.3, 40.3], [69.0, 39.8]]],
+}
+
+
+def test_a_deposit_save_asks_every_clause_at_once_and_agrees_with_each_clause(world):
+    """What one deposit's save keeps (every clause in one row) is what each clause covers
+    (`covered_deposits`, the rule the clause's own refresh runs), as the deposit moves in
+    and out of names, minerals, regions, a box and a polygon; and the save costs the same
+    queries with five clauses as with one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cooperation.grants import covered_deposits
+
+    w = world
+    made = sign(memorandum(w))
+    first = grant(made, w.kigam, minerals=[w.silver])
+    with CaptureQueriesContext(connection) as one:
+        w.hidden.save()
+    clauses = [first, *_clauses_of_every_kind(w, made)]
+    with CaptureQueriesContext(connection) as six:
+        w.hidden.save()
+    assert len(six) == len(one)
+
+    def agree(deposit):
+        kept = set(
+            GrantedDeposit.objects.filter(deposit=deposit).values_list("grant_id", flat=True)
+        )
+        assert kept == {c.pk for c in clauses if deposit.pk in covered_deposits(c)}
+        return kept
+
+    moves = [
+        ("region", w.khatlon),  # Khatlon and silver
+        ("latitude", Decimal("39.9")),  # into the box and the triangle's base
+        ("longitude", Decimal("69.3")),
+        ("latitude", Decimal("40.25")),  # in the box, outside the triangle
+        ("region", w.sughd),
+        ("longitude", Decimal("70.5")),  # out of every area
+    ]
+    seen = set()
+    for field, value in moves:
+        setattr(w.hidden, field, value)
+        w.hidden.save()
+        seen.add(frozenset(agree(w.hidden)))
+    assert len(seen) >= 3  # the moves did change what covers it
+    w.golden.commodities.all().delete()  # a deposit-mineral change refreshes too
+    agree(w.golden)
