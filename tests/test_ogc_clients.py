@@ -190,6 +190,84 @@ def test_owslib_lists_the_collection_and_reads_what_the_rest_api_lists(demo):
     assert one["id"] == ids[0]
 
 
+UTM_42N = "http://www.opengis.net/def/crs/EPSG/0/32642"
+UTM_43N = "http://www.opengis.net/def/crs/EPSG/0/32643"
+
+
+def gdal_open_options(ogrinfo: str, driver: str) -> set[str]:
+    output = run(ogrinfo, "--format", driver)
+    return set(re.findall(r'<Option name="([A-Z_]+)"', output))
+
+
+def test_gdal_reads_the_layer_in_utm_with_its_crs_open_option(demo, ogr):
+    """GDAL 3.7 and later ask the service for the layer in a CRS it lists (`-oo CRS=`)."""
+    if "CRS" not in gdal_open_options(ogr["ogrinfo"], "OAPIF"):
+        pytest.skip("this GDAL's OAPIF driver has no CRS open option (GDAL >= 3.7 has)")
+    jilau = Deposit.objects.get(name="Jilau").public_id
+    output = run(
+        ogr["ogrinfo"],
+        "-ro",
+        "-al",
+        "-oo",
+        "CRS=EPSG:32642",
+        "-where",
+        f"id = '{jilau}'",
+        f"OAPIF:{demo}/ogc",
+        "deposits",
+    )
+    assert "32642" in output
+    assert "POINT (389398.19 4354549.45)" in output  # tests/test_ogc_crs.py, JILAU_42N
+
+
+def test_utm_features_equal_gdals_own_reprojection_of_the_layer(demo, ogr, tmp_path):
+    """The service's UTM 42N coordinates are those GDAL computes itself from the CRS84
+    layer (ogr2ogr -t_srs, through the PROJ of Debian's GDAL), to the centimetre."""
+    copy = tmp_path / "utm.geojson"
+    run(
+        ogr["ogr2ogr"],
+        "-f",
+        "GeoJSON",
+        str(copy),
+        f"OAPIF:{demo}/ogc",
+        "deposits",
+        "-t_srs",
+        "EPSG:32642",
+        "-lco",
+        "RFC7946=NO",
+    )
+    by_gdal = {
+        feature["properties"]["id"]: feature["geometry"]
+        for feature in json.loads(copy.read_text())["features"]
+    }
+    status, served = get_json(f"{demo}/ogc/collections/deposits/items?limit=1000&crs={UTM_42N}")
+    assert status == 200
+    assert len(served["features"]) == len(by_gdal) == len(rest_ids(demo))
+    located = 0
+    for feature in served["features"]:
+        gdal = by_gdal[feature["id"]]
+        if feature["geometry"] is None:
+            assert gdal is None
+            continue
+        located += 1
+        for ours, theirs in zip(
+            feature["geometry"]["coordinates"], gdal["coordinates"], strict=True
+        ):
+            assert abs(ours - theirs) <= 0.005
+    assert located > 10
+
+
+def test_owslib_reads_features_in_utm_within_a_utm_box(demo):
+    service = Features(f"{demo}/ogc/")
+    # Around Aqarkhar (GBAO), 388684.23 E 4199171.06 N in UTM 43N (tests/test_ogc_crs.py).
+    box = [380000, 4190000, 400000, 4210000]
+    items = service.collection_items(
+        "deposits", bbox=box, crs=UTM_43N, limit=1000, **{"bbox-crs": UTM_43N}
+    )
+    aqarkhar = Deposit.objects.get(name="Aqarkhar").public_id
+    assert [feature["id"] for feature in items["features"]] == [aqarkhar]
+    assert items["features"][0]["geometry"]["coordinates"] == [388684.23, 4199171.06]
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -206,6 +284,8 @@ def test_owslib_lists_the_collection_and_reads_what_the_rest_api_lists(demo):
         "critical=perhaps",
         "sortby=name",
         "f=xml",
+        "crs=EPSG:32642",
+        "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857",
     ],
 )
 def test_every_bad_parameter_answers_400_with_a_json_error(server, query):

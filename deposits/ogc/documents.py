@@ -25,11 +25,11 @@ from deposits.models import (
     Mineral,
     Region,
 )
+from deposits.ogc.crs import CONFORMANCE_CRS, CRS84, URIS
 from deposits.shares import share_text
 from kernel.exports import point
 from kernel.links import url_maker
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
@@ -44,6 +44,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    CONFORMANCE_CRS,
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
@@ -252,7 +253,7 @@ def collection_document(collection: Collection, extent_: dict, links: Links) -> 
         "title": collection.title,
         "description": collection.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(URIS),
         "storageCrs": CRS84,
         "extent": extent_,
         "links": [
@@ -392,7 +393,7 @@ def feature_document(
             deposit["public_id"],
             type=GEOJSON,
             title=_("This feature"),
-            query=_asked(links, ("as_of",)),
+            query=_asked(links, ("as_of", "crs")),
         ),
         {
             "rel": "alternate",

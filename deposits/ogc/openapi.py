@@ -7,6 +7,7 @@ document names the parameters exactly as `deposits.ogc.query` checks them.
 from django.urls import reverse
 
 from deposits.models import Deposit
+from deposits.ogc.crs import CRS84, URIS
 from deposits.ogc.documents import GEOJSON, HTML, JSON, OPENAPI, SCHEMA
 from deposits.ogc.query import LIMIT_DEFAULT, LIMIT_MAX
 
@@ -85,7 +86,8 @@ def openapi_document(request) -> dict:
             "version": "1.0.0",
             "description": (
                 "The registry's deposits for GIS tools (QGIS, ArcGIS, GDAL). Coordinates in "
-                "CRS84 (longitude, latitude). Public deposits without a key; a partner key "
+                "CRS84 (longitude, latitude) unless `crs` names EPSG:4326 or UTM zone 42N or "
+                "43N. Public deposits without a key; a partner key "
                 "(`Authorization: Token <key>`, or `api_key=<key>` for tools that cannot send "
                 "headers) also shows partner records."
             ),
@@ -133,6 +135,8 @@ def openapi_document(request) -> dict:
                     _ref("limit"),
                     _ref("offset"),
                     _ref("bbox"),
+                    _ref("bbox-crs"),
+                    _ref("crs"),
                     _ref("datetime"),
                     _ref("as_of"),
                     _ref("mineral"),
@@ -145,7 +149,7 @@ def openapi_document(request) -> dict:
             "/collections/{collectionId}/items/{featureId}": _get(
                 "getFeature",
                 "One deposit as a GeoJSON Feature",
-                [collection, _ref("featureId"), _ref("as_of")],
+                [collection, _ref("featureId"), _ref("crs"), _ref("as_of")],
                 {"200": _ok("Feature", GEOJSON), **not_found},
             ),
         },
@@ -188,7 +192,8 @@ def openapi_document(request) -> dict:
                 ),
                 "bbox": _parameter(
                     "bbox",
-                    "minLon,minLat,maxLon,maxLat in CRS84 (longitude first); deposits without "
+                    "minLon,minLat,maxLon,maxLat in CRS84 (longitude first), or in the CRS "
+                    "named by `bbox-crs`, in that CRS's axis order; deposits without "
                     "coordinates never match.",
                     {
                         "type": "array",
@@ -196,6 +201,24 @@ def openapi_document(request) -> dict:
                         "maxItems": 6,
                         "items": {"type": "number"},
                     },
+                    style="form",
+                    explode=False,
+                ),
+                "bbox-crs": _parameter(
+                    "bbox-crs",
+                    "The CRS of `bbox` (CRS84 by default). EPSG:4326 is latitude first; the UTM "
+                    "zones are easting,northing in metres, and select the deposits inside the "
+                    "projected box.",
+                    {**_enum(*URIS), "format": "uri", "default": CRS84},
+                    style="form",
+                    explode=False,
+                ),
+                "crs": _parameter(
+                    "crs",
+                    "The CRS of the coordinates served (CRS84 by default), in its axis order: "
+                    "EPSG:4326 latitude first, the UTM zones 42N and 43N easting,northing in "
+                    "metres to the centimetre. The answer's Content-Crs header names it.",
+                    {**_enum(*URIS), "format": "uri", "default": CRS84},
                     style="form",
                     explode=False,
                 ),

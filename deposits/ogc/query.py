@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
+from deposits.ogc.crs import STORAGE, Crs, box_in, requested_crs
 from deposits.ogc.documents import GEOJSON, HTML, JSON
 from kernel.parameters import InstantField, as_of, read, whole_number
 
@@ -33,9 +34,11 @@ ITEMS_PARAMETERS = COMMON_PARAMETERS | {
     "bbox",
     "datetime",
     "as_of",
+    "crs",
+    "bbox-crs",
     *QUERYABLES,
 }
-ITEM_PARAMETERS = COMMON_PARAMETERS | {"as_of"}
+ITEM_PARAMETERS = COMMON_PARAMETERS | {"as_of", "crs"}
 # Parameters of the items request that may be repeated (OR, as in DepositFilterSet).
 REPEATABLE = frozenset({"mineral", "region", "status"})
 
@@ -118,6 +121,7 @@ class ItemsQuery:
     datetime: dict
     as_of: datetime.date  # the day the features' shares are as of
     ordering: tuple[str, ...] = DEFAULT_ORDERING  # `order_by` terms, ending in a unique one
+    crs: Crs = STORAGE  # the CRS the features are served in (`crs`)
 
     def deposits(self):
         """The matching deposits (the filtered ones, narrowed by `datetime`), in order."""
@@ -131,6 +135,9 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
     offset = whole_number(params, "offset", 0, minimum=0)
     lookups = datetime_lookups(params["datetime"]) if params.get("datetime") else {}
     day = as_of(params)
+    served_crs = requested_crs(params, "crs")
+    box_crs = requested_crs(params, "bbox-crs")
+    box = None
 
     data = QueryDict(mutable=True)
     for name in REPEATABLE:
@@ -145,6 +152,9 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
         data["critical"] = critical
     if params.get("bbox"):
         data["bbox"] = _bbox(params["bbox"])
+        if box_crs is not STORAGE:
+            box = box_in(data["bbox"], box_crs)
+            data["bbox"] = box.envelope
     filtered = queryset
     # Without filters the filterset would return the queryset as it is; building it costs
     # more than the rest of a page's Python.
@@ -153,4 +163,13 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
         if not filterset.is_valid():
             raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
         filtered = filterset.qs
-    return ItemsQuery(limit=limit, offset=offset, filtered=filtered, datetime=lookups, as_of=day)
+    if box is not None:
+        filtered = box.refine(filtered)
+    return ItemsQuery(
+        limit=limit,
+        offset=offset,
+        filtered=filtered,
+        datetime=lookups,
+        as_of=day,
+        crs=served_crs,
+    )

@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from deposits.ogc import documents
+from deposits.ogc.crs import Crs, requested_crs
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
 from deposits.ogc.openapi import openapi_document, operations
 from deposits.ogc.query import (
@@ -125,6 +126,12 @@ class OgcView(APIView):
     def marked(response: HttpResponse, returned: access.Returned) -> HttpResponse:
         """The response, marked with what it carries for the access record."""
         access.mark(response, returned)
+        return response
+
+    @staticmethod
+    def in_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
+        """The response, saying the CRS of the coordinates it carries (Part 2)."""
+        response["Content-Crs"] = crs.header()
         return response
 
     @property
@@ -236,13 +243,15 @@ class Items(OgcView):
         page = deposit_rows(matching[start : start + query.limit], self.caller, on=on)
         features = [documents.feature(d, collection, links, query.as_of) for d in page]
         page_links = documents.page_links(links, collection, query, matched, len(features))
-        document = documents.feature_collection(features, page_links, matched)
+        # Served in the CRS asked for; the page's map stays on the CRS84 features.
+        served = [query.crs.feature(feature) for feature in features]
+        document = documents.feature_collection(served, page_links, matched)
         returned = access.Returned(count=len(features))
         if not self.html:
-            return self.marked(self.respond(document, "items"), returned)
+            return self.marked(self.in_crs(self.respond(document, "items"), query.crs), returned)
         rows = [
             (feature, links.href("ogc-item", collection.id, feature["id"], query=[("f", "html")]))
-            for feature in features
+            for feature in served
         ]
         page = self.respond(
             document,
@@ -251,9 +260,10 @@ class Items(OgcView):
             rows=rows,
             first=start + 1,
             last=start + len(features),
+            crs=query.crs,
             map_config=feature_map(features, collection.id),
         )
-        return self.marked(page, returned)
+        return self.marked(self.in_crs(page, query.crs), returned)
 
 
 class Item(OgcView):
@@ -263,21 +273,24 @@ class Item(OgcView):
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
         day = as_of(request.query_params)
+        crs = requested_crs(request.query_params, "crs")
         deposits = collection.deposits(self.caller).filter(public_id=feature_id)
         deposit = next(deposit_rows(deposits, self.caller, on=recorded_on(day)), None)
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)
         document = documents.feature_document(deposit, collection, self.links(), day)
         returned = access.Returned(count=1, identifiers=(feature_id,))
+        served = crs.feature(document)  # in the CRS asked for; the map stays on CRS84
         if not self.html:
-            return self.marked(self.respond(document, "item"), returned)
+            return self.marked(self.in_crs(self.respond(served, "item"), crs), returned)
         page = self.respond(
-            document,
+            served,
             "item",
             collection=collection,
+            crs=crs,
             map_config=feature_map([document], collection.id),
         )
-        return self.marked(page, returned)
+        return self.marked(self.in_crs(page, crs), returned)
 
 
 class NotFound(OgcView):
