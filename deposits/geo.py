@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import shapely
+from django.db.models import Q, QuerySet
 from shapely import Point
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -100,3 +101,17 @@ def distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def overlaps_tajikistan(geometry: BaseGeometry) -> bool:
     """Whether any part of the geometry lies inside the country's border (or on it)."""
     return any(border.intersects(geometry) for _, border in _shapes(OUTLINE))
+
+
+def located_in(area: BaseGeometry, deposits: QuerySet) -> Q:
+    """A condition on deposits' keys: those of `deposits` whose point lies in `area` (its
+    boundary included). The database narrows them to the area's bounding box, and GEOS
+    tests each candidate's point: one query, read when the condition is made."""
+    west, south, east, north = area.bounds
+    candidates = deposits.filter(
+        longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
+    ).values_list("pk", "longitude", "latitude")
+    inside = prep(area)
+    return Q(
+        pk__in=[pk for pk, lon, lat in candidates if inside.covers(Point(float(lon), float(lat)))]
+    )

@@ -170,7 +170,9 @@ def test_owslib_lists_the_collection_and_reads_what_the_rest_api_lists(demo):
     )
     assert service.api()["openapi"].startswith("3.0")
     queryables = service.collection_queryables("deposits")
-    assert set(queryables["properties"]) == {"mineral", "region", "status", "critical"}
+    assert {"mineral", "region", "status", "critical", "name", "geometry"} <= set(
+        queryables["properties"]
+    )
 
     north = [67.3, 38.9, 71.0, 41.1]  # Sughd and the north of the RRS
     items = service.collection_items("deposits", bbox=north, mineral="gold", limit=1000)
@@ -282,7 +284,10 @@ def test_owslib_reads_features_in_utm_within_a_utm_box(demo):
         "region=TJ-XX",
         "status=abandoned",
         "critical=perhaps",
-        "sortby=name",
+        "sortby=colour",
+        "filter=colour%3D'red'",
+        "filter-lang=cql-text",
+        "properties=colour",
         "f=xml",
         "crs=EPSG:32642",
         "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857",
@@ -293,3 +298,54 @@ def test_every_bad_parameter_answers_400_with_a_json_error(server, query):
     assert status == 400
     assert error["code"] == "InvalidParameterValue"
     assert query.split("=")[0] in error["parameters"]
+
+
+def items_matched(server: str, **params) -> int:
+    status, document = get_json(f"{server}/ogc/collections/deposits/items?{urlencode(params)}")
+    assert status == 200, document
+    return document["numberMatched"]
+
+
+@pytest.mark.parametrize(
+    ("where", "rest"),
+    [
+        ("region = 'TJ-SU' AND status = 'producing'", {"region": "TJ-SU", "status": "producing"}),
+        ("name LIKE 'K%' OR critical = 1", None),
+    ],
+)
+def test_ogrinfo_where_selects_what_the_filter_and_the_rest_api_select(demo, ogr, where, rest):
+    command = [ogr["ogrinfo"], "--debug", "on", "-ro", "-so", "-where", where]
+    result = subprocess.run(
+        [*command, f"OAPIF:{demo}/ogc", "deposits"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    cql = where.replace("critical = 1", "critical = true")
+    matched = items_matched(demo, filter=cql)
+    assert feature_count(result.stdout) == matched > 0
+    if rest is not None:
+        assert matched == len(rest_ids(demo, **rest))
+        # GDAL sends the equalities to the server (as the queryables' parameters, or as a
+        # CQL2 filter where it speaks CQL2) rather than reading every deposit.
+        fetched = [line for line in result.stderr.splitlines() if "HTTP: Fetch(" in line]
+        assert any("region=TJ-SU" in line or "filter=" in line for line in fetched), fetched
+
+
+def test_owslib_filters_and_sorts_on_the_server(demo):
+    service = Features(f"{demo}/ogc/")
+    north = [67.3, 38.9, 71.0, 41.1]
+    box = ", ".join(map(str, north))
+    items = service.collection_items(
+        "deposits",
+        filter=f"mineral = 'gold' AND S_INTERSECTS(geometry, BBOX({box}))",
+        sortby=("name", "desc"),
+        limit=1000,
+    )
+    expected = rest_ids(demo, bbox=",".join(map(str, north)), mineral="gold", ordering="-name")
+    assert [feature["id"] for feature in items["features"]] == expected
+    assert len(expected) > 1
+    names = [feature["properties"]["name"] for feature in items["features"]]
+    assert names == sorted(names, reverse=True)

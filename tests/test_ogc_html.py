@@ -197,7 +197,9 @@ def test_an_unknown_format_is_a_400_with_the_reason(client, registry):
     ("url", "params", "status", "words"),
     [
         (ITEMS, {"limit": "ten"}, 400, "Give a whole number"),
-        (ITEMS, {"sortby": "name"}, 400, "Unknown parameter"),
+        (ITEMS, {"sortby": "colour"}, 400, "Cannot sort by 'colour'"),
+        (ITEMS, {"filter": "colour = 'red'"}, 400, "Unknown property 'colour'"),
+        (ITEMS, {"nonsense": "1"}, 400, "Unknown parameter"),
         ("/ogc/collections/deposits-unobtainium", {}, 404, "No collection"),
         (f"{ITEMS}/TJD-999999", {}, 404, "No feature"),
         ("/ogc/nowhere", {}, 404, "No such resource"),

@@ -47,6 +47,17 @@ CONFORMANCE = [
     CONFORMANCE_CRS,
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    # `filter` in CQL2 (deposits.ogc.cql2)
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    # `sortby` (deposits.ogc.query.SORTABLES)
+    "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
 ]
 
 ALL_DEPOSITS = "deposits"
@@ -324,9 +335,28 @@ def _share(commodity) -> tuple:
     )
 
 
-def feature(deposit: dict, collection: Collection, links: Links, as_of: datetime.date) -> dict:
+# The names of a feature's properties, in their order (a `deposits-<mineral>` collection's
+# features also carry the share_ ones), for `properties=`.
+PROPERTIES = (
+    *("name", "name_ru", "name_tg", "aliases", "region", "region_name", "district", "status"),
+    *("deposit_type", "belt", "exploration_level", "minerals", "main_minerals"),
+    *("associated_minerals", "critical", "main_mineral", "main_share_pct", "main_share_basis"),
+    *("main_share_scope", "main_share_bound", "reserve_shares", "share_pct", "share_basis"),
+    *("share_scope", "share_bound", "as_of", "visibility", "sources", "description", "url"),
+    *("created_at", "updated_at"),
+)
+
+
+def feature(
+    deposit: dict,
+    collection: Collection,
+    links: Links,
+    as_of: datetime.date,
+    kept: tuple[str, ...] | None = None,
+) -> dict:
     """A deposit row (`deposits.querysets.deposit_rows`) as a GeoJSON Feature in CRS84
-    (null geometry without coordinates); `as_of` is the day its shares are as of."""
+    (null geometry without coordinates); `as_of` is the day its shares are as of. With
+    `kept`, it carries only those of its properties (`properties=`)."""
     commodities = deposit["commodities"]
     main = [c for c in commodities if c["role"] == DepositCommodity.Role.MAIN]
     associated = [c for c in commodities if c["role"] == DepositCommodity.Role.ASSOCIATED]
@@ -374,6 +404,8 @@ def feature(deposit: dict, collection: Collection, links: Links, as_of: datetime
             "updated_at": _iso(deposit["updated_at"]),
         }
     )
+    if kept is not None:
+        properties = {name: properties[name] for name in kept if name in properties}
     return {
         "type": "Feature",
         "id": deposit["public_id"],
@@ -469,7 +501,10 @@ def json_text(document: dict) -> str:
 
 
 def queryables(collection: Collection, links: Links) -> dict:
-    """The Part 3 queryables: each is also a query parameter of the items request."""
+    """The Part 3 queryables: the properties a CQL2 `filter` names (deposits.ogc.cql2),
+    each also a query parameter of the items but `geometry`, whose parameter is `bbox`."""
+    text = {"type": "string"}
+    instant = {"type": "string", "format": "date-time"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": links.request.build_absolute_uri(reverse("ogc-queryables", args=[collection.id])),
@@ -479,30 +514,40 @@ def queryables(collection: Collection, links: Links) -> dict:
             "ogc-queryables", collection.id, type=SCHEMA, title=_("This document")
         ),
         "properties": {
+            "name": {"title": _("Name"), **text},
+            "region": {
+                "title": _("Region"),
+                "description": _("ISO 3166-2 code of the region."),
+                **text,
+                "enum": list(Region.objects.order_by("code").values_list("code", flat=True)),
+            },
+            "district": {"title": _("District"), **text},
+            "status": {
+                "title": _("Status"),
+                **text,
+                "enum": list(Deposit.Status.values),
+            },
+            "deposit_type": {"title": _("Deposit type"), **text},
             "mineral": {
                 "title": _("Mineral"),
                 "description": _(
                     "A mineral of the deposit, main or associated, by code; "
                     "several separated by commas mean any of them."
                 ),
-                "type": "string",
+                **text,
                 "enum": list(Mineral.objects.order_by("code").values_list("code", flat=True)),
-            },
-            "region": {
-                "title": _("Region"),
-                "description": _("ISO 3166-2 code of the region."),
-                "type": "string",
-                "enum": list(Region.objects.order_by("code").values_list("code", flat=True)),
-            },
-            "status": {
-                "title": _("Status"),
-                "type": "string",
-                "enum": list(Deposit.Status.values),
             },
             "critical": {
                 "title": _("Critical mineral"),
                 "description": _("Whether the deposit has a critical mineral."),
                 "type": "boolean",
+            },
+            "created_at": {"title": _("Created"), **instant},
+            "updated_at": {"title": _("Last changed"), **instant},
+            "geometry": {
+                "title": _("Location"),
+                "description": _("The deposit's point in CRS84; null without coordinates."),
+                "format": "geometry-point",
             },
         },
         "additionalProperties": False,

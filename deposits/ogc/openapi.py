@@ -7,9 +7,10 @@ document names the parameters exactly as `deposits.ogc.query` checks them.
 from django.urls import reverse
 
 from deposits.models import Deposit
+from deposits.ogc import cql2
 from deposits.ogc.crs import CRS84, URIS
 from deposits.ogc.documents import GEOJSON, HTML, JSON, OPENAPI, SCHEMA
-from deposits.ogc.query import LIMIT_DEFAULT, LIMIT_MAX
+from deposits.ogc.query import FILTER_PARAMETERS, LIMIT_DEFAULT, LIMIT_MAX, SORTABLES
 
 
 def _parameter(name: str, description: str, schema: dict, **extra) -> dict:
@@ -143,6 +144,11 @@ def openapi_document(request) -> dict:
                     _ref("region"),
                     _ref("status"),
                     _ref("critical"),
+                    *(_ref(name) for name in FILTER_PARAMETERS),
+                    _ref("filter"),
+                    _ref("filter-lang"),
+                    _ref("sortby"),
+                    _ref("properties"),
                 ],
                 {"200": _ok("FeatureCollection", GEOJSON), **not_found},
             ),
@@ -243,6 +249,50 @@ def openapi_document(request) -> dict:
                     "Has a critical mineral (true) or none (false).",
                     {"type": "boolean"},
                 ),
+                **{
+                    name: _parameter(
+                        name,
+                        f"The features whose {name} equals this value (the filter "
+                        f"`{name} = '<value>'`; a time: a date for its whole UTC day, or an "
+                        "instant with its time zone).",
+                        {"type": "string"},
+                    )
+                    for name in FILTER_PARAMETERS
+                },
+                "filter": _parameter(
+                    "filter",
+                    "A CQL2 condition on the queryables (`/collections/{collectionId}/"
+                    "queryables`), in `filter-lang`: comparisons, LIKE, IN, BETWEEN, IS NULL, "
+                    "AND/OR/NOT, CASEI, S_INTERSECTS/S_WITHIN with a BBOX, POINT or POLYGON "
+                    "in CRS84; e.g. `region = 'TJ-SU' AND mineral IN ('gold', 'silver')`. "
+                    f"At most {cql2.MAX_LENGTH} characters.",
+                    {"type": "string", "maxLength": cql2.MAX_LENGTH},
+                ),
+                "filter-lang": _parameter(
+                    "filter-lang",
+                    "The language of `filter`: cql2-text (the default) or cql2-json.",
+                    {**_enum(*cql2.LANGUAGES), "default": cql2.TEXT_LANGUAGE},
+                ),
+                "sortby": _parameter(
+                    "sortby",
+                    "The features' order: properties separated by commas, each ascending "
+                    "(or with `+`) or descending with `-`, e.g. `region,-updated_at`; ties "
+                    "are ordered by a fixed key, so pages never overlap.",
+                    {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": _sortby_pattern()},
+                    },
+                    style="form",
+                    explode=False,
+                ),
+                "properties": _parameter(
+                    "properties",
+                    "The properties each feature carries, separated by commas (the id and "
+                    "the geometry always come); all without it.",
+                    {"type": "array", "items": {"type": "string"}},
+                    style="form",
+                    explode=False,
+                ),
             },
             "schemas": {
                 "exception": {
@@ -266,6 +316,10 @@ def openapi_document(request) -> dict:
             },
         },
     }
+
+
+def _sortby_pattern() -> str:
+    return f"^[+-]?({'|'.join(SORTABLES)})$"
 
 
 def _enum(*values: str) -> dict:

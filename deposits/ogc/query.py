@@ -1,23 +1,25 @@
 """The query parameters of the OGC service: parsed, checked, and applied to deposits.
 
 Unlike the REST API, OGC API - Features requires an unknown parameter to be an error
-(a client that sends `sortby` or `filter` must learn that nothing was sorted or
-filtered). The queryables are `DepositFilterSet`'s own filters, so `mineral=silver`
-selects here exactly what it selects in the API, the pages and the exports.
+(a client must learn that nothing was done with it). The queryables `mineral`, `region`,
+`status` and `critical` are `DepositFilterSet`'s own filters, so `mineral=silver` selects
+here exactly what it selects in the API, the pages and the exports; a CQL2 `filter` and the
+other queryables go through `cql2`, which states the same rules as ORM conditions.
 """
 
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from deposits.filters import DepositFilterSet
+from deposits.ogc import cql2
 from deposits.ogc.crs import STORAGE, Crs, box_in, requested_crs
-from deposits.ogc.documents import GEOJSON, HTML, JSON
+from deposits.ogc.documents import GEOJSON, HTML, JSON, PROPERTIES
 from kernel.parameters import InstantField, as_of, read, whole_number
 
 LIMIT_DEFAULT = 100
@@ -28,6 +30,11 @@ LIMIT_MAX = 10_000
 COMMON_PARAMETERS = frozenset({"f", "api_key"})
 FORMATS = frozenset({"json", "geojson", "html"})
 QUERYABLES = ("mineral", "region", "status", "critical")
+# The other queryables as parameters, one value each: `name=Pakrut` is the filter
+# `name = 'Pakrut'` (names may hold commas). The geometry's parameter is `bbox`.
+FILTER_PARAMETERS = tuple(
+    name for name in cql2.QUERYABLES if name not in QUERYABLES and name != "geometry"
+)
 ITEMS_PARAMETERS = COMMON_PARAMETERS | {
     "limit",
     "offset",
@@ -36,7 +43,12 @@ ITEMS_PARAMETERS = COMMON_PARAMETERS | {
     "as_of",
     "crs",
     "bbox-crs",
+    "filter",
+    "filter-lang",
+    "sortby",
+    "properties",
     *QUERYABLES,
+    *FILTER_PARAMETERS,
 }
 ITEM_PARAMETERS = COMMON_PARAMETERS | {"as_of", "crs"}
 # Parameters of the items request that may be repeated (OR, as in DepositFilterSet).
@@ -45,6 +57,16 @@ REPEATABLE = frozenset({"mineral", "region", "status"})
 OPEN = ("", "..")
 # The features' order when the request names none: by name, the key breaking ties.
 DEFAULT_ORDERING = ("name", "pk")
+# `sortby` keys: the properties the features can be sorted by, and their order_by terms.
+SORTABLES = {
+    "name": "name",
+    "region": "region__code",
+    "district": "district__name",
+    "status": "status",
+    "deposit_type": "deposit_type",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
 
 
 def check_parameters(params: QueryDict, allowed: Iterable[str]) -> None:
@@ -122,10 +144,16 @@ class ItemsQuery:
     as_of: datetime.date  # the day the features' shares are as of
     ordering: tuple[str, ...] = DEFAULT_ORDERING  # `order_by` terms, ending in a unique one
     crs: Crs = STORAGE  # the CRS the features are served in (`crs`)
+    condition: Q = cql2.EVERYTHING  # the CQL2 `filter` and the queryables given as parameters
+    properties: tuple[str, ...] | None = None  # the properties the features carry; None: all
 
     def deposits(self):
-        """The matching deposits (the filtered ones, narrowed by `datetime`), in order."""
-        return self.filtered.filter(**self.datetime).order_by(*self.ordering)
+        """The matching deposits (the filtered ones, narrowed by `datetime` and the CQL2
+        filter), in order."""
+        matching = self.filtered.filter(**self.datetime)
+        if self.condition is not cql2.EVERYTHING:
+            matching = matching.filter(self.condition)
+        return matching.order_by(*self.ordering)
 
 
 def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
@@ -172,4 +200,77 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
         datetime=lookups,
         as_of=day,
         crs=served_crs,
+        ordering=sort_ordering(params.get("sortby", "")),
+        condition=filter_condition(params),
+        properties=asked_properties(params.get("properties")),
     )
+
+
+def filter_condition(params: QueryDict) -> Q:
+    """The CQL2 `filter` (in `filter-lang`, CQL2 text by default) and the queryables given
+    as parameters (`name=Pakrut`), as one condition; a 400 names the parameter at fault."""
+    language = params.get("filter-lang") or cql2.TEXT_LANGUAGE
+    if language not in cql2.LANGUAGES:
+        raise ValidationError({"filter-lang": [_("Give %s.") % " or ".join(cql2.LANGUAGES)]})
+    conditions = []
+    for name in FILTER_PARAMETERS:
+        if params.get(name, "").strip():
+            equal = cql2.ast.Equal(cql2.ast.Attribute(name), params[name].strip())
+            try:
+                conditions.append(cql2.condition(equal))
+            except cql2.FilterError as error:
+                raise ValidationError({name: [str(error)]}) from None
+    if params.get("filter"):
+        try:
+            conditions.append(cql2.condition(cql2.parse(params["filter"], language)))
+        except cql2.FilterError as error:
+            raise ValidationError({"filter": [str(error)]}) from None
+    elif "filter-lang" in params:
+        raise ValidationError({"filter-lang": [_("Give it with a filter.")]})
+    if not conditions:
+        return cql2.EVERYTHING
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition &= other
+    return condition
+
+
+def sort_ordering(raw: str) -> tuple[str, ...]:
+    """`sortby` (`name,-updated_at`; `+` or nothing ascending, `-` descending) as
+    `order_by` terms, the key last as the tie-breaker; without it, DEFAULT_ORDERING."""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    if not keys:
+        return DEFAULT_ORDERING
+    ordering = []
+    for key in keys:
+        descending = key.startswith("-")
+        name = key.lstrip("+-")
+        if name not in SORTABLES:
+            raise ValidationError(
+                {
+                    "sortby": [
+                        _("Cannot sort by %(key)r; sort by: %(names)s.")
+                        % {"key": name, "names": ", ".join(SORTABLES)}
+                    ]
+                }
+            )
+        ordering.append(f"-{SORTABLES[name]}" if descending else SORTABLES[name])
+    return (*ordering, "pk")
+
+
+def asked_properties(raw: str | None) -> tuple[str, ...] | None:
+    """`properties` (a comma list) as the names the features keep, or None for all."""
+    if raw is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    unknown = [name for name in names if name not in PROPERTIES]
+    if unknown:
+        raise ValidationError(
+            {
+                "properties": [
+                    _("Unknown properties: %(unknown)s; the features have: %(names)s.")
+                    % {"unknown": ", ".join(unknown), "names": ", ".join(PROPERTIES)}
+                ]
+            }
+        )
+    return names

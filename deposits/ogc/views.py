@@ -166,7 +166,8 @@ def feature_map(features: list[dict], collection_id: str) -> dict:
     head, tail = reverse("ogc-item", args=[collection_id, marker]).split(marker)
     located = [f for f in features if f["geometry"] is not None]
     rows = [
-        [f["id"], f["properties"]["name"], *reversed(f["geometry"]["coordinates"])] for f in located
+        [f["id"], f["properties"].get("name", f["id"]), *reversed(f["geometry"]["coordinates"])]
+        for f in located
     ]
     return map_config(
         points={"url": [head, f"{tail}?f=html"], "deposits": rows, "truncated": False}
@@ -241,7 +242,9 @@ class Items(OgcView):
         start = min(query.offset, matched)
         on = recorded_on(query.as_of)
         page = deposit_rows(matching[start : start + query.limit], self.caller, on=on)
-        features = [documents.feature(d, collection, links, query.as_of) for d in page]
+        features = [
+            documents.feature(d, collection, links, query.as_of, query.properties) for d in page
+        ]
         page_links = documents.page_links(links, collection, query, matched, len(features))
         # Served in the CRS asked for; the page's map stays on the CRS84 features.
         served = [query.crs.feature(feature) for feature in features]
