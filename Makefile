@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
 .PHONY: install install-dev lock audit run manage serve test reliability lint format clean bench \
-	bench-serve bench-map bench-access messages
+	bench-serve bench-map bench-access bench-peer messages
 
 # Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
 # runs, requirements-dev.lock adds the tools that test, lint, measure and audit it.
@@ -133,6 +133,12 @@ bench-map: install-dev
 # Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
 bench-serve: install-dev
 	$(BIN)/python -m bench.serve
+
+# The registry's OGC API - Features against pygeoapi over a PostGIS table of the same
+# deposits, with wrk (docs/performance.md, "Against pygeoapi"). Installs what it needs:
+# PostGIS and wrk (apt-get), pygeoapi in .bench-peer/venv (bench/peer-requirements.txt).
+bench-peer: install-dev
+	$(BIN)/python -m bench.peer
 
 # The worker CPU the access record adds to a partner's read (docs/performance.md), on
 # DATABASE_URL or the local registry_bench_access (created).

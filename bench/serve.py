@@ -73,13 +73,22 @@ def in_turns(url: str, headers: dict, floor_url: str) -> tuple[dict, dict]:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int, env: dict):
+def gunicorn(
+    workers: int,
+    env: dict,
+    app: str = "registry.wsgi",
+    port: int = PORT,
+    executable: str | None = None,
+    ready: str = "/healthz",
+):
+    """`app` under gunicorn with `workers` sync workers on loopback, stopped on exit; by
+    default the registry as `make serve` runs it, on this module's port."""
     server = subprocess.Popen(
         [
-            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-            "registry.wsgi",
+            executable or os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            app,
             "--bind",
-            f"{HOST}:{PORT}",
+            f"{HOST}:{port}",
             "--workers",
             str(workers),
         ],
@@ -91,7 +100,7 @@ def gunicorn(workers: int, env: dict):
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{BASE}/healthz", timeout=2)
+                urllib.request.urlopen(f"http://{HOST}:{port}{ready}", timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)
@@ -99,6 +108,23 @@ def gunicorn(workers: int, env: dict):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def serving_env() -> dict:
+    """The environment of `make serve` for a benchmark: production settings (DEBUG off),
+    throttles lifted for one caller asking far more often than a person would, the
+    largest `make bench` database unless DATABASE_URL is set, Redis as production has it."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
+        "SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_ANON": "1000000000/minute",
+        "API_THROTTLE_KEY": "1000000000/minute",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL + "_100k"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
+    }
 
 
 def set_up_django(env: dict) -> None:
@@ -137,17 +163,7 @@ def main() -> int:
         print("bench-serve needs wrk: apt-get install -y wrk", file=sys.stderr)
         return 1
     workers = 2 * (os.cpu_count() or 1) + 1
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-a-secret"),
-        "SECURE_SSL_REDIRECT": "false",
-        "API_THROTTLE_ANON": "1000000000/minute",
-        "API_THROTTLE_KEY": "1000000000/minute",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL + "_100k"),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
-    }
+    env = serving_env()
     set_up_django(env)
     forget_cached_answers()
     with gunicorn(workers, env):
