@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
 .PHONY: install install-dev lock audit run manage serve test reliability lint format clean bench \
-	bench-serve bench-map bench-access bench-peer messages
+	bench-serve bench-map bench-access bench-peer bench-paging messages
 
 # Two locks from pyproject.toml (`make lock`): requirements.lock holds what the registry
 # runs, requirements-dev.lock adds the tools that test, lint, measure and audit it.
@@ -129,6 +129,11 @@ bench: install-dev
 # (on the databases `make bench` made; docs/performance.md, "The map").
 bench-map: install-dev
 	$(BIN)/python -m bench.map $(BENCH_ARGS)
+
+# Deep pages by offset and by cursor, and single records, timed in process; reads only
+# (docs/performance.md, "Deep pages and single features").
+bench-paging: install-dev
+	$(BIN)/python -m bench.paging $(BENCH_ARGS)
 
 # Throughput of gunicorn over loopback with wrk, against a fixed-JSON floor view.
 bench-serve: install-dev

@@ -71,18 +71,26 @@ def deposit_rows(
     chunk_size: int = CHUNK_SIZE,
     on: date | None = None,
     reserves: bool = False,
+    extra: tuple[str, ...] = (),
+    streamed: bool = True,
 ) -> Iterator[dict]:
     """The deposits of the queryset as plain rows (`ROW_FIELDS`), in its order, each with
     `commodities`: its minerals, main first, with their shares as `caller` reads them
     (`COMMODITY_FIELDS`; as of `on`, `deposits.shares.with_shares`); with `reserves`,
-    each mineral also with its reserves in force on `on` (`ESTIMATE_FIELDS`).
+    each mineral also with its reserves in force on `on` (`ESTIMATE_FIELDS`); `extra`
+    names annotations of the queryset to read into each row too (a page's cursor values).
+    A read of a bounded page or of one record passes `streamed=False`: its rows are
+    fetched at once, without the server-side cursor (DECLARE, FETCH, CLOSE on
+    PostgreSQL) that keeps an export's memory flat but costs a short read more than its
+    query.
 
     Read `chunk_size` deposits at a time, two queries a chunk (three with `reserves`), so
     an export of the whole registry keeps its memory flat. Rows rather than model
     instances: exports and map pages read thousands of deposits and show each once, and
     building a deposit, its region, district, belt and every mineral as objects cost them
     several times the database's own time (docs/performance.md)."""
-    rows = deposits.prefetch_related(None).values(*ROW_FIELDS).iterator(chunk_size=chunk_size)
+    values = deposits.prefetch_related(None).values(*ROW_FIELDS, *extra)
+    rows = values.iterator(chunk_size=chunk_size) if streamed else iter(values)
     fields = (*COMMODITY_FIELDS, "reserve_kilograms") if reserves else COMMODITY_FIELDS
     while chunk := list(islice(rows, chunk_size)):
         commodities = defaultdict(list)

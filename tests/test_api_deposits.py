@@ -567,6 +567,102 @@ def test_default_page_size_is_50_and_large_sizes_are_clamped(api_client, setting
     assert "page=2" in body["next"]
 
 
+def _walk(client, url, rel="next") -> list[str]:
+    seen = []
+    while url:
+        body = client.get(url).json()
+        ids = [record.get("id", record.get("code")) for record in body["results"]]
+        seen += ids if rel == "next" else list(reversed(ids))
+        url = body[rel]
+    return seen if rel == "next" else list(reversed(seen))
+
+
+@pytest.mark.parametrize("ordering", ["region", "-name", "-updated_at,name", "name"])
+def test_walking_next_by_cursor_visits_each_record_once_in_the_pages_order(api_client, ordering):
+    RegionFactory(code="TJ-KT", name="Khatlon")
+    for i in range(23):
+        DepositFactory(name=f"Site {i % 3}", region=None if i % 4 else RegionFactory())
+    by_page = _walk(api_client, f"{DEPOSITS}?ordering={ordering}&page_size=23")
+    first = api_client.get(DEPOSITS, {"ordering": ordering, "page_size": 5, "cursor": ""}).json()
+    assert first["count"] == 23 and first["previous"] is None
+    assert "cursor=" in first["next"] and "page=" not in first["next"]
+    assert f"ordering={ordering.replace(',', '%2C')}" in first["next"]
+    seen = _walk(api_client, f"{DEPOSITS}?ordering={ordering}&page_size=5&cursor=")
+    assert seen == by_page
+
+
+def test_previous_by_cursor_walks_back(api_client):
+    for i in range(12):
+        DepositFactory(name=f"Site {i:02d}")
+    url = f"{DEPOSITS}?page_size=5&cursor="
+    while (body := api_client.get(url).json())["next"]:
+        url = body["next"]
+    assert [r["name"] for r in body["results"]] == ["Site 10", "Site 11"]
+    assert _walk(api_client, body["previous"], rel="previous") == [
+        d.public_id for d in Deposit.objects.order_by("name")[:10]
+    ]
+
+
+def test_a_cursor_walk_neither_skips_nor_repeats_records_added_or_removed(api_client):
+    sites = {letter: DepositFactory(name=f"{letter} site") for letter in "ABCDEFGH"}
+    first = api_client.get(DEPOSITS, {"page_size": 3, "cursor": ""}).json()
+    assert [r["name"] for r in first["results"]] == ["A site", "B site", "C site"]
+    DepositFactory(name="Az added")
+    sites["B"].delete()
+    sites["C"].delete()  # the record the cursor points at
+    DepositFactory(name="Dz added")
+    sites["F"].delete()
+    names = []
+    url = first["next"]
+    while url:
+        body = api_client.get(url).json()
+        names += [r["name"] for r in body["results"]]
+        url = body["next"]
+    assert names == ["D site", "Dz added", "E site", "G site", "H site"]
+
+
+def test_other_lists_page_by_cursor_too(api_client):
+    for code in ("silver", "gold", "lead"):
+        MineralFactory(code=code, name=code.title(), symbol=code[:2].title())
+    seen = _walk(api_client, "/api/v1/minerals/?page_size=2&cursor=")
+    assert seen == ["gold", "lead", "silver"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "", "page": 2},
+        {"cursor": "garbage"},
+        {"cursor": "", "ordering": "-share", "mineral": "silver"},
+        {"cursor": "", "q": "konimansur"},
+    ],
+)
+def test_a_cursor_the_list_cannot_take_is_a_400_naming_it(api_client, konimansur, params):
+    response = api_client.get(DEPOSITS, params)
+    assert response.status_code == 400
+    assert list(response.json()) == ["cursor"]
+
+
+def test_a_cursor_of_another_order_is_a_400(api_client, konimansur):
+    DepositFactory(name="Other")
+    body = api_client.get(DEPOSITS, {"page_size": 1, "cursor": ""}).json()
+    response = api_client.get(body["next"] + "&ordering=-name")
+    assert response.status_code == 400
+    assert list(response.json()) == ["cursor"]
+
+
+def test_a_cursor_page_takes_the_queries_of_a_numbered_page(
+    api_client, konimansur, django_assert_num_queries
+):
+    for i in range(6):
+        DepositFactory(name=f"Site {i}")
+    body = api_client.get(DEPOSITS, {"page_size": 3, "cursor": ""}).json()
+    # count, deposits (the page chosen in a subquery), minerals with shares, reserves
+    with django_assert_num_queries(4):
+        response = api_client.get(body["next"])
+    assert len(response.json()["results"]) == 3
+
+
 def test_every_list_is_paged(api_client):
     for path in ["regions", "minerals", "belts", "reserves", "stats/minerals", "stats/regions"]:
         body = api_client.get(f"/api/v1/{path}/").json()

@@ -2,7 +2,8 @@
 whatever their page size, and `make bench` still runs end to end.
 
 Query counts pinned elsewhere (not repeated here): the API deposit list
-(tests/test_api_deposits.py), the OGC items page (tests/test_ogc.py), the
+(tests/test_api_deposits.py), the OGC items page (tests/test_ogc.py; by cursor and one
+feature: tests/test_ogc_paging.py), the
 /deposits/ page by rows (tests/test_pages.py) and the admin deposit changelist
 (tests/test_deposits_admin.py).
 """
@@ -120,3 +121,26 @@ def test_bench_partner_operations_run_on_a_tiny_registry(settings):
     assert all("no grants" in row.verdict and row.beside for row in report.rows)
     assert "without grants" in run.table(report)
     assert not DataGrant.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bench_paging_reads_deep_pages_by_offset_and_by_cursor(settings):
+    """`python -m bench.paging` cannot rot: every read runs, and a page by cursor takes
+    the queries of a page by offset."""
+    from bench import paging
+    from reports import synthetic
+
+    settings.SECURE_SSL_REDIRECT = False
+    synthetic.generate(40, seed=5)
+    rows = {name: queries for name, _median, _worst, queries in paging.measure(3, 4, 1)}
+    assert set(rows) == {
+        "OGC items, limit=4, offset=8",
+        "OGC items, limit=4, first page",
+        "OGC items, limit=4, cursor page 3",
+        "OGC single feature",
+        "API deposit record",
+        "API list, page_size=4, page=3",
+        "API list, page_size=4, cursor page 3",
+    }
+    assert rows["OGC items, limit=4, cursor page 3"] == rows["OGC items, limit=4, offset=8"]
+    assert rows["API list, page_size=4, cursor page 3"] == rows["API list, page_size=4, page=3"]

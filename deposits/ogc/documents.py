@@ -444,32 +444,31 @@ def _asked(links: Links, names) -> list[tuple[str, str]]:
     return [(name, value) for name in names for value in params.getlist(name)]
 
 
-def page_links(links: Links, collection: Collection, query, matched: int, returned: int) -> list:
-    """self, next and prev of an items page; next and prev keep every filter of the request."""
+def page_links(links: Links, collection: Collection, query, page) -> list:
+    """self, next and prev of an items page (`deposits.ogc.paging.Page`); next and prev
+    keep every other parameter of the request, with a `cursor` (or `offset`) of their own."""
     params = links.request.query_params
     kept = [
         (name, value)
         for name in params
-        if name not in ("limit", "offset", "api_key")
+        if name not in ("limit", "offset", "cursor", "api_key")
         for value in params.getlist(name)
     ]
 
-    def paging(offset: int) -> list:
-        return [*kept, ("limit", query.limit), ("offset", offset)]
+    def paging(at: tuple) -> list:
+        return [*kept, ("limit", query.limit), at]
 
-    def page(rel: str, offset: int, title: str) -> dict:
+    def other(rel: str, at: tuple, title: str) -> dict:
         type = links.typed(GEOJSON)
-        return links.link(
-            rel, "ogc-items", collection.id, type=type, title=title, query=paging(offset)
-        )
+        return links.link(rel, "ogc-items", collection.id, type=type, title=title, query=paging(at))
 
     result = links.encodings(
-        "ogc-items", collection.id, type=GEOJSON, title=_("This page"), query=paging(query.offset)
+        "ogc-items", collection.id, type=GEOJSON, title=_("This page"), query=paging(page.at)
     )
-    if query.offset + returned < matched:
-        result.append(page("next", query.offset + query.limit, _("Next page")))
-    if query.offset > 0:
-        result.append(page("prev", max(query.offset - query.limit, 0), _("Previous page")))
+    if page.next is not None:
+        result.append(other("next", page.next, _("Next page")))
+    if page.prev is not None:
+        result.append(other("prev", page.prev, _("Previous page")))
     result.append(collection_link(links, collection))
     return result
 

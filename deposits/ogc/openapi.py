@@ -135,6 +135,7 @@ def openapi_document(request) -> dict:
                     collection,
                     _ref("limit"),
                     _ref("offset"),
+                    _ref("cursor"),
                     _ref("bbox"),
                     _ref("bbox-crs"),
                     _ref("crs"),
@@ -195,6 +196,12 @@ def openapi_document(request) -> dict:
                     "offset",
                     "Features to skip; follow the `next` link rather than counting.",
                     {"type": "integer", "minimum": 0, "default": 0},
+                ),
+                "cursor": _parameter(
+                    "cursor",
+                    "Where the page starts, as the `next` and `prev` links give it (opaque); "
+                    "empty for the first page. Not with `offset`.",
+                    {"type": "string"},
                 ),
                 "bbox": _parameter(
                     "bbox",

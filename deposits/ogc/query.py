@@ -38,6 +38,7 @@ FILTER_PARAMETERS = tuple(
 ITEMS_PARAMETERS = COMMON_PARAMETERS | {
     "limit",
     "offset",
+    "cursor",
     "bbox",
     "datetime",
     "as_of",
@@ -146,6 +147,7 @@ class ItemsQuery:
     crs: Crs = STORAGE  # the CRS the features are served in (`crs`)
     condition: Q = cql2.EVERYTHING  # the CQL2 `filter` and the queryables given as parameters
     properties: tuple[str, ...] | None = None  # the properties the features carry; None: all
+    cursor: str | None = None  # where the page starts (`deposits.ogc.paging`), as given
 
     def deposits(self):
         """The matching deposits (the filtered ones, narrowed by `datetime` and the CQL2
@@ -161,6 +163,9 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
     check_parameters(params, ITEMS_PARAMETERS)
     limit = min(whole_number(params, "limit", LIMIT_DEFAULT), LIMIT_MAX)
     offset = whole_number(params, "offset", 0, minimum=0)
+    cursor = params.get("cursor")
+    if cursor is not None and "offset" in params:
+        raise ValidationError({"cursor": [_("Give cursor or offset, not both.")]})
     lookups = datetime_lookups(params["datetime"]) if params.get("datetime") else {}
     day = as_of(params)
     served_crs = requested_crs(params, "crs")
@@ -203,6 +208,7 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
         ordering=sort_ordering(params.get("sortby", "")),
         condition=filter_condition(params),
         properties=asked_properties(params.get("properties")),
+        cursor=cursor,
     )
 
 

@@ -9,12 +9,19 @@ Each resource also answers as a page, as OGC API - Features' HTML class asks: wi
 `f=html`, or to a browser (an Accept header preferring text/html to JSON, `query.
 answers_html`). The page is the JSON document itself, built by the same function from
 the same read, shown by a template (`templates/ogc/`); nothing is read twice.
+
+The JSON answers of the items and of one feature are kept in the shared cache as the REST
+API's reads are (`kernel.api.caching.cached_read`: per address, visibility and language,
+until the next write), with an ETag; pages are not kept.
 """
 
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+import hashlib
+
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
@@ -26,6 +33,7 @@ from deposits.ogc import documents
 from deposits.ogc.crs import Crs, requested_crs
 from deposits.ogc.documents import GEOJSON, JSON, OPENAPI, SCHEMA, Links
 from deposits.ogc.openapi import openapi_document, operations
+from deposits.ogc.paging import read_page
 from deposits.ogc.query import (
     COMMON_PARAMETERS,
     ITEM_PARAMETERS,
@@ -38,6 +46,7 @@ from deposits.querysets import deposit_rows
 from deposits.shares import recorded_on
 from kernel import access
 from kernel.api.authentication import ApiKeyAuthentication
+from kernel.api.caching import cached_read
 from kernel.parameters import as_of
 from kernel.visibility import Caller
 
@@ -148,7 +157,14 @@ class OgcView(APIView):
         """The document as JSON in the resource's media type, or as the page `template`
         shows it (with `context`, what the page adds: a map, rows with their links)."""
         if not self.html:
-            return HttpResponse(documents.json_text(document), content_type=self.json_type)
+            content = documents.json_text(document).encode()
+            etag = f'"{hashlib.sha256(content).hexdigest()[:40]}"'
+            if etag in parse_etags(self.request.headers.get("If-None-Match", "")):
+                response = HttpResponseNotModified()
+            else:
+                response = HttpResponse(content, content_type=self.json_type)
+            response["ETag"] = etag
+            return response
         context = {
             "document": document,
             "json_url": self.as_json(),
@@ -232,20 +248,19 @@ class Items(OgcView):
     parameters = None  # checked by items_query, with the paging and the queryables
     json_type = GEOJSON
 
+    @cached_read
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
         query = items_query(request.query_params, collection.deposits(self.caller), request)
-        matching = query.deposits()
-        matched = matching.count()
+        matched = query.deposits().count()
         links = self.links()
-        # Past the end the page is empty; an offset beyond SQL's integers never reaches SQL.
-        start = min(query.offset, matched)
-        on = recorded_on(query.as_of)
-        page = deposit_rows(matching[start : start + query.limit], self.caller, on=on)
+        # Past the end the page is empty (by offset or cursor).
+        page = read_page(query, matched, self.caller, recorded_on(query.as_of))
         features = [
-            documents.feature(d, collection, links, query.as_of, query.properties) for d in page
+            documents.feature(d, collection, links, query.as_of, query.properties)
+            for d in page.rows
         ]
-        page_links = documents.page_links(links, collection, query, matched, len(features))
+        page_links = documents.page_links(links, collection, query, page)
         # Served in the CRS asked for; the page's map stays on the CRS84 features.
         served = [query.crs.feature(feature) for feature in features]
         document = documents.feature_collection(served, page_links, matched)
@@ -256,29 +271,32 @@ class Items(OgcView):
             (feature, links.href("ogc-item", collection.id, feature["id"], query=[("f", "html")]))
             for feature in served
         ]
-        page = self.respond(
+        shown = self.respond(
             document,
             "items",
             collection=collection,
             rows=rows,
-            first=start + 1,
-            last=start + len(features),
+            # Where the page lies in the whole, when it was asked by offset.
+            first=None if page.start is None else page.start + 1,
+            last=None if page.start is None else page.start + len(features),
             crs=query.crs,
             map_config=feature_map(features, collection.id),
         )
-        return self.marked(self.in_crs(page, query.crs), returned)
+        return self.marked(self.in_crs(shown, query.crs), returned)
 
 
 class Item(OgcView):
     parameters = ITEM_PARAMETERS
     json_type = GEOJSON
 
+    @cached_read
     def get(self, request, collection_id, feature_id):
         collection = self.collection(collection_id)
         day = as_of(request.query_params)
         crs = requested_crs(request.query_params, "crs")
         deposits = collection.deposits(self.caller).filter(public_id=feature_id)
-        deposit = next(deposit_rows(deposits, self.caller, on=recorded_on(day)), None)
+        rows = deposit_rows(deposits, self.caller, on=recorded_on(day), streamed=False)
+        deposit = next(rows, None)
         if deposit is None:
             raise exceptions.NotFound(_("No feature %r in this collection.") % feature_id)
         document = documents.feature_document(deposit, collection, self.links(), day)

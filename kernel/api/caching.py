@@ -4,10 +4,11 @@ Partners pull the same lists and records again and again; between two edits the
 answer to a GET is the same bytes. `cached_read` wraps a viewset's `list` or
 `retrieve` (`CachedReadsMixin` does it for the registry's viewsets): by then DRF has
 authenticated the caller, counted the request for the throttle and chosen the
-renderer, each in its own place. A JSON GET is answered with the bytes and headers
-kept under its full URL, the caller's visibility and the language, if they were kept
-at the registry's current *generation*; otherwise the action runs and its rendered
-answer is kept.
+renderer, each in its own place (the OGC service's items and features,
+`deposits.ogc.views`, are kept through the same function). A JSON GET is answered with
+the bytes and headers kept under its full URL, the caller's visibility and the
+language, if they were kept at the registry's current *generation*; otherwise the
+action runs and its rendered answer is kept.
 
 The generation is a number every committed write of a registry record moves on
 (signals connected in `KernelConfig.ready`; bulk paths call `registry_changed`
@@ -36,6 +37,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse, HttpResponseNotModified
+from django.template.response import SimpleTemplateResponse
 from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from rest_framework.renderers import JSONRenderer
@@ -47,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 # The copy: (generation, when it was read from the database).
 GENERATION_KEY = "registry:generation-copy"
-KEPT_HEADERS = ("Content-Type", "ETag", "Vary", "Allow")
+KEPT_HEADERS = ("Content-Type", "ETag", "Vary", "Allow", "Content-Crs")
 
 # The clock a copy of the generation is stamped and aged on (tests move it).
 clock = time.time
@@ -128,11 +130,14 @@ def _cache_key(view, request) -> str:
     return "api:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
-def _cacheable(request) -> bool:
+def _cacheable(view, request) -> bool:
+    # A view that answers this request as a page (the OGC service's `html`) is not kept:
+    # a page carries its reader's session (the sign-in and language forms).
     return bool(
         settings.API_CACHE_SECONDS
         and request.method == "GET"
         and isinstance(request.accepted_renderer, JSONRenderer)
+        and not getattr(view, "html", False)
     )
 
 
@@ -159,12 +164,12 @@ def _keep_rendered(key: str, generation: int, rendered) -> None:
 
 
 def cached_read(action):
-    """A viewset's `list` or `retrieve`, answering a JSON GET from the cache while the
-    registry has not changed since the answer was kept."""
+    """A viewset's `list` or `retrieve` (or an OGC view's `get`), answering a JSON GET
+    from the cache while the registry has not changed since the answer was kept."""
 
     @functools.wraps(action)
     def read(view, request, *args, **kwargs):
-        if not _cacheable(request):
+        if not _cacheable(view, request):
             return action(view, request, *args, **kwargs)
         key = _cache_key(view, request)
         generation, answer = kept(key)
@@ -172,7 +177,11 @@ def cached_read(action):
             return _replayed(request, *answer)
         response = action(view, request, *args, **kwargs)
         if response.status_code == 200:
-            response.add_post_render_callback(functools.partial(_keep_rendered, key, generation))
+            keeping = functools.partial(_keep_rendered, key, generation)
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.add_post_render_callback(keeping)
+            else:  # already bytes (the OGC service writes its JSON itself)
+                keeping(response)
         return response
 
     return read
