@@ -94,9 +94,29 @@ def page(page):
     assert outside == [], f"requests to the internet: {outside}"
 
 
+def page_width(page) -> int:
+    """How wide the page lays out: a page wider than the window scrolls sideways."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+OVERFLOWING = """() => Array.from(document.querySelectorAll("body *"))
+    .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .filter((e) => !e.parentElement.closest(".table-scroll, .leaflet-container"))
+    .slice(0, 8)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${e.className}`
+        + ` ${Math.round(e.getBoundingClientRect().right)}px`)"""
+
+
+def overflowing(page) -> list[str]:
+    """The first elements reaching past the window's right edge (for a failure's message)."""
+    return page.evaluate(OVERFLOWING)
+
+
 def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    """The whole page as test-artifacts/<name>.png (a name may hold a folder: pages/home-en)."""
+    path = ARTIFACTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=path, full_page=True)
 
 
 RECORD_VIOLATIONS = """
@@ -128,8 +148,25 @@ def violations(page) -> list[str]:
     return [*events, *console]
 
 
+# What a page does in Chromium (its scripts, styles, CSP, layout) is the templates' and
+# the scripts', which no database engine changes; the queries behind each page run on
+# both engines in the test client's tests (tests/test_pages*.py, test_api_*.py). So the
+# tests that drive Chromium run once, in the SQLite pass of .ci/run, beside the longer
+# PostgreSQL pass (docs/reliability.md, "The test run"). OGC clients (ogrinfo, OWSLib)
+# read what the database answers and run on both.
+BROWSER_ENGINE = "sqlite"
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """Browser tests last: their live server's database is flushed after each of them,
-    which would take the staff groups made by migrations away from the tests after."""
+    which would take the staff groups made by migrations away from the tests after.
+    On PostgreSQL, the tests that drive Chromium are left to the SQLite pass."""
+    from django.db import connection
+
     items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
+    if connection.vendor != BROWSER_ENGINE:
+        once = pytest.mark.skip(reason="Chromium tests run once, in the SQLite pass of .ci/run")
+        for item in items:  # Playwright's page reaches Chromium through these arguments
+            if "browser_type_launch_args" in getattr(item, "fixturenames", ()):
+                item.add_marker(once)

@@ -11,8 +11,9 @@ from django.utils import translation
 
 from tests.factories import UserFactory
 
-# The browser tests' fixtures (Chromium, the live server, the demo registry).
-pytest_plugins = ["tests.browser"]
+# The browser tests' fixtures (Chromium, the live server, the demo registry), and the
+# multi-process tests' template databases and static files, dropped when the run ends.
+pytest_plugins = ["tests.browser", "tests.live_registry"]
 
 
 @pytest.fixture

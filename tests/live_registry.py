@@ -1,13 +1,22 @@
 """A registry served as production serves it, for the multi-process tests of Trust.
 
-`LiveRegistry` creates a fresh PostgreSQL database (named trust_*), migrates it,
-and runs gunicorn on a free loopback port (8030–8039) as `make serve` does: DEBUG
+`LiveRegistry` creates a fresh PostgreSQL database (named trust_*), migrated, and
+runs gunicorn on a free loopback port (8030–8039) as `make serve` does: DEBUG
 off, several sync workers, persistent connections with health checks, the access
-log without query strings. Requests come from other processes over real sockets,
-so locks, transactions and reconnection behave as in production.
+log without query strings, static files collected into whitenoise's compressed and
+hashed storage. Requests come from other processes over real sockets, so locks,
+transactions and reconnection behave as in production.
 
-Used by tests/test_concurrency_api.py and tests/test_reliability.py; both need
-PostgreSQL and run in the PostgreSQL pass of .ci/run (`needs_postgres`).
+Migrate once, copy many: a run migrates one template database from scratch (and
+loads the demo registry into a copy of it, for those that ask), and every database
+made after is `CREATE DATABASE … TEMPLATE` of it, a copy in under a second where a
+migration takes 30–60 s on the 2-core CI machine. `collectstatic` likewise runs once
+per run (minutes there: whitenoise compresses every file). Both are dropped when the
+run ends (`pytest_sessionfinish`; this module is a plugin of tests/conftest.py).
+
+Used by tests/test_concurrency_api.py, tests/test_reliability.py and
+tests/test_backup_postgres.py; they need PostgreSQL and run in the PostgreSQL pass of
+.ci/run (`needs_postgres`).
 """
 
 import json
@@ -76,11 +85,42 @@ def connect(name: str):
     return psycopg.connect(database_url(name), autocommit=True)
 
 
-def create_database(name: str) -> None:
+def create_database(name: str, *, template: str | None = None) -> None:
+    """An empty database, or a copy of `template` (on which no connection may be open:
+    the databases here are left by `manage.py` processes that have ended)."""
     assert name.startswith("trust_"), "the Trust tests only create databases named trust_*"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin_connection() as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
+
+
+# The run's template databases, made on first use: "migrated" (`migrate` from scratch)
+# and "demo" (a copy of it with `load_demo`). Named by the process, so two runs on one
+# cluster (the engineers', CI's) never share one.
+_templates: dict[str, str] = {}
+
+
+def template_database(*, demo: bool = False) -> str:
+    """The name of this run's database migrated from scratch (with the demo registry if
+    `demo`), made the first time it is asked for; copy it with `create_database`."""
+    kind = "demo" if demo else "migrated"
+    if kind not in _templates:
+        name = f"trust_template_{kind}_{os.getpid()}"
+        if demo:
+            create_database(name, template=template_database())
+            manage(name, "load_demo")
+        else:
+            create_database(name)
+            manage(name, "migrate", "--noinput", "-v0")
+        _templates[kind] = name
+    return _templates[kind]
+
+
+def migrated_database(name: str, *, demo: bool = False) -> None:
+    """`name` created as a database `manage.py migrate` made (and `load_demo` filled, if
+    `demo`): a copy of the run's template."""
+    create_database(name, template=template_database(demo=demo))
 
 
 def drop_database(name: str) -> None:
@@ -106,6 +146,24 @@ def free_port() -> int:
 
 
 STATIC_ROOT = Path(os.environ.get("TMPDIR", "/tmp")) / f"trust-static-{os.getpid()}"
+_static_collected = False
+
+
+def collect_static(database: str) -> None:
+    """`collectstatic` into STATIC_ROOT, once a run: every live registry serves the same
+    files, and what they are does not depend on the database."""
+    global _static_collected
+    if not _static_collected:
+        manage(database, "collectstatic", "--noinput", "-v0")
+        _static_collected = True
+
+
+def pytest_sessionfinish(session):
+    """The run's templates and collected static files go when it ends."""
+    for name in _templates.values():
+        drop_database(name)
+    _templates.clear()
+    shutil.rmtree(STATIC_ROOT, ignore_errors=True)
 
 
 def app_environment(database: str, **extra) -> dict:
@@ -170,11 +228,8 @@ class LiveRegistry:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        create_database(self.database)
-        manage(self.database, "migrate", "--noinput", "-v0")
-        if self.demo:
-            manage(self.database, "load_demo")
-        manage(self.database, "collectstatic", "--noinput", "-v0")
+        migrated_database(self.database, demo=self.demo)
+        collect_static(self.database)
         issued = manage(self.database, "shell", "-v0", "-c", ISSUE_STAFF_KEY)
         self.staff_key = json.loads(issued)["key"]
         self.start()

@@ -2,6 +2,8 @@
 install-dev` from package-lock.json) run in Debian's Chromium over each page kind of the
 demo registry, in English, Russian and Tajik, at a desktop and a phone width. A serious
 or critical violation fails; the lesser ones are written to test-artifacts/ to read.
+The same walk keeps a picture of each page in each language at each width, to look at:
+test-artifacts/pages/<page>-<language>-<width>.png.
 
 It runs in the SQLite pass only: what it audits is the HTML the templates make.
 
@@ -17,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.browser import ARTIFACTS
+from tests.browser import ARTIFACTS, screenshot
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -95,6 +97,7 @@ def test_no_serious_violation_on_any_page_in_any_language(demo, page, width):
             response = page.goto(f"{demo}{path}")
             assert response.status == 200, (language, kind)
             page.wait_for_load_state("networkidle")
+            screenshot(page, f"pages/{kind.replace(' ', '-')}-{language}-{WIDTHS[width][0]}")
             violations = audit(page)
             if violations:
                 found[f"{language} {kind}"] = violations

@@ -7,7 +7,8 @@ database made with CREATE DATABASE for the purpose:
 - `pg_dump -Fc` → `pg_restore`: every table of the database (Django's own included)
   has the same rows, compared by count and by a digest of its full contents;
 - the registry's own `dump_registry` → a database migrated from scratch by
-  `manage.py migrate` → `restore_registry`: every table the dump covers (records,
+  `manage.py migrate` (a copy of the run's, tests/live_registry.py) →
+  `restore_registry`: every table the dump covers (records,
   relations, history, identifier counters, keys, users and groups) has the same
   rows; user ids may differ (users travel by natural key), so columns pointing at
   users are compared through the user's name.
@@ -24,7 +25,14 @@ import subprocess
 
 import pytest
 
-from tests.live_registry import connect, create_database, drop_database, manage, needs_postgres
+from tests.live_registry import (
+    connect,
+    create_database,
+    drop_database,
+    manage,
+    migrated_database,
+    needs_postgres,
+)
 
 CLIENT_TOOLS = ("pg_dump", "pg_restore")
 
@@ -145,9 +153,7 @@ def test_a_freshly_migrated_database_counts_as_empty_for_a_restore():
 @pytest.fixture(scope="module")
 def source():
     name = f"trust_backup_source_{os.getpid()}"
-    create_database(name)
-    manage(name, "migrate", "--noinput", "-v0")
-    manage(name, "load_demo")
+    migrated_database(name, demo=True)
     manage(name, "shell", "-v0", "-c", HISTORY_EVENTS)
     yield name
     drop_database(name)
@@ -194,7 +200,7 @@ def test_pg_dump_restores_every_table_into_a_fresh_database(source, fresh, tmp_p
 def test_registry_dump_restores_into_a_database_migrated_from_scratch(source, fresh, tmp_path):
     dump = tmp_path / "registry.json.gz"
     manage(source, "dump_registry", str(dump))
-    manage(fresh, "migrate", "--noinput", "-v0")
+    migrated_database(fresh)
     manage(fresh, "restore_registry", str(dump))
 
     before = snapshot(source, in_registry_dump, users_by_name=True)

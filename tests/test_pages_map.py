@@ -246,17 +246,39 @@ def test_the_list_map_draws_outlines_and_offers_the_box(client, silver):
     assert "map-active-box" not in response.content.decode()
 
 
-def test_an_active_box_is_drawn_said_and_removable(client, silver):
+def test_an_active_box_is_drawn_said_once_and_removable(client, silver):
     inside = located("Silver Ridge", silver)
     DepositFactory(name="Outside", latitude=Decimal("37.1"), longitude=Decimal("72.0"))
     response = client.get(LIST, {"mineral": "silver", "bbox": "69,39.25,69.5,39.75"})
     assert [d.name for d in response.context["page"].object_list] == [inside.name]
     assert map_config(response)["box"] == [69.0, 39.25, 69.5, 39.75]
     assert map_config(response)["filterUrl"] == f"{LIST}?mineral=silver"
+    area = [c for c in response.context["chips"] if c["label"] == "Area"]
+    assert area == [
+        {"label": "Area", "value": "69–69.5° E, 39.25–39.75° N", "url": f"{LIST}?mineral=silver"}
+    ]
     html = response.content.decode()
-    assert "Only the deposits inside the box drawn on the map are listed" in html
-    assert "longitude 69° to 69.5°, latitude 39.25° to 39.75°" in html
-    assert '<a href="?mineral=silver">Remove the box</a>' in html
+    assert html.count("69–69.5° E") == 1  # said once, by its chip
+    assert "inside the box" not in html and "map-active-box" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", ["68–70° E", "38–39.5° N"]), ("ru", ["68–70° ", "38–39,5° "])],
+)
+def test_the_area_chip_writes_the_readers_numbers(client, language, said):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(LIST, {"bbox": "68,38,70,39.5"})
+    [chip] = response.context["chips"]
+    assert all(part in chip["value"] for part in said), chip["value"]
+
+
+def test_a_box_across_the_meridian_names_both_sides(client):
+    response = client.get(LIST, {"bbox": "-1.5,-2,3.0049,-1"})
+    [chip] = response.context["chips"]
+    assert chip["value"] == "1.5° W – 3° E, 2–1° S"  # to a hundredth of a degree
 
 
 def test_a_bad_box_is_a_form_error_and_draws_nothing(client):

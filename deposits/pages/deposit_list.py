@@ -14,7 +14,7 @@ from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.views.decorators.gzip import gzip_page
 
 from deposits import exports
@@ -153,7 +153,8 @@ def active_filters(request, form) -> list[dict]:
     in the page's language (a value the filter refused is shown as written, so it can be
     removed too), each with the link to the list without it: the same query less that
     value and the page number. Removing the last mineral removes `min_share` with it,
-    which measures a share of the minerals chosen."""
+    which measures a share of the minerals chosen. A box the filter read is said in words
+    ("Area: 68–70° E, 38–39.5° N"), the one place the page says it (the map draws it)."""
     chips = []
     for field in form:
         if field.name == "ordering":
@@ -164,11 +165,14 @@ def active_filters(request, form) -> list[dict]:
         for value in dict.fromkeys(request.GET.getlist(field.name)):
             if not value.strip():
                 continue
+            label = field.label
             if isinstance(widget, forms.NullBooleanSelect):
                 chosen = widget.value_from_datadict({field.name: value}, {}, field.name)
                 if chosen is None:  # "Any"
                     continue
                 value_label = labels["true" if chosen else "false"]
+            elif field.name == "bbox" and box_read(form):
+                label, value_label = gettext("Area"), area(form.cleaned_data["bbox"])
             else:
                 value_label = labels.get(value, value)
             params = request.GET.copy()
@@ -179,12 +183,37 @@ def active_filters(request, form) -> list[dict]:
                 params.pop("min_share", None)
             chips.append(
                 {
-                    "label": field.label,
+                    "label": label,
                     "value": value_label,
                     "url": list_url(request, params),
                 }
             )
     return chips
+
+
+def box_read(form) -> bool:
+    return "bbox" not in form.errors and bool(getattr(form, "cleaned_data", {}).get("bbox"))
+
+
+def area(box) -> str:
+    """The list's `bbox` as its chip says it, in the reader's language and number format:
+    "68–70° E, 38–39.5° N" ("68–70° в. д., 38–39,5° с. ш." in Russian)."""
+    west, south, east, north = box
+    return ", ".join(
+        (
+            span(west, east, pgettext("longitude", "E"), pgettext("longitude", "W")),
+            span(south, north, pgettext("latitude", "N"), pgettext("latitude", "S")),
+        )
+    )
+
+
+def span(low: Decimal, high: Decimal, positive: str, negative: str) -> str:
+    """From `low` to `high` degrees, each side of the equator or meridian named once."""
+    if low >= 0:
+        return f"{degrees(low)}–{degrees(high)}° {positive}"
+    if high <= 0:
+        return f"{degrees(-low)}–{degrees(-high)}° {negative}"
+    return f"{degrees(-low)}° {negative} – {degrees(high)}° {positive}"
 
 
 def list_url(request, params) -> str:
@@ -333,7 +362,6 @@ def deposit_list(request):
                 if valid
                 else [],
             ),
-            "map_box": active_box(request, box),
             "unlocated": without_coordinates(ordered(filterset), page.paginator.count)
             if valid
             else None,
@@ -341,25 +369,11 @@ def deposit_list(request):
     )
 
 
-def active_box(request, box) -> dict | None:
-    """The list's `bbox` as the note above its map writes it, with the query that
-    removes it."""
-    if not box:
-        return None
-    west, south, east, north = (degrees(value) for value in box)
-    return {
-        "west": west,
-        "south": south,
-        "east": east,
-        "north": north,
-        "query": query_without(request, "page", "bbox"),
-    }
-
-
 def degrees(value: Decimal) -> str:
-    """Degrees as given, without the zeros the micro-degree rounding added, in the
-    reader's number format (69.5, not 69.500000; 69,5 in Russian)."""
-    text = format(value, "f")
+    """Degrees to a hundredth (about a kilometre; a box drawn on the map has four places),
+    without trailing zeros, in the reader's number format (69.5, not 69.500000; 69,5 in
+    Russian)."""
+    text = format(value.quantize(Decimal("0.01")), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return number_format(Decimal(text))
