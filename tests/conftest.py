@@ -421,3 +421,19 @@ def reserves_registry(db):
     estimate("Golden Valley", gold, "10000", "2018-01-01", unit="kg")
     assert ReserveEstimate.objects.count() == 10
     return deposits
+
+
+@pytest.fixture
+def commit():
+    """Each test runs in a transaction that never commits; `commit()` does for on-commit
+    callbacks what a commit does (such as moving the registry's generation): runs the
+    pending ones and leaves none pending."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    def run():
+        connection = connections[DEFAULT_DB_ALIAS]
+        pending, connection.run_on_commit = connection.run_on_commit, []
+        for _, callback, _ in pending:
+            callback()
+
+    return run

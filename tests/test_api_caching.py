@@ -5,7 +5,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kernel.api import caching
@@ -27,20 +27,6 @@ DEPOSITS = "/api/v1/deposits/"
 @pytest.fixture(autouse=True)
 def _cache_on(either_cache, settings):
     settings.API_CACHE_SECONDS = 300
-
-
-@pytest.fixture
-def commit():
-    """Each test runs in a transaction that never commits; `commit()` does for on-commit
-    callbacks what a commit does: runs the pending ones and leaves none pending."""
-
-    def run():
-        connection = connections[DEFAULT_DB_ALIAS]
-        pending, connection.run_on_commit = connection.run_on_commit, []
-        for _, callback, _ in pending:
-            callback()
-
-    return run
 
 
 @pytest.fixture

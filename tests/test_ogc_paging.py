@@ -4,7 +4,6 @@ single feature, and the OGC answers kept in the shared cache."""
 from decimal import Decimal
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F
 
 from deposits.models import Deposit
@@ -283,20 +282,6 @@ def test_a_single_feature_takes_two_queries(
 @pytest.fixture
 def cache_on(either_cache, settings):
     settings.API_CACHE_SECONDS = 300
-
-
-@pytest.fixture
-def commit():
-    """What a commit does for on-commit callbacks (the test's transaction never commits):
-    runs the pending ones, such as the move of the registry's generation."""
-
-    def run():
-        connection = connections[DEFAULT_DB_ALIAS]
-        pending, connection.run_on_commit = connection.run_on_commit, []
-        for _, callback, _ in pending:
-            callback()
-
-    return run
 
 
 def test_a_kept_page_is_served_without_the_database_until_a_write(
