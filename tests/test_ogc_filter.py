@@ -328,6 +328,38 @@ def test_conformance_and_queryables_declare_the_filter(client, demo):
     assert queryables["updated_at"]["format"] == "date-time"
 
 
+def test_the_sortables_name_what_sortby_takes_as_the_queryables_describe_it(client, demo):
+    collection = client.get("/ogc/collections/deposits-silver").json()
+    rel = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
+    (link,) = [item for item in collection["links"] if item["rel"] == rel]
+    assert link["href"] == "http://testserver/ogc/collections/deposits-silver/sortables"
+    answer = client.get(link["href"])
+    assert answer["Content-Type"] == "application/schema+json"
+    sortables = answer.json()["properties"]
+    queryables = client.get("/ogc/collections/deposits-silver/queryables").json()["properties"]
+    assert list(sortables) == [
+        "name",
+        "region",
+        "district",
+        "status",
+        "deposit_type",
+        "created_at",
+        "updated_at",
+    ]
+    assert all(sortables[name] == queryables[name] for name in sortables)
+    for name in sortables:  # each one sorts, and nothing else does
+        assert client.get(ITEMS, {"sortby": f"-{name}"}).status_code == 200
+    assert client.get(ITEMS, {"sortby": "mineral"}).status_code == 400
+    conforms = client.get("/ogc/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting" in conforms
+    paths = client.get("/ogc/api", {"f": "json"}).json()["paths"]
+    assert "/collections/{collectionId}/sortables" in paths
+    page = client.get("/ogc/collections/deposits/sortables", {"f": "html"})
+    assert page.status_code == 200
+    assert "Properties to sort by" in page.content.decode()
+    assert client.get("/ogc/collections/nothing/sortables").status_code == 404
+
+
 @pytest.mark.parametrize(
     "cql",
     [

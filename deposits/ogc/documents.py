@@ -32,6 +32,7 @@ from kernel.links import url_maker
 
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -291,6 +292,13 @@ def collection_document(collection: Collection, extent_: dict, links: Links) -> 
                 type=links.typed(SCHEMA),
                 title=_("Properties to filter by"),
             ),
+            links.link(
+                REL_SORTABLES,
+                "ogc-sortables",
+                collection.id,
+                type=links.typed(SCHEMA),
+                title=_("Properties to sort by"),
+            ),
         ],
     }
 
@@ -549,5 +557,22 @@ def queryables(collection: Collection, links: Links) -> dict:
                 "format": "geometry-point",
             },
         },
+        "additionalProperties": False,
+    }
+
+
+def sortables(collection: Collection, links: Links, names) -> dict:
+    """The Part 8 sortables: the queryables the items can be sorted by (`sortby`), each
+    described as the queryables describe it."""
+    described = queryables(collection, links)["properties"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": links.request.build_absolute_uri(reverse("ogc-sortables", args=[collection.id])),
+        "type": "object",
+        "title": collection.title,
+        "links": links.encodings(
+            "ogc-sortables", collection.id, type=SCHEMA, title=_("This document")
+        ),
+        "properties": {name: described[name] for name in names},
         "additionalProperties": False,
     }

@@ -128,6 +128,12 @@ def openapi_document(request) -> dict:
                 [collection],
                 {"200": _ok("JSON Schema", SCHEMA), **not_found},
             ),
+            "/collections/{collectionId}/sortables": _get(
+                "getSortables",
+                "The properties the items can be sorted by (sortby)",
+                [collection],
+                {"200": _ok("JSON Schema", SCHEMA), **not_found},
+            ),
             "/collections/{collectionId}/items": _get(
                 "getFeatures",
                 "The deposits as a GeoJSON FeatureCollection, a page at a time",

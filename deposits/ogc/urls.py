@@ -18,6 +18,7 @@ urlpatterns = [
     path("collections", views.Collections.as_view(), name="ogc-collections"),
     path(COLLECTION, views.Collection.as_view(), name="ogc-collection"),
     path(f"{COLLECTION}/queryables", views.Queryables.as_view(), name="ogc-queryables"),
+    path(f"{COLLECTION}/sortables", views.Sortables.as_view(), name="ogc-sortables"),
     path(f"{COLLECTION}/items", views.Items.as_view(), name="ogc-items"),
     path(f"{COLLECTION}/items/<str:feature_id>", views.Item.as_view(), name="ogc-item"),
     re_path(r"^(?P<rest>.+)$", views.NotFound.as_view()),

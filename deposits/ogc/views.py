@@ -37,6 +37,7 @@ from deposits.ogc.paging import read_page
 from deposits.ogc.query import (
     COMMON_PARAMETERS,
     ITEM_PARAMETERS,
+    SORTABLES,
     answers_html,
     check_parameters,
     items_query,
@@ -242,6 +243,15 @@ class Queryables(OgcView):
     def get(self, request, collection_id):
         collection = self.collection(collection_id)
         return self.respond(documents.queryables(collection, self.links()), "queryables")
+
+
+class Sortables(OgcView):
+    json_type = SCHEMA
+
+    def get(self, request, collection_id):
+        collection = self.collection(collection_id)
+        document = documents.sortables(collection, self.links(), SORTABLES)
+        return self.respond(document, "queryables", sorting=True)
 
 
 class Items(OgcView):
