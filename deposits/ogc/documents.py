@@ -507,72 +507,71 @@ def json_text(document: dict) -> str:
     return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
-def queryables(collection: Collection, links: Links) -> dict:
-    """The Part 3 queryables: the properties a CQL2 `filter` names (deposits.ogc.cql2),
-    each also a query parameter of the items but `geometry`, whose parameter is `bbox`."""
+def _properties_document(collection: Collection, links: Links, route: str, properties) -> dict:
+    """A JSON Schema of some of a collection's properties (queryables, sortables)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": links.request.build_absolute_uri(reverse(route, args=[collection.id])),
+        "type": "object",
+        "title": collection.title,
+        "links": links.encodings(route, collection.id, type=SCHEMA, title=_("This document")),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _queryable_properties() -> dict:
+    """Each queryable's schema: its title, type, and values where they are a fixed list."""
     text = {"type": "string"}
     instant = {"type": "string", "format": "date-time"}
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": links.request.build_absolute_uri(reverse("ogc-queryables", args=[collection.id])),
-        "type": "object",
-        "title": collection.title,
-        "links": links.encodings(
-            "ogc-queryables", collection.id, type=SCHEMA, title=_("This document")
-        ),
-        "properties": {
-            "name": {"title": _("Name"), **text},
-            "region": {
-                "title": _("Region"),
-                "description": _("ISO 3166-2 code of the region."),
-                **text,
-                "enum": list(Region.objects.order_by("code").values_list("code", flat=True)),
-            },
-            "district": {"title": _("District"), **text},
-            "status": {
-                "title": _("Status"),
-                **text,
-                "enum": list(Deposit.Status.values),
-            },
-            "deposit_type": {"title": _("Deposit type"), **text},
-            "mineral": {
-                "title": _("Mineral"),
-                "description": _(
-                    "A mineral of the deposit, main or associated, by code; "
-                    "several separated by commas mean any of them."
-                ),
-                **text,
-                "enum": list(Mineral.objects.order_by("code").values_list("code", flat=True)),
-            },
-            "critical": {
-                "title": _("Critical mineral"),
-                "description": _("Whether the deposit has a critical mineral."),
-                "type": "boolean",
-            },
-            "created_at": {"title": _("Created"), **instant},
-            "updated_at": {"title": _("Last changed"), **instant},
-            "geometry": {
-                "title": _("Location"),
-                "description": _("The deposit's point in CRS84; null without coordinates."),
-                "format": "geometry-point",
-            },
+        "name": {"title": _("Name"), **text},
+        "region": {
+            "title": _("Region"),
+            "description": _("ISO 3166-2 code of the region."),
+            **text,
+            "enum": list(Region.objects.order_by("code").values_list("code", flat=True)),
         },
-        "additionalProperties": False,
+        "district": {"title": _("District"), **text},
+        "status": {
+            "title": _("Status"),
+            **text,
+            "enum": list(Deposit.Status.values),
+        },
+        "deposit_type": {"title": _("Deposit type"), **text},
+        "mineral": {
+            "title": _("Mineral"),
+            "description": _(
+                "A mineral of the deposit, main or associated, by code; "
+                "several separated by commas mean any of them."
+            ),
+            **text,
+            "enum": list(Mineral.objects.order_by("code").values_list("code", flat=True)),
+        },
+        "critical": {
+            "title": _("Critical mineral"),
+            "description": _("Whether the deposit has a critical mineral."),
+            "type": "boolean",
+        },
+        "created_at": {"title": _("Created"), **instant},
+        "updated_at": {"title": _("Last changed"), **instant},
+        "geometry": {
+            "title": _("Location"),
+            "description": _("The deposit's point in CRS84; null without coordinates."),
+            "format": "geometry-point",
+        },
     }
+
+
+def queryables(collection: Collection, links: Links) -> dict:
+    """The Part 3 queryables: the properties a CQL2 `filter` names (deposits.ogc.cql2),
+    each also a query parameter of the items but `geometry`, whose parameter is `bbox`."""
+    return _properties_document(collection, links, "ogc-queryables", _queryable_properties())
 
 
 def sortables(collection: Collection, links: Links, names) -> dict:
     """The Part 8 sortables: the queryables the items can be sorted by (`sortby`), each
     described as the queryables describe it."""
-    described = queryables(collection, links)["properties"]
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": links.request.build_absolute_uri(reverse("ogc-sortables", args=[collection.id])),
-        "type": "object",
-        "title": collection.title,
-        "links": links.encodings(
-            "ogc-sortables", collection.id, type=SCHEMA, title=_("This document")
-        ),
-        "properties": {name: described[name] for name in names},
-        "additionalProperties": False,
-    }
+    described = _queryable_properties()
+    properties = {name: described[name] for name in names}
+    return _properties_document(collection, links, "ogc-sortables", properties)
