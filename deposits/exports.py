@@ -72,7 +72,7 @@ def _shares(deposit: dict) -> str:
 
 
 def _utc(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 # A deposit's row in CSV and XLSX: (header, value of a deposit row), in the order of the

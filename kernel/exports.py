@@ -50,6 +50,13 @@ def _begun(records: Iterable) -> Iterator:
     return chain(list(islice(records, CHUNK_SIZE + 1)), records)
 
 
+def _chunks(records: Iterator) -> Iterator[list]:
+    """The records in lists of `CHUNK_SIZE`, the pieces a download is sent in: one piece a
+    record would pass each through the response's framing."""
+    while chunk := list(islice(records, CHUNK_SIZE)):
+        yield chunk
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -63,9 +70,9 @@ def stream_csv(header: list[str], rows: Iterable[list], filename: str) -> Stream
     def content():
         # The byte order mark makes spreadsheet programs read the file as UTF-8 (Cyrillic names).
         yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([safe_cell(cell) for cell in row])
-            sent.count += 1
+        for chunk in _chunks(rows):
+            yield "".join(writer.writerow([safe_cell(cell) for cell in row]) for row in chunk)
+            sent.count += len(chunk)
 
     response = StreamingHttpResponse(content(), content_type="text/csv; charset=utf-8")
     access.mark(response, sent)
@@ -81,10 +88,12 @@ def stream_geojson(features: Iterable[dict], filename: str) -> StreamingHttpResp
     def content():
         yield '{"type": "FeatureCollection", "features": ['
         separator = ""
-        for feature in features:
-            yield separator + json.dumps(feature, cls=JSONEncoder, ensure_ascii=False)
+        for chunk in _chunks(features):
+            yield separator + ",\n".join(
+                json.dumps(feature, cls=JSONEncoder, ensure_ascii=False) for feature in chunk
+            )
             separator = ",\n"
-            sent.count += 1
+            sent.count += len(chunk)
         yield "]}\n"
 
     response = StreamingHttpResponse(content(), content_type="application/geo+json")
