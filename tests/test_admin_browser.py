@@ -1,10 +1,11 @@
 """The admin as a clerk sees it in Chromium: the deposit form and the spreadsheet import
 preview fit a 1280 px screen, the form's inlines (minerals, estimates, State Balance lines)
-included, without scrolling sideways."""
+included, without scrolling sideways; the change forms with tabular inlines fit a 390 px
+phone too, each row's cells stacked under their columns' names."""
 
 import pytest
 
-from tests.browser import page_width, screenshot
+from tests.browser import overflowing, page_width, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -76,26 +77,68 @@ def test_the_import_preview_fits_1280_px_with_each_refusal_written_out(demo, pag
     assert page_width(page) <= 1280
 
 
-def test_the_deposit_form_in_each_language_at_each_width(demo, page):
-    """Pictures of the deposit change form as a clerk sees it, in English, Russian and
-    Tajik, at 1280 and 390 px (test-artifacts/pages/admin-change-form-<language>-<width>.png);
-    at 1280 px it scrolls sideways in no language."""
+# A stacked cell's column name is its ::before; a cell of a row laid out as a table row has
+# none. The first row's cells with a name, as [column, the name shown above the cell].
+SHOWN_COLUMNS = """(group) => Array.from(
+    document.querySelectorAll(`#${group} tbody tr.form-row:not(.empty-form)`)[0].cells)
+    .filter((cell) => cell.dataset.label && getComputedStyle(cell).display !== "none")
+    .map((cell) => [cell.dataset.label,
+        getComputedStyle(cell, "::before").content.replace(/^"|"$/g, "")])"""
+
+# The change forms with tabular inlines, each with the inline whose cells are looked at.
+FORMS = {
+    "change-form": ("deposits.Deposit", {"name": "Konimansuri Kalon"}, "commodities-group"),
+    "memorandum-form": ("cooperation.Memorandum", {"public_id": "MOU-000001"}, "commitments-group"),
+    "organisation-form": ("cooperation.Organisation", {"public_id": "ORG-000001"}, "people-group"),
+    "region-form": ("deposits.Region", {"code": "TJ-GB"}, "districts-group"),
+}
+
+
+def test_the_change_forms_in_each_language_at_each_width(demo, page):
+    """The change forms with tabular inlines (deposit, memorandum, organisation, region)
+    as a clerk sees them, in English, Russian and Tajik, at 1280 and 390 px
+    (test-artifacts/pages/admin-<form>-<language>-<width>.png). At both widths neither
+    the page nor any inline scrolls sideways; at 390 px a tabular inline's row stacks its
+    cells, each under its column's name, and the reserve history does the same."""
+    from django.apps import apps
     from django.conf import settings
 
-    from deposits.models import Deposit
-
     log_in_as_clerk(page, demo)
-    deposit = Deposit.objects.get(name="Konimansuri Kalon")
-    wide = {}
+    urls = {}
+    for name, (model, lookup, _group) in FORMS.items():
+        record = apps.get_model(model).objects.get(**lookup)
+        meta = record._meta
+        urls[name] = f"{demo}/admin/{meta.app_label}/{meta.model_name}/{record.pk}/change/"
+    measured = {}
     for language in ("en", "ru", "tg"):
         page.context.add_cookies(
             [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": demo}]
         )
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
-            page.goto(f"{demo}/admin/deposits/deposit/{deposit.pk}/change/")
-            assert page.locator("html").get_attribute("lang") == language
-            screenshot(page, f"pages/admin-change-form-{language}-{width}")
-            if width == 1280:
-                wide[language] = page_width(page)
-    assert all(measured <= 1280 for measured in wide.values()), wide
+            for name, (_model, _lookup, group) in FORMS.items():
+                page.goto(urls[name])
+                assert page.locator("html").get_attribute("lang") == language
+                screenshot(page, f"pages/admin-{name}-{language}-{width}")
+                where = (name, language, width)
+                measured[where] = page_width(page)
+                assert measured[where] <= width, (where, overflowing(page))
+                groups = page.evaluate(GROUPS)
+                assert group in {g for g, _, _ in groups}
+                assert [g for g in groups if g[1] > g[2]] == [], (where, "scrolls sideways")
+                shown = page.evaluate(SHOWN_COLUMNS, group)
+                assert len(shown) >= 3, (where, shown)
+                if width == 390:  # each cell under its column's name, as the header says
+                    headers = page.locator(f"#{group} thead th").all_text_contents()
+                    assert all(label == shown_as for label, shown_as in shown), (where, shown)
+                    assert {label for label, _ in shown} <= {h.strip() for h in headers}
+                else:  # a table row: the names are the header's alone
+                    assert all(shown_as == "none" for _, shown_as in shown), (where, shown)
+                if name == "change-form":  # the reserve history, stacked the same way
+                    history = page.locator("#reserve-history td[data-label]")
+                    assert history.count() >= 6
+                    cell = history.first
+                    assert cell.evaluate("(c) => getComputedStyle(c, '::before').content") == (
+                        f'"{cell.get_attribute("data-label")}"' if width == 390 else "none"
+                    )
+    assert max(measured.values()) <= 1280, measured
