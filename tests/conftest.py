@@ -235,6 +235,49 @@ def pages_settings(settings):
     return settings
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, request):
+    """pytest-django's test database; on PostgreSQL, when the run has live registries,
+    also copied as their migrated template (tests/live_registry.py)."""
+    from tests.live_registry import keep_test_database_as_template
+
+    keep_test_database_as_template(request.config, request.session.items)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgresql_flushed_by_delete():
+    """On PostgreSQL, `flush` (which empties the database after each transactional test,
+    and in tests/test_backup.py before a restore) deletes every table's rows, as Django
+    does on SQLite, instead of truncating them. A TRUNCATE of the registry's 92 tables
+    makes new files for each table and index, seconds of I/O for tables that hold a few
+    hundred rows; a DELETE empties them in one transaction all the same (every foreign
+    key is deferred to its commit). With sequences to reset, or a cascade asked for, it
+    truncates as before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        deletes = [
+            f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};"
+            for table in tables
+        ]
+        return [f"{style.SQL_KEYWORD('SET CONSTRAINTS ALL DEFERRED')};", *deletes]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 # --- the two read paths of PostgreSQL (tests/test_api_exports.py, test_api_documents.py)
 
 

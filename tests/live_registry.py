@@ -7,12 +7,16 @@ log without query strings, static files collected into whitenoise's compressed a
 hashed storage. Requests come from other processes over real sockets, so locks,
 transactions and reconnection behave as in production.
 
-Migrate once, copy many: a run migrates one template database from scratch (and
+Migrate once, copy many: a run has one template database migrated from scratch (and
 loads the demo registry into a copy of it, for those that ask), and every database
 made after is `CREATE DATABASE … TEMPLATE` of it, a copy in under a second where a
-migration takes 30–60 s on the 2-core CI machine. `collectstatic` likewise runs once
-per run (minutes there: whitenoise compresses every file). Both are dropped when the
-run ends (`pytest_sessionfinish`; this module is a plugin of tests/conftest.py).
+migration takes 30–60 s on the 2-core CI machine. The template is a copy of the test
+database pytest-django has just migrated, where the run has one (tests/conftest.py's
+`django_db_setup`), so a whole run migrates once; otherwise `manage.py migrate` makes
+it. The templates are dropped when the run ends (`pytest_sessionfinish`; this module
+is a plugin of tests/conftest.py). `collectstatic` runs once for each state of the
+static files and is kept between runs outside the clone (STATIC_CACHE): whitenoise
+compresses every file, minutes of CPU there.
 
 Used by tests/test_concurrency_api.py, tests/test_reliability.py and
 tests/test_backup_postgres.py; they need PostgreSQL and run in the PostgreSQL pass of
@@ -117,6 +121,35 @@ def template_database(*, demo: bool = False) -> str:
     return _templates[kind]
 
 
+def keep_test_database_as_template(config, items) -> None:
+    """The test database pytest-django has just made is what `migrate` makes (it runs
+    `migrate` as `manage.py migrate` does), so where the run has live registries, a
+    copy of it taken before any test is this run's "migrated" template, and the run
+    migrates once instead of twice. Not with --reuse-db (a kept test database may be a
+    previous run's) or --no-migrations (tables made without the migrations' data)."""
+    from django.db import connection, connections
+
+    wanted = (LiveRegistry, migrated_database, template_database)
+    if (
+        postgres_url() is None
+        or "migrated" in _templates
+        or config.getvalue("reuse_db")
+        or config.getvalue("nomigrations")
+        or not any(
+            vars(item.module).get(f.__name__) is f
+            for item in items
+            if getattr(item, "module", None) is not None
+            for f in wanted
+        )
+    ):
+        return
+    test_database = connection.settings_dict["NAME"]
+    connections.close_all()  # a template takes no other connection while it is copied
+    name = f"trust_template_migrated_{os.getpid()}"
+    create_database(name, template=test_database)
+    _templates["migrated"] = name
+
+
 def migrated_database(name: str, *, demo: bool = False) -> None:
     """`name` created as a database `manage.py migrate` made (and `load_demo` filled, if
     `demo`): a copy of the run's template."""
@@ -145,25 +178,89 @@ def free_port() -> int:
     raise RuntimeError("no free port in 8030-8039")
 
 
-STATIC_ROOT = Path(os.environ.get("TMPDIR", "/tmp")) / f"trust-static-{os.getpid()}"
-_static_collected = False
+# Collected static files are kept between runs, outside the clone, one folder for each
+# state of what `collectstatic` reads: whitenoise compresses every file (gzip and
+# Brotli), which takes a minute or more of CPU on the 2-core CI machine, for output that
+# only changes when the files, the settings or the packages doing it change.
+STATIC_CACHE = (
+    Path(
+        os.environ.get("REGISTRY_TEST_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "registry-tests"
+    )
+    / "static"
+)
+STATIC_CACHE_KEPT = 3  # the folders of the last states used, kept however old
+_static_root: Path | None = None
 
 
-def collect_static(database: str) -> None:
-    """`collectstatic` into STATIC_ROOT, once a run: every live registry serves the same
-    files, and what they are does not depend on the database."""
-    global _static_collected
-    if not _static_collected:
-        manage(database, "collectstatic", "--noinput", "-v0")
-        _static_collected = True
+def static_key() -> str:
+    """A digest of everything `collectstatic` reads and writes with: each file the finders
+    list (name and content, with collectstatic's default ignore patterns), the settings
+    and the finder module, and the versions of the packages that hash and compress."""
+    import hashlib
+    from importlib.metadata import version
+
+    from django.contrib.staticfiles import finders
+
+    digest = hashlib.sha256()
+    for package in ("django", "whitenoise", "brotli"):
+        digest.update(f"{package}={version(package)}\n".encode())
+    for module in ("registry/settings.py", "registry/staticfiles.py"):
+        digest.update(module.encode() + b"\0" + (ROOT / module).read_bytes())
+    listed = {}
+    for finder in finders.get_finders():
+        for path, storage in finder.list(["CVS", ".*", "*~"]):
+            prefix = getattr(storage, "prefix", None)
+            listed.setdefault(f"{prefix}/{path}" if prefix else path, storage.path(path))
+    for name in sorted(listed):
+        digest.update(name.encode() + b"\0" + Path(listed[name]).read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _last_used(folder: Path) -> float:
+    try:
+        return folder.stat().st_mtime
+    except OSError:  # renamed or removed by another run meanwhile
+        return time.time()
+
+
+def collect_static(database: str) -> Path:
+    """The folder of collected static files every live registry serves: `collectstatic`
+    run into STATIC_CACHE the first time this state of the files is asked for (into a
+    folder of its own, renamed into place when complete, so a run never serves half a
+    collection), and the same folder after."""
+    global _static_root
+    if _static_root is None:
+        collected = STATIC_CACHE / static_key()
+        if not collected.is_dir():
+            STATIC_CACHE.mkdir(parents=True, exist_ok=True)
+            building = STATIC_CACHE / f"{collected.name}.{os.getpid()}.partial"
+            shutil.rmtree(building, ignore_errors=True)
+            manage(database, "collectstatic", "--noinput", "-v0", STATIC_ROOT=str(building))
+            try:
+                building.rename(collected)
+            except OSError:  # another run collected the same files first: serve theirs
+                shutil.rmtree(building, ignore_errors=True)
+        os.utime(collected)  # last used: what the pruning below keeps
+        folders = sorted(
+            (f for f in STATIC_CACHE.iterdir() if f.is_dir() and "." not in f.name),
+            key=_last_used,
+        )
+        # Older states go once no run has used them for a day (another clone's run on
+        # this machine may be serving one now); so do folders left by killed runs.
+        for old in [*folders[:-STATIC_CACHE_KEPT], *STATIC_CACHE.glob("*.partial")]:
+            if old != collected and time.time() - _last_used(old) > 24 * 3600:
+                shutil.rmtree(old, ignore_errors=True)
+        _static_root = collected
+    return _static_root
 
 
 def pytest_sessionfinish(session):
-    """The run's templates and collected static files go when it ends."""
+    """The run's template databases go when it ends (collected static files stay in
+    STATIC_CACHE for the next run)."""
     for name in _templates.values():
         drop_database(name)
     _templates.clear()
-    shutil.rmtree(STATIC_ROOT, ignore_errors=True)
 
 
 def app_environment(database: str, **extra) -> dict:
@@ -182,8 +279,9 @@ def app_environment(database: str, **extra) -> dict:
         API_THROTTLE_KEY="1000000/minute",
         DB_CONN_MAX_AGE="60",
         LOG_LEVEL="WARNING",
-        STATIC_ROOT=str(STATIC_ROOT),
     )
+    if _static_root is not None:
+        environment["STATIC_ROOT"] = str(_static_root)
     environment.update(extra)
     return environment
 
