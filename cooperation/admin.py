@@ -15,6 +15,7 @@ from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from cooperation import access, services
 from cooperation.grants import force_period
@@ -32,6 +33,7 @@ from cooperation.models import (
     Organisation,
     Person,
     Topic,
+    format_date,
 )
 from cooperation.resources import MemorandumResource, OrganisationResource
 from kernel.admin import BoundedCountPaginator, NameSearchMixin, RegistryAdmin, access_summary
@@ -138,8 +140,48 @@ class DataGrantInline(admin.StackedInline):
         "shares_reserves",
         "note",
         ("opens_on", "closes_on"),
+        "periods_in_force",
     ]
-    readonly_fields = ["opens_on", "closes_on"]
+    readonly_fields = ["opens_on", "closes_on", "periods_in_force"]
+
+    @admin.display(description=_("periods in force"))
+    def periods_in_force(self, grant: DataGrant) -> str:
+        """Its memorandum's time in force less its suspensions, last days inclusive."""
+        if grant.pk is None:
+            return ""
+        return "; ".join(
+            _("%(start)s to %(end)s")
+            % {
+                "start": format_date(period.opens_on),
+                "end": format_date(period.closes_on - datetime.timedelta(days=1))
+                if period.closes_on
+                else "…",
+            }
+            for period in grant.periods.all()
+        ) or _("never")
+
+
+def clause_history(request, model_admin, memorandum_id) -> list:
+    """Every recorded change of the memorandum's data-sharing clauses (deleted ones too),
+    newest first, each with what it changed against the clause's previous version, for
+    the memorandum's history page. Empty to staff who may not view clauses."""
+    if not request.user.has_perm("cooperation.view_datagrant"):
+        return []
+    rows = list(
+        DataGrant.history.filter(memorandum_id=memorandum_id)
+        .select_related("history_user", "organisation")
+        ._select_related_history_tracked_objs()
+        .order_by("history_date", "history_id")
+    )
+    previous = {}
+    for row in rows:
+        earlier = previous.get(row.id)
+        if earlier is not None and row.history_type == "~":
+            delta = row.diff_against(earlier, foreign_keys_are_objs=True)
+            helper = HistoricalRecordContextHelper(DataGrant, row)
+            row.history_delta_changes = helper.context_for_delta_changes(delta)
+        previous[row.id] = row
+    return rows[::-1]
 
 
 class OrganisationGrantInline(admin.TabularInline):
@@ -417,9 +459,16 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
         (_("Sources"), {"fields": ["sources", ("created_at", "updated_at")]}),
     ]
 
+    # The memorandum's own history, then its clauses' (edited in the inline above).
+    object_history_template = "admin/cooperation/memorandum/object_history.html"
+
     def get_queryset(self, request):
         parties = MemorandumParty.objects.select_related("organisation")
         return super().get_queryset(request).prefetch_related(Prefetch("parties", parties))
+
+    def history_view(self, request, object_id, extra_context=None):
+        context = {"clause_history": clause_history(request, self, object_id)}
+        return super().history_view(request, object_id, {**context, **(extra_context or {})})
 
     def get_urls(self):
         reads = self.admin_site.admin_view(self.access_view)

@@ -3,11 +3,12 @@ what it opens to a partner key (registered with kernel.visibility when the app i
 
 A clause is in force while its memorandum is: from its signing (or its entry into force
 when that is recorded without a signing) until it expires, is terminated, or its
-`valid_until` day has passed, whichever comes first. Those days are derived from the
-lifecycle (`force_period`) and kept on the clause (`opens_on`, `closes_on`) whenever a
-transition is recorded or the memorandum, its parties or the clause change; the rule
-compares them with today's date when it reads, so a clause opens and closes on its day
-with no job to run.
+`valid_until` day has passed, whichever comes first, except while it is suspended. Those
+days are derived from the lifecycle (`force_periods`) and kept on the clause (its
+`periods`, and the first and last day as `opens_on`, `closes_on`) whenever a transition is
+recorded or the memorandum, its parties or the clause change; the rule (`in_force`)
+compares them with today's date when it reads, so a clause opens and closes, is
+suspended and resumed on its day with no job to run.
 
 Which deposits a clause covers (`covered_deposits`) is kept in `GrantedDeposit`, refreshed
 here on every clause, deposit and deposit-mineral write (the receivers at the end);
@@ -17,7 +18,9 @@ A partner keeping a copy learns of what a clause opens and closes from the chang
 Its moments have no history row (a clause closes by date), so each change of what is
 opened is logged in `GrantChange` (`_reschedule`): `created` or `deleted` now for what
 opens or closes with the write, and ahead of time for the days a clause will open or
-close; the feed lists the rows whose moment has come.
+close (a suspension closes, a resumption opens); the feed lists the rows whose moment
+has come, and judges each past change by what the log says was open at its moment
+(`opened_at`), not by what the clauses cover today.
 """
 
 import datetime
@@ -26,7 +29,21 @@ import operator
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 from shapely import Point
@@ -36,11 +53,13 @@ from cooperation.models import (
     DataGrant,
     GrantChange,
     GrantedDeposit,
+    GrantPeriod,
     Memorandum,
     MemorandumParty,
     MemorandumStatus,
     MemorandumTransition,
     effective_dates,
+    suspensions,
 )
 from deposits.models import Deposit, DepositCommodity
 from kernel.visibility import OPENS_FIGURES, OPENS_RECORD, register_opening
@@ -48,31 +67,59 @@ from kernel.visibility import OPENS_FIGURES, OPENS_RECORD, register_opening
 ONE_DAY = datetime.timedelta(days=1)
 
 
-def force_period(memorandum: Memorandum) -> tuple[datetime.date | None, datetime.date | None]:
-    """(first day in force, first day no longer in force) of the memorandum by its
-    lifecycle as it stands after corrections; (None, None) when it never was in force;
-    the second None while no end is known."""
-    dates = effective_dates(memorandum.recorded_transitions())
+def force_periods(memorandum: Memorandum) -> list[tuple[datetime.date, datetime.date | None]]:
+    """The stretches of days the memorandum is in force by its lifecycle as it stands
+    after corrections, oldest first: (first day in force, first day no longer in force,
+    None while no end is known). From its signing (or entry into force) to its expiry,
+    termination or the day after `valid_until`, less its suspensions; empty when it never
+    was in force."""
+    transitions = memorandum.recorded_transitions()
+    dates = effective_dates(transitions)
     starts = [dates[s] for s in (MemorandumStatus.SIGNED, MemorandumStatus.IN_FORCE) if s in dates]
     if not starts:
-        return None, None
+        return []
     opens = min(starts)
     ends = [dates[s] for s in (MemorandumStatus.EXPIRED, MemorandumStatus.TERMINATED) if s in dates]
     if memorandum.valid_until is not None:
         ends.append(memorandum.valid_until + ONE_DAY)
     closes = min(ends) if ends else None
-    if closes is not None and closes <= opens:
+    periods = []
+    start = opens
+    for suspended, resumed in suspensions(transitions):
+        if start is None or (closes is not None and suspended >= closes):
+            break
+        if suspended > start:
+            periods.append((start, suspended))
+        start = None if resumed is None else max(start, resumed)
+    if start is not None and (closes is None or start < closes):
+        periods.append((start, closes))
+    return periods
+
+
+def force_period(memorandum: Memorandum) -> tuple[datetime.date | None, datetime.date | None]:
+    """(first day in force, first day no longer in force) of the memorandum, suspensions
+    aside: the span of `force_periods`; (None, None) when it never was in force; the
+    second None while no end is known."""
+    periods = force_periods(memorandum)
+    if not periods:
         return None, None
-    return opens, closes
+    return periods[0][0], periods[-1][1]
 
 
 def in_force(on: datetime.date | None = None, prefix: str = "") -> Q:
     """The condition, on clauses (reached through `prefix`), of being in force on `on`
-    (today)."""
+    (today): one of their periods holds the day. Asked in one `filter()` call, its
+    conditions are of one period row (a join, no subquery)."""
     on = on or timezone.localdate()
-    return Q(**{f"{prefix}opens_on__lte": on}) & (
-        Q(**{f"{prefix}closes_on__isnull": True}) | Q(**{f"{prefix}closes_on__gt": on})
+    return Q(**{f"{prefix}periods__opens_on__lte": on}) & (
+        Q(**{f"{prefix}periods__closes_on__isnull": True})
+        | Q(**{f"{prefix}periods__closes_on__gt": on})
     )
+
+
+def is_in_force(grant: DataGrant, on: datetime.date | None = None) -> bool:
+    """Whether one clause is in force on `on` (today), by the rule."""
+    return DataGrant.objects.filter(in_force(on), pk=grant.pk).exists()
 
 
 def opened_deposits(organisation_id: int, figures: bool = False) -> QuerySet:
@@ -80,7 +127,7 @@ def opened_deposits(organisation_id: int, figures: bool = False) -> QuerySet:
     organisation (with their reserve figures, when `figures`): a subquery for the rule,
     which narrows it by the rows' kept `visibility` to what lies beyond the caller's
     levels."""
-    # One join, no nested subquery: SQLite parses the rule inside deep share expressions.
+    # Joins, no nested subquery: SQLite parses the rule inside deep share expressions.
     rows = GrantedDeposit.objects.filter(
         in_force(prefix="grant__"), grant__organisation_id=organisation_id
     )
@@ -89,19 +136,29 @@ def opened_deposits(organisation_id: int, figures: bool = False) -> QuerySet:
     return rows.values("deposit_id")
 
 
-def opened_when(organisation_id: int, deposit_id: str, day: str, figures: bool = False):
-    """On rows of another table: whether the deposit `deposit_id` (a column of the outer
-    row) was opened to the organisation by a clause in force on `day` (a date column of
-    the outer row), judged by what the clauses cover now. The change feed's rule for a
-    change made while a clause was in force."""
-    rows = GrantedDeposit.objects.filter(
-        in_force(OuterRef(day), prefix="grant__"),
-        deposit_id=OuterRef(deposit_id),
-        grant__organisation_id=organisation_id,
-    )
+def open_count(organisation_id: int, deposit_id, moment, *, figures: bool = False, rows=None):
+    """How many clauses of the organisation had the deposit `deposit_id` open (with its
+    figures, when `figures`) at `moment`, by the log (`GrantChange`): the openings less the
+    closings logged up to it. `deposit_id` and `moment` are expressions on the outer row
+    (OuterRef); `rows` narrows the log further (the feed's own rows, up to one of them).
+    Past rows are never rewritten, so this is what the partner could see then; a deleted
+    clause keeps its rows, and so does the count."""
+    log = GrantChange.objects.filter(organisation_id=organisation_id, deposit_id=deposit_id)
+    log = log.filter(at__lte=moment) if rows is None else log.filter(rows)
     if figures:
-        rows = rows.filter(grant__shares_reserves=True)
-    return Exists(rows)
+        log = log.filter(figures=True)
+    step = Case(When(action=GrantChange.CREATED, then=Value(1)), default=Value(-1))
+    balance = log.order_by().values("deposit_id").annotate(n=Sum(step)).values("n")[:1]
+    return Coalesce(Subquery(balance, output_field=IntegerField()), Value(0))
+
+
+def opened_at(organisation_id: int, deposit_id: str, at: str, figures: bool = False) -> Q:
+    """On rows of another table: whether the deposit `deposit_id` (a column of the outer
+    row) was open to the organisation (with its figures, when `figures`) at the moment
+    `at` (a column of the outer row), by what the clauses covered and whether they were in
+    force then. The change feed's rule for a change of a deposit or its figures."""
+    count = open_count(organisation_id, OuterRef(deposit_id), OuterRef(at), figures=figures)
+    return Q(GreaterThan(count, 0))
 
 
 def register() -> None:
@@ -114,20 +171,29 @@ def register() -> None:
 
 def refresh_period(memorandum: Memorandum) -> None:
     """Write the clauses' days in force from the memorandum's lifecycle; a clause whose
-    organisation is no longer a party is never in force. An update, not a save: the days
+    organisation is no longer a party is never in force. Updates, not saves: the days
     are derived, and the memorandum's own history records what moved them."""
-    opens, closes = force_period(memorandum)
+    periods = force_periods(memorandum)
     parties = set(
         MemorandumParty.objects.filter(memorandum=memorandum).values_list(
             "organisation_id", flat=True
         )
     )
+    kept = defaultdict(list)
+    for row in GrantPeriod.objects.filter(grant__memorandum=memorandum).order_by("opens_on"):
+        kept[row.grant_id].append((row.opens_on, row.closes_on))
     for grant in DataGrant.objects.filter(memorandum=memorandum):
-        period = (opens, closes) if grant.organisation_id in parties else (None, None)
-        if (grant.opens_on, grant.closes_on) != period:
-            grant.opens_on, grant.closes_on = period
-            DataGrant.objects.filter(pk=grant.pk).update(opens_on=period[0], closes_on=period[1])
-        _reschedule(grant)
+        own = periods if grant.organisation_id in parties else []
+        span = (own[0][0], own[-1][1]) if own else (None, None)
+        if (grant.opens_on, grant.closes_on) != span:
+            grant.opens_on, grant.closes_on = span
+            DataGrant.objects.filter(pk=grant.pk).update(opens_on=span[0], closes_on=span[1])
+        if kept[grant.pk] != own:
+            GrantPeriod.objects.filter(grant=grant).delete()
+            GrantPeriod.objects.bulk_create(
+                [GrantPeriod(grant=grant, opens_on=a, closes_on=b) for a, b in own]
+            )
+        _reschedule(grant, periods=own)
 
 
 def moment(day: datetime.date) -> datetime.datetime:
@@ -135,11 +201,13 @@ def moment(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False) -> None:
+def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False, periods=None) -> None:
     """Log in `GrantChange` what the clause opens and closes to its organisation, from now
     on, for these deposits (all it covers or has logged when None): what it opened and no
-    longer does is `deleted` now, what it newly opens `created` now; the days it will open
-    or close are logged ahead. `ended`: the clause is being deleted."""
+    longer does is `deleted` now, what it newly opens `created` now; the moments it will
+    open or close (its periods in force: `periods`, else the kept ones) are logged ahead,
+    a suspension as a closing and a resumption as an opening. `ended`: the clause is
+    being deleted."""
     now = timezone.now()
     log = GrantChange.objects.filter(grant=grant)
     covered = set(GrantedDeposit.objects.filter(grant=grant).values_list("deposit_id", flat=True))
@@ -155,9 +223,11 @@ def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False) -> N
         "deposit_id", "action", "figures"
     ):
         last[deposit_id] = (action, figures)
-    start = moment(grant.opens_on) if grant.opens_on else None
-    end = moment(grant.closes_on) if grant.closes_on else None
-    open_now = start is not None and start <= now and (end is None or end > now)
+    if periods is None:
+        periods = list(GrantPeriod.objects.filter(grant=grant).values_list("opens_on", "closes_on"))
+    stretches = [(moment(a), moment(b) if b else None) for a, b in periods]
+    current = next((p for p in stretches if p[0] <= now and (p[1] is None or p[1] > now)), None)
+    ahead = [p for p in stretches if p[0] > now]
     figures = grant.shares_reserves
     rows = []
 
@@ -177,18 +247,19 @@ def _reschedule(grant: DataGrant, deposit_ids=None, *, ended: bool = False) -> N
     for deposit_id in sorted(deposit_ids):
         was_action, was_figures = last.get(deposit_id, (None, figures))
         was_open = was_action == GrantChange.CREATED
-        is_open = deposit_id in covered and open_now
+        is_open = deposit_id in covered and current is not None
         if was_open and (not is_open or was_figures != figures):
             entry(deposit_id, GrantChange.DELETED, now, was_figures)
             was_open = False
         if is_open and not was_open:
             entry(deposit_id, GrantChange.CREATED, now)
-        if deposit_id in covered and start is not None:
-            if start > now and (end is None or end > start):
-                entry(deposit_id, GrantChange.CREATED, start)
-                if end is not None:
-                    entry(deposit_id, GrantChange.DELETED, end)
-            elif is_open and end is not None:
+        if deposit_id not in covered:
+            continue
+        if is_open and current[1] is not None:
+            entry(deposit_id, GrantChange.DELETED, current[1])
+        for start, end in ahead:
+            entry(deposit_id, GrantChange.CREATED, start)
+            if end is not None:
                 entry(deposit_id, GrantChange.DELETED, end)
     GrantChange.objects.bulk_create(rows)
 

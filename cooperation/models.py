@@ -387,9 +387,13 @@ class MemorandumStatus(models.TextChoices):
     IN_FORCE = "in-force", _("in force")
     EXPIRED = "expired", _("expired")
     TERMINATED = "terminated", _("terminated")
+    # Not stages: an interruption of a signed memorandum, and its end.
+    SUSPENDED = "suspended", _("suspended")
+    RESUMED = "resumed", _("resumed")
 
 
-# The lifecycle's order. Expired and terminated are both ends of it.
+# The lifecycle's order. Expired and terminated are both ends of it. Suspension and
+# resumption are no stage of it: they interrupt a signed memorandum, which keeps its stage.
 STATUS_RANK = {
     MemorandumStatus.PROPOSED: 0,
     MemorandumStatus.UNDER_NEGOTIATION: 1,
@@ -399,7 +403,16 @@ STATUS_RANK = {
     MemorandumStatus.TERMINATED: 4,
 }
 # Statuses that say the document was signed: each needs the signing facts.
-SIGNED_STATUSES = {MemorandumStatus.SIGNED, MemorandumStatus.IN_FORCE, MemorandumStatus.EXPIRED}
+SIGNED_STATUSES = {
+    MemorandumStatus.SIGNED,
+    MemorandumStatus.IN_FORCE,
+    MemorandumStatus.EXPIRED,
+    MemorandumStatus.SUSPENDED,
+}
+SUSPENSION_STATUSES = {MemorandumStatus.SUSPENDED, MemorandumStatus.RESUMED}
+ENDS = {MemorandumStatus.EXPIRED, MemorandumStatus.TERMINATED}
+# What a memorandum's own status may be: a resumption gives back the stage it interrupted.
+MEMORANDUM_STATUSES = [c for c in MemorandumStatus.choices if c[0] != MemorandumStatus.RESUMED]
 
 
 def status_label(status: str) -> str:
@@ -417,7 +430,8 @@ class Memorandum(PublicRecord):
     """A memorandum, agreement, protocol or programme between two or more parties.
 
     Its status is never edited: it is the status of the last recorded
-    `MemorandumTransition`, written by `cooperation.services.record_transition`,
+    `MemorandumTransition` (a resumption gives back the stage its suspension
+    interrupted: `status_after`), written by `cooperation.services.record_transition`,
     which checks the rules in `transition_errors` first.
     """
 
@@ -438,7 +452,7 @@ class Memorandum(PublicRecord):
     status = models.CharField(
         _("status"),
         max_length=20,
-        choices=MemorandumStatus.choices,
+        choices=MEMORANDUM_STATUSES,
         blank=True,
         editable=False,
         db_index=True,
@@ -569,12 +583,22 @@ class Memorandum(PublicRecord):
         """
         previous = self.recorded_transitions() if previous is None else previous
         errors: dict[str, list[str]] = {}
-        if status not in STATUS_RANK:
+        if status not in STATUS_RANK and status not in SUSPENSION_STATUSES:
             return {"status": [_("Unknown status %(status)s.") % {"status": status}]}
         if on is None:
             return {"date": [_("Give the date of the transition.")]}
+        if status in SUSPENSION_STATUSES:
+            return suspension_errors(previous, status, on, correction=correction, note=note)
 
-        current = previous[-1].status if previous else ""
+        current = stage_of(previous)
+        periods = suspensions(previous)
+        if periods and periods[-1][1] is None and status not in ENDS and not correction:
+            errors["status"] = [
+                _(
+                    "The memorandum is suspended; record its resumption first (it may be "
+                    "terminated or expire while suspended)."
+                )
+            ]
         if current and STATUS_RANK[status] <= STATUS_RANK[current]:
             if not correction:
                 errors["status"] = [
@@ -650,11 +674,106 @@ def effective_dates(transitions) -> dict[str, datetime.date]:
     """
     dates: dict[str, datetime.date] = {}
     for transition in transitions:
+        if transition.status in SUSPENSION_STATUSES:
+            continue  # no stage: see `suspensions`
         if transition.correction:
             rank = STATUS_RANK[transition.status]
             dates = {s: d for s, d in dates.items() if STATUS_RANK[s] < rank}
         dates[transition.status] = transition.date
     return dates
+
+
+def stage_of(transitions) -> str:
+    """The lifecycle stage last recorded (suspensions and resumptions aside), or ""."""
+    return next((t.status for t in reversed(transitions) if t.status in STATUS_RANK), "")
+
+
+def suspensions(transitions) -> list[tuple[datetime.date, datetime.date | None]]:
+    """The memorandum's suspensions that still stand, oldest first: (first day suspended,
+    day of resumption or None while it lasts).
+
+    Transitions are read in the order they were recorded. A correction of a suspension
+    restates the date of the latest one, a correction of a resumption the date of its
+    end: a resumption corrected to the suspension's own day withdraws a suspension
+    recorded by mistake. A correction back before the signing withdraws them all."""
+    periods: list[tuple[datetime.date, datetime.date | None]] = []
+    for transition in transitions:
+        if transition.status == MemorandumStatus.SUSPENDED:
+            if transition.correction and periods:
+                periods[-1] = (transition.date, periods[-1][1])
+            else:
+                periods.append((transition.date, None))
+        elif transition.status == MemorandumStatus.RESUMED:
+            if periods:
+                periods[-1] = (periods[-1][0], transition.date)
+        elif transition.correction and STATUS_RANK[transition.status] < STATUS_RANK["signed"]:
+            periods = []
+    return [(start, end) for start, end in periods if end is None or end > start]
+
+
+def status_after(transitions) -> str:
+    """The memorandum's status once `transitions` are recorded: the last stage, or
+    `suspended` while a suspension of a signed memorandum not yet ended lasts."""
+    stage = stage_of(transitions)
+    periods = suspensions(transitions)
+    signed = stage in STATUS_RANK and STATUS_RANK[stage] >= STATUS_RANK[MemorandumStatus.SIGNED]
+    if signed and stage not in ENDS and periods and periods[-1][1] is None:
+        return MemorandumStatus.SUSPENDED
+    return stage
+
+
+def suspension_errors(
+    previous, status: str, on: datetime.date, *, correction: bool, note: str
+) -> dict:
+    """Why a suspension or resumption on `on` may not follow `previous` (empty when it
+    may): only a signed memorandum not yet ended is suspended, one suspension at a time,
+    dated from its signing (or entry into force) on; a resumption ends the suspension
+    that lasts, after it began. A correction restates the date of the latest one."""
+    errors: dict[str, list[str]] = {}
+    if correction and not note.strip():
+        errors["note"] = [_("Say in the note what the correction corrects.")]
+    effective = effective_dates(previous)
+    periods = suspensions(previous)
+    lasting = bool(periods) and periods[-1][1] is None
+    signing = (MemorandumStatus.SIGNED, MemorandumStatus.IN_FORCE)
+    starts = [effective[s] for s in signing if s in effective]
+    if status == MemorandumStatus.SUSPENDED:
+        if not starts or any(s in effective for s in ENDS):
+            errors["status"] = [_("Only a signed memorandum that has not ended can be suspended.")]
+            return errors
+        if correction:
+            if not periods:
+                errors["status"] = [_("There is no suspension to correct.")]
+                return errors
+            earlier = periods[:-1]
+            end = periods[-1][1]
+        else:
+            if lasting:
+                errors["status"] = [_("The memorandum is already suspended.")]
+                return errors
+            earlier, end = periods, None
+        floor = max([min(starts), *(e for _s, e in earlier if e is not None)])
+        if on < floor:
+            errors["date"] = [
+                _("The suspension cannot begin before %(date)s.") % {"date": format_date(floor)}
+            ]
+        elif end is not None and on >= end:
+            errors["date"] = [
+                _("The suspension must begin before its resumption, %(date)s.")
+                % {"date": format_date(end)}
+            ]
+        return errors
+    # A resumption.
+    if not periods or (not correction and not lasting):
+        errors["status"] = [_("Only a suspended memorandum can be resumed.")]
+        return errors
+    start = periods[-1][0]
+    if on < start or (on == start and not correction):
+        errors["date"] = [
+            _("The resumption must come after the suspension, %(date)s.")
+            % {"date": format_date(start)}
+        ]
+    return errors
 
 
 class MemorandumParty(models.Model):
@@ -905,8 +1024,9 @@ class DataGrant(models.Model):
     among minerals, regions and an area (any mineral of those named, in any region named,
     inside the area): OR within a criterion, AND across them, as the list filters read.
     What it opens is the deposit record, or also its reserve estimates and balance
-    movements. It is in force while its memorandum is, by date (`opens_on` to
-    `closes_on`, derived from the memorandum's lifecycle by `cooperation.grants`); which
+    movements. It is in force while its memorandum is, by date (its `periods`, from
+    `opens_on` to `closes_on` less the memorandum's suspensions, derived from the
+    memorandum's lifecycle by `cooperation.grants`); which
     deposits it covers is kept in `GrantedDeposit`. The visibility rule reads both
     (kernel.visibility, registered by cooperation.grants)."""
 
@@ -1042,6 +1162,25 @@ class DataGrant(models.Model):
         return box_polygon([west, south, east, north])
 
 
+class GrantPeriod(models.Model):
+    """Derived: a stretch of days a data-sharing clause is in force, from `opens_on` to
+    the day before `closes_on` (None: no end known). A clause has one per stretch of its
+    memorandum in force between suspensions, none when it never is; kept by
+    cooperation.grants with the clause's `opens_on` and `closes_on` (the first and the
+    last), which the rule joins to compare with today's date."""
+
+    grant = models.ForeignKey(DataGrant, on_delete=models.CASCADE, related_name="periods")
+    opens_on = models.DateField()
+    closes_on = models.DateField(null=True)
+
+    class Meta:
+        ordering = ["grant", "opens_on"]
+        indexes = [models.Index(fields=["grant", "opens_on"], name="grant_period_by_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id}: {self.opens_on} to {self.closes_on or '…'}"
+
+
 class GrantedDeposit(models.Model):
     """Derived: a deposit a data-sharing clause covers, whether or not it is in force.
     Kept by cooperation.grants on every clause, deposit and deposit-mineral write, so the
@@ -1077,8 +1216,10 @@ class GrantChange(models.Model):
     """Derived: a deposit entering (`created`) or leaving (`deleted`) what a clause opens
     to its organisation, at the moment it does: written by cooperation.grants whenever a
     clause, its scope or its memorandum's lifecycle changes, ahead of time for the days a
-    clause opens and closes (no job runs on those days). The change feed lists the rows
-    whose moment has come (reports/changes.py)."""
+    clause opens and closes, is suspended and resumed (no job runs on those days). The
+    change feed lists the rows whose moment has come (reports/changes.py), and reads in
+    them what was open to an organisation at any past moment: rows of the past are
+    never rewritten, only those ahead are."""
 
     CREATED, DELETED = "created", "deleted"
 
@@ -1094,7 +1235,11 @@ class GrantChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["organisation", "at"], name="grant_change_by_organisation")]
+        indexes = [
+            models.Index(fields=["organisation", "at"], name="grant_change_by_organisation"),
+            # The feed asks, per change, what was open to the organisation at its moment.
+            models.Index(fields=["organisation", "deposit", "at"], name="grant_change_by_deposit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deposit_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -28,6 +28,7 @@ from cooperation.models import (
     Memorandum,
     MemorandumTransition,
     Topic,
+    status_after,
 )
 from deposits.models import Deposit, DepositCommodity, Mineral
 
@@ -42,7 +43,8 @@ def record_transition(
     correction: bool = False,
     date_precision: str = DatePrecision.DAY,
 ) -> MemorandumTransition:
-    """Record that `memorandum` reached `status` on `on`, and make it its status.
+    """Record that `memorandum` reached `status` on `on` (or was suspended or resumed),
+    and make it its status.
 
     Raises ValidationError (keyed by field: status, date, note, signed_on, or
     __all__ for the parties) and writes nothing when a lifecycle rule forbids it.
@@ -60,9 +62,10 @@ def record_transition(
         correction=correction,
         note=note,
     )
-    locked.status = status
+    # A resumption gives back the stage the suspension interrupted.
+    locked.status = status_after(locked.recorded_transitions())
     locked.save(update_fields=["status", "updated_at"])
-    memorandum.status = status
+    memorandum.status = locked.status
     return recorded
 
 

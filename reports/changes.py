@@ -12,10 +12,14 @@ is `deleted` for that caller; organisations, people and topics have no visibilit
 
 A partner key also sees what its organisation's data-sharing clauses open
 (cooperation.grants). A change of a deposit, estimate or balance line made while a clause
-opened it counts as visible to that partner; and a clause opening or closing is an event
-of its own, with no history row (a clause closes by date): its moments are logged ahead in
-`GrantChange`, and each whose moment has come is listed as the deposit (and, where the
-clause shares them, each of its estimates and balance lines) `created` or `deleted`.
+opened it counts as visible to that partner, judged by what the clauses covered and
+whether they were in force at the change's moment (the log of `GrantChange`), never by
+what they cover today; and a clause opening or closing (or its memorandum suspended or
+resumed) is an event of its own, with no history row (a clause closes by date): its
+moments are logged ahead in `GrantChange`, and each whose moment has come is listed as
+the deposit (and, where the clause shares them, each of its estimates and balance lines)
+`created` or `deleted`, once for the organisation however many of its clauses open the
+deposit: when the first opens it and when the last closes it.
 """
 
 import datetime
@@ -24,6 +28,7 @@ from django.apps import apps
 from django.db.models import Case as SQLCase
 from django.db.models import (
     CharField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -31,7 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -82,8 +87,9 @@ def parse_since(params) -> datetime.datetime:
     return since
 
 
-def _latest(history, id_field: str, column: str, *, before: bool):
-    """The `column` of the record's history row just before (or at) the outer row's time."""
+def _latest(history, id_field: str, column: str, *, before: bool, at: str = "history_date"):
+    """The `column` of the record's history row just before (or at) the outer row's time
+    (its `at`)."""
     rows = history.objects.filter(id=OuterRef(id_field))
     if before:
         rows = rows.filter(
@@ -91,7 +97,7 @@ def _latest(history, id_field: str, column: str, *, before: bool):
             | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
         )
     else:
-        rows = rows.filter(history_date__lte=OuterRef("history_date"))
+        rows = rows.filter(history_date__lte=OuterRef(at))
     return Subquery(rows.order_by("-history_date", "-history_id").values(column)[:1])
 
 
@@ -132,12 +138,12 @@ def _grants():
 
 
 def _opened(caller, deposit_column: str, figures: bool = False):
-    """The condition that a clause opened the deposit of the row to `caller` at the time
+    """The condition that a clause opened the deposit of the row to `caller` at the moment
     of the row's change; None where no clause can."""
     grants = _grants()
     if grants is None or not caller.may_hold_grants:
         return None
-    return grants.opened_when(caller.organisation_id, deposit_column, "change_day", figures)
+    return grants.opened_at(caller.organisation_id, deposit_column, "history_date", figures)
 
 
 def _or(condition, opened):
@@ -156,7 +162,6 @@ def _visible_record_changes(model, label: str, since, caller, opens_deposits=Fal
         history.objects.filter(history_date__gte=since)
         .annotate(
             previous_visibility=_latest(history, "id", "visibility", before=True),
-            change_day=TruncDate("history_date"),
         )
         .filter(visible_after | visible_before)
     )
@@ -176,13 +181,13 @@ def _public_record_changes(model, label: str, since):
     return _entries(rows, label, F("public_id"), action)
 
 
-def _deposit_visibility_at_change(deposit_id: str):
-    """The visibility of the deposit `deposit_id` (a column of the outer history row) as
-    it was at the outer row's time; its current one when its history starts later."""
+def _deposit_visibility_at_change(deposit_id: str, at: str = "history_date"):
+    """The visibility of the deposit `deposit_id` (a column of the outer row) as it was at
+    the outer row's time (its `at`); its current one when its history starts later."""
     deposits = apps.get_model("deposits", "Deposit")
     current = deposits.objects.filter(pk=OuterRef(deposit_id)).values("visibility")[:1]
     return Coalesce(
-        _latest(deposits.history.model, deposit_id, "visibility", before=False),
+        _latest(deposits.history.model, deposit_id, "visibility", before=False, at=at),
         Subquery(current),
     )
 
@@ -203,7 +208,6 @@ def _deposit_record_changes(model_name: str, label: str, identifier, since, call
             deposit_visibility=_deposit_visibility_at_change("deposit_id"),
             previous_deposit=_latest(records, "id", "deposit_id", before=True),
             previous_deposit_visibility=_deposit_visibility_at_change("previous_deposit"),
-            change_day=TruncDate("history_date"),
         )
         .filter(visible_after | visible_before)
     )
@@ -213,9 +217,12 @@ def _deposit_record_changes(model_name: str, label: str, identifier, since, call
 def _grant_changes(since, caller):
     """What the caller's clauses opened and closed since `since` (`GrantChange` rows whose
     moment has come), as entries of the deposits and, where the clause shares them, of
-    their estimates and balance lines. A deposit the caller sees by its level anyway is
-    left out: for it nothing opened or closed. A deposit closed by one clause and still
-    opened by another that day is not reported deleted."""
+    their estimates and balance lines. Judged at each row's moment: a deposit the caller
+    saw by its level then is left out (for it nothing opened or closed), and one opened by
+    several clauses of the organisation is `created` when the first opens it and `deleted`
+    when the last closes it (what opens and closes at one moment is weighed together,
+    so a clause's figures withdrawn and the clause reopened without them is no deleted
+    deposit)."""
     grants = _grants()
     if grants is None or not caller.may_hold_grants:
         return []
@@ -223,14 +230,48 @@ def _grant_changes(since, caller):
 
     from cooperation.models import GrantChange
 
-    still_open = grants.opened_when(caller.organisation_id, "deposit_id", "day")
-    rows = (
-        GrantChange.objects.filter(
-            organisation_id=caller.organisation_id, at__gte=since, at__lte=timezone.now()
-        )
-        .exclude(visible(caller.by_level, "deposit__"))
-        .exclude(Q(action=GrantChange.DELETED) & still_open)
+    organisation_id = caller.organisation_id
+    rows = GrantChange.objects.filter(
+        organisation_id=organisation_id, at__gte=since, at__lte=timezone.now()
     )
+
+    def turning(rows, figures: bool):
+        """The rows at which what the organisation has open of a deposit (its figures, by
+        `figures`) turns from nothing to something or back: one per moment."""
+
+        def count(before: bool):
+            moment = Q(at__lt=OuterRef("at")) if before else Q(at__lte=OuterRef("at"))
+            return grants.open_count(
+                organisation_id, OuterRef("deposit_id"), None, figures=figures, rows=moment
+            )
+
+        def sibling(action, id_lookup):
+            return Exists(
+                GrantChange.objects.filter(
+                    organisation_id=organisation_id,
+                    deposit_id=OuterRef("deposit_id"),
+                    at=OuterRef("at"),
+                    action=action,
+                    **({"figures": True} if figures else {}),
+                    **{f"id__{id_lookup}": OuterRef("id")},
+                )
+            )
+
+        opened = Q(action=GrantChange.CREATED, before=0, after__gt=0) & ~Q(
+            sibling(GrantChange.CREATED, "lt")
+        )
+        closed = Q(action=GrantChange.DELETED, before__gt=0, after=0) & ~Q(
+            sibling(GrantChange.DELETED, "gt")
+        )
+        return (
+            rows.annotate(
+                before=count(True),
+                after=count(False),
+                deposit_visibility=_deposit_visibility_at_change("deposit_id", at="at"),
+            )
+            .filter(opened | closed)
+            .exclude(visible(caller.by_level, "deposit_"))
+        )
 
     def entries(rows, label, identifier):
         return (
@@ -245,9 +286,9 @@ def _grant_changes(since, caller):
             .order_by()
         )
 
-    figures = rows.filter(figures=True)
+    figures = turning(rows.filter(figures=True), True)
     return [
-        entries(rows, "deposit", F("deposit__public_id")),
+        entries(turning(rows, False), "deposit", F("deposit__public_id")),
         entries(
             figures.filter(deposit__reserves__isnull=False),
             "reserve",

@@ -303,6 +303,17 @@ def test_a_memorandums_access_page_shows_its_parties_reads(admin_client, novembe
     assert "<td>20</td>" in text
 
 
+def test_reads_while_a_memorandum_was_suspended_are_not_under_it(november):
+    from cooperation.access import reads_under
+    from cooperation.models import Memorandum
+
+    memorandum = Memorandum.objects.get(title="KIGAM exploration memorandum")
+    record_transition(memorandum, "suspended", datetime.date(2026, 11, 5), "Under review.")
+    record_transition(memorandum, "resumed", datetime.date(2026, 11, 7), "Review closed.")
+    days = sorted(timezone.localtime(r.at).day for r in reads_under(memorandum))
+    assert days == [4, 7]  # the 3rd before signing, the 5th and 6th while suspended
+
+
 def test_nothing_is_read_under_a_memorandum_never_signed(admin_client, november, partner_org):
     memorandum = MemorandumFactory(title="Draft")
     MemorandumPartyFactory(memorandum=memorandum, organisation=partner_org)

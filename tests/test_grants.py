@@ -614,3 +614,390 @@ def test_a_deposit_save_asks_every_clause_at_once_and_agrees_with_each_clause(wo
     assert len(seen) >= 3  # the moves did change what covers it
     w.golden.commodities.all().delete()  # a deposit-mineral change refreshes too
     agree(w.golden)
+
+
+# --- The feed judges each change by what was open at its moment ----------------------
+
+
+def test_the_feed_judges_a_past_change_by_what_the_clause_opened_at_its_moment(world, api_client):
+    """A change made before the clause opened is no change to the partner (the deposit
+    arrives `created` at the opening); a change made while it was open stays an update
+    after the clause closed, listed before the removal. The memorandum was signed a month
+    ago, so a rule judging by today's clause would count the first change as open, and
+    one judging by the day of the termination would lose the second."""
+    w = world
+    estimate = w.named.reserves.get()
+    made = sign(memorandum(w))
+    since = timezone.now()
+    w.named.description = "Surveyed before the clause"
+    w.named.save()
+    estimate.source = "Report before the clause"
+    estimate.save()
+    grant(made, w.kigam, deposits=[w.named])
+    w.named.description = "Re-surveyed under the clause"
+    w.named.save()
+    estimate.source = "Report under the clause"
+    estimate.save()
+    record_transition(made, "terminated", TODAY, "Ended by note verbale.")
+
+    api = client(api_client, w.kigam_key)
+    mine = [e for e in feed(api, since) if e[1] in (w.named.public_id, estimate.public_id)]
+    assert mine == [
+        ("deposit", w.named.public_id, "created"),
+        ("reserve", estimate.public_id, "created"),
+        ("deposit", w.named.public_id, "updated"),
+        ("reserve", estimate.public_id, "updated"),
+        ("deposit", w.named.public_id, "deleted"),
+        ("reserve", estimate.public_id, "deleted"),
+    ]
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 404
+    # reading from after the opening, the partner sees the update and the removal only
+    opened_at = made.grants.get().changes.get(action="created").at
+    after_opening = opened_at + datetime.timedelta(microseconds=1)
+    assert [e for e in feed(api, after_opening) if e[0] == "deposit"] == [
+        ("deposit", w.named.public_id, "updated"),
+        ("deposit", w.named.public_id, "deleted"),
+    ]
+    # and another organisation learns nothing of any of it
+    other = feed(client(api_client, w.other_key), since)
+    assert not [e for e in other if e[1] in (w.named.public_id, estimate.public_id)]
+
+
+def test_a_deposit_opened_by_two_clauses_is_created_once_and_deleted_with_the_last(
+    world, api_client
+):
+    w = world
+    since = timezone.now()
+    first = grant(sign(memorandum(w)), w.kigam, deposits=[w.named], reserves=False)
+    second_memorandum = sign(memorandum(w))
+    grant(second_memorandum, w.kigam, regions=[w.sughd], reserves=False)
+    api = client(api_client, w.kigam_key)
+
+    def named():
+        return [e for e in feed(api, since) if e[1] == w.named.public_id]
+
+    assert named() == [("deposit", w.named.public_id, "created")]
+    # the first clause goes: the second still opens it, nothing to drop
+    first.delete()
+    assert named() == [("deposit", w.named.public_id, "created")]
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 200
+    # an update while the second keeps it open is one
+    w.named.description = "Still shared"
+    w.named.save()
+    assert named()[-1] == ("deposit", w.named.public_id, "updated")
+    # the last clause closes: deleted, once
+    record_transition(second_memorandum, "terminated", TODAY, "Ended.")
+    assert named() == [
+        ("deposit", w.named.public_id, "created"),
+        ("deposit", w.named.public_id, "updated"),
+        ("deposit", w.named.public_id, "deleted"),
+    ]
+    # the region clause opened the hidden Sughd deposit once too, and closed it once
+    hidden = [e[2] for e in feed(api, since) if e[1] == w.hidden.public_id]
+    assert hidden == ["created", "deleted"]
+
+
+def test_figures_withdrawn_from_an_open_clause_drop_the_figures_not_the_deposit(world, api_client):
+    w = world
+    estimate = w.named.reserves.get()
+    clause = grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    since = timezone.now()
+    clause.shares_reserves = False
+    clause.save()
+    api = client(api_client, w.kigam_key)
+    assert [e for e in feed(api, since) if e[1] in (w.named.public_id, estimate.public_id)] == [
+        ("reserve", estimate.public_id, "deleted")
+    ]
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 200
+
+
+# --- Suspended memoranda --------------------------------------------------------------
+
+
+def transitions_url(made):
+    return f"/api/v1/memoranda/{made.public_id}/transitions/"
+
+
+def test_a_suspension_closes_the_clause_and_a_resumption_opens_it_again(world, api_client):
+    w = world
+    estimate = w.named.reserves.get()
+    made = sign(memorandum(w))
+    grant(made, w.kigam, deposits=[w.named])
+    since = timezone.now()
+    staff = _staff_api(api_client)
+    response = staff.post(
+        transitions_url(made),
+        {"status": "suspended", "date": (TODAY - 5 * DAY).isoformat(), "note": "Pending review."},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "suspended"
+    assert [t["status"] for t in response.json()["transitions"]] == ["signed", "suspended"]
+
+    api = client(api_client, w.kigam_key)
+    assert listed(api) == BASE
+    assert api.get(f"/api/v1/deposits/{w.named.public_id}/").status_code == 404
+    assert silver_c1(api) == Decimal("120")
+    clause = _staff_api(api_client).get(grants_url(made)).json()[0]
+    assert clause["in_force"] is False
+    assert clause["periods"] == [
+        {"opens_on": made.signed_on.isoformat(), "closes_on": (TODAY - 5 * DAY).isoformat()}
+    ]
+
+    staff = _staff_api(api_client)
+    response = staff.post(transitions_url(made), {"status": "resumed", "date": TODAY.isoformat()})
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "signed"  # the stage the suspension interrupted
+    api = client(api_client, w.kigam_key)
+    assert listed(api) == BASE | {"NAMEDX"}
+    assert silver_c1(api) == Decimal("123")
+    mine = [e for e in feed(api, since) if e[1] in (w.named.public_id, estimate.public_id)]
+    assert mine == [
+        ("deposit", w.named.public_id, "deleted"),
+        ("reserve", estimate.public_id, "deleted"),
+        ("deposit", w.named.public_id, "created"),
+        ("reserve", estimate.public_id, "created"),
+    ]
+    clause = _staff_api(api_client).get(grants_url(made)).json()[0]
+    assert clause["in_force"] is True
+    assert [p["opens_on"] for p in clause["periods"]] == [
+        made.signed_on.isoformat(),
+        TODAY.isoformat(),
+    ]
+
+
+def test_the_moments_of_a_suspension_ahead_are_logged_as_closing_and_opening(world):
+    """As an opening and a closing: what the feed (and the webhooks that push it) read
+    with no job to run on those days."""
+    from cooperation.grants import moment
+    from cooperation.models import GrantChange
+
+    w = world
+    made = sign(memorandum(w, valid_until=TODAY + 60 * DAY))
+    clause = grant(made, w.kigam, deposits=[w.named])
+    record_transition(made, "suspended", TODAY + 10 * DAY, "From the 10th.")
+    record_transition(made, "resumed", TODAY + 20 * DAY, "Resumed on the 20th.")
+    ahead = GrantChange.objects.filter(grant=clause, at__gt=timezone.now())
+    assert list(ahead.values_list("action", "at")) == [
+        ("deleted", moment(TODAY + 10 * DAY)),
+        ("created", moment(TODAY + 20 * DAY)),
+        ("deleted", moment(TODAY + 61 * DAY)),
+    ]
+    # in force today, until the suspension's day
+    assert periods_of(clause) == [
+        (made.signed_on, TODAY + 10 * DAY),
+        (TODAY + 20 * DAY, TODAY + 61 * DAY),
+    ]
+
+
+def periods_of(clause):
+    """The clause's kept stretches in force."""
+    return list(clause.periods.values_list("opens_on", "closes_on"))
+
+
+@pytest.mark.parametrize(
+    "steps, error",
+    [
+        ([("suspended", 0)], "status"),  # never signed
+        ([("signed", -30), ("resumed", 0)], "status"),  # not suspended
+        ([("signed", -30), ("suspended", -40)], "date"),  # before the signing
+        ([("signed", -30), ("suspended", -5), ("suspended", -2)], "status"),  # already
+        ([("signed", -30), ("suspended", -5), ("resumed", -5)], "date"),  # not after it
+        ([("signed", -30), ("suspended", -5), ("in-force", -1)], "status"),  # resume first
+        ([("signed", -30), ("terminated", -3), ("suspended", -1)], "status"),  # ended
+    ],
+)
+def test_bad_suspensions_and_resumptions_are_refused_with_nothing_saved(
+    world, api_client, steps, error
+):
+    w = world
+    made = memorandum(w)
+    *before, (status, offset) = steps
+    for earlier, days in before:
+        record_transition(made, earlier, TODAY + days * DAY, "")
+    made.refresh_from_db()
+    count, was = made.transitions.count(), made.status
+    response = _staff_api(api_client).post(
+        transitions_url(made), {"status": status, "date": (TODAY + offset * DAY).isoformat()}
+    )
+    assert response.status_code == 400, response.content
+    assert error in response.json()
+    made.refresh_from_db()
+    assert (made.transitions.count(), made.status) == (count, was)
+
+
+def test_a_suspension_recorded_by_mistake_is_withdrawn_by_a_correction(world, api_client):
+    w = world
+    made = sign(memorandum(w))
+    grant(made, w.kigam, deposits=[w.named])
+    record_transition(made, "suspended", TODAY - 3 * DAY, "Entered on the wrong memorandum.")
+    assert listed(client(api_client, w.kigam_key)) == BASE
+    record_transition(
+        made, "resumed", TODAY - 3 * DAY, "Never suspended: entered by mistake.", correction=True
+    )
+    made.refresh_from_db()
+    assert made.status == "signed"
+    assert listed(client(api_client, w.kigam_key)) == BASE | {"NAMEDX"}
+    assert periods_of(made.grants.get()) == [(made.signed_on, None)]
+
+
+def test_a_suspended_memorandum_may_be_terminated(world, api_client):
+    w = world
+    made = sign(memorandum(w))
+    grant(made, w.kigam, deposits=[w.named])
+    record_transition(made, "suspended", TODAY - 3 * DAY, "")
+    record_transition(made, "terminated", TODAY - DAY, "")
+    made.refresh_from_db()
+    assert made.status == "terminated"
+    assert periods_of(made.grants.get()) == [(made.signed_on, TODAY - 3 * DAY)]
+    assert listed(client(api_client, w.kigam_key)) == BASE
+
+
+# --- The admin: suspension, and the clauses' history on the memorandum's -------------
+
+
+def admin_form(made, **grants):
+    """The memorandum's change form as the admin shows it, with its recorded clauses."""
+    from django.forms.models import model_to_dict
+
+    made.refresh_from_db()
+    data = {
+        **{
+            k: v for k, v in model_to_dict(made).items() if v is not None and k not in ("document",)
+        },
+        "loaded_version": made.version,
+    }
+    data.pop("id", None)
+    for name in ("topics", "minerals", "deposits", "events"):
+        data[name] = []
+    parties = list(made.parties.all())
+    transitions = made.transitions.count()
+    clauses = list(made.grants.all())
+    for prefix, total, initial in (
+        ("parties", len(parties), len(parties)),
+        ("commitments", 0, 0),
+        ("transitions", transitions, transitions),
+        ("grants", len(clauses), len(clauses)),
+    ):
+        data[f"{prefix}-TOTAL_FORMS"] = total
+        data[f"{prefix}-INITIAL_FORMS"] = initial
+    for i, party in enumerate(parties):
+        data[f"parties-{i}-id"] = party.pk
+        data[f"parties-{i}-memorandum"] = made.pk
+        data[f"parties-{i}-organisation"] = party.organisation_id
+        data[f"parties-{i}-signatory"] = party.signatory_id
+    for i, transition in enumerate(made.transitions.all()):
+        data[f"transitions-{i}-id"] = transition.pk
+        data[f"transitions-{i}-memorandum"] = made.pk
+    for i, clause in enumerate(clauses):
+        data[f"grants-{i}-id"] = clause.pk
+        data[f"grants-{i}-memorandum"] = made.pk
+        data[f"grants-{i}-organisation"] = clause.organisation_id
+        data[f"grants-{i}-deposits"] = [d.pk for d in clause.deposits.all()]
+        data[f"grants-{i}-minerals"] = [m.pk for m in clause.minerals.all()]
+        data[f"grants-{i}-regions"] = [r.pk for r in clause.regions.all()]
+        data[f"grants-{i}-area"] = json.dumps(clause.area) if clause.area else ""
+        data[f"grants-{i}-note"] = clause.note
+        if clause.shares_reserves:
+            data[f"grants-{i}-shares_reserves"] = "on"
+    data.update(grants)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_staff_suspend_and_resume_in_the_admin(world, client, api_client):
+    w = world
+    made = sign(memorandum(w))
+    grant(made, w.kigam, deposits=[w.named])
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    url = f"/admin/cooperation/memorandum/{made.pk}/change/"
+    data = admin_form(made)
+    data["transitions-TOTAL_FORMS"] += 1
+    data["transitions-1-status"] = "suspended"
+    data["transitions-1-date"] = (TODAY - 2 * DAY).isoformat()
+    data["transitions-1-date_precision"] = "day"
+    data["transitions-1-note"] = "Pending the commission."
+    # a resumption before the suspension's day is refused, nothing saved
+    bad = {**data, "transitions-1-status": "resumed"}
+    response = client.post(url, bad)
+    assert response.status_code == 200
+    assert "Only a suspended memorandum can be resumed" in response.content.decode()
+    assert made.transitions.count() == 1
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    made.refresh_from_db()
+    assert made.status == "suspended"
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {w.kigam_key}")
+    assert listed(api_client) == BASE
+    # the clause shows the stretch it was in force, to the day before the suspension
+    from cooperation.models import format_date
+
+    stretch = f"{format_date(made.signed_on)} to {format_date(TODAY - 3 * DAY)}"
+    assert stretch in client.get(url).content.decode()
+
+
+def test_the_memorandum_history_page_shows_its_clauses_changes(world, client):
+    w = world
+    made = sign(memorandum(w))
+    root = UserFactory(username="root", is_superuser=True)
+    client.force_login(root)
+    url = f"/admin/cooperation/memorandum/{made.pk}/change/"
+    # a clause added, changed and a second one added and deleted, all in the admin
+    data = admin_form(made)
+    data.update(
+        {
+            "grants-TOTAL_FORMS": 2,
+            "grants-0-organisation": w.kigam.pk,
+            "grants-0-deposits": [w.named.pk],
+            "grants-0-area": "",
+            "grants-0-note": "Article 4",
+            "grants-1-organisation": w.kigam.pk,
+            "grants-1-regions": [w.khatlon.pk],
+            "grants-1-area": "",
+            "grants-1-note": "Article 5",
+        }
+    )
+    assert client.post(url, data).status_code == 302
+    made.refresh_from_db()
+    kept, dropped = made.grants.order_by("id")
+    data = admin_form(made, **{"grants-0-shares_reserves": "on", "grants-1-DELETE": "on"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert list(made.grants.all()) == [kept]
+
+    page = client.get(f"/admin/cooperation/memorandum/{made.pk}/history/")
+    assert page.status_code == 200
+    rows = page.context["clause_history"]  # newest first; a scope's links are a change
+    assert [(r.id, r.history_type) for r in rows] == [
+        (dropped.pk, "-"),
+        (kept.pk, "~"),
+        (dropped.pk, "~"),
+        (dropped.pk, "+"),
+        (kept.pk, "~"),
+        (kept.pk, "+"),
+    ]
+    deltas = [
+        [(c["field"], c["old"], c["new"]) for c in getattr(r, "history_delta_changes", [])]
+        for r in rows
+    ]
+    assert deltas == [
+        [],
+        [("Shares reserve figures", "False", "True")],
+        [("Regions", "[]", "[TJ-KT Khatlon]")],
+        [],
+        [("Named deposits", "[]", "[Named NAMEDX]")],
+        [],
+    ]
+    assert {r.history_user for r in rows} == {root}
+    text = page.content.decode()
+    section = text.split('id="clause-history"', 1)[1]
+    assert section.count(f"#{kept.pk} {w.kigam.name}") == len([r for r in rows if r.id == kept.pk])
+    assert "Shares reserve figures:" in section and "Deleted" in section
+    # staff who may view the memorandum but not its clauses see its history without them
+    from django.contrib.auth.models import Permission
+
+    looker = UserFactory(username="looker")
+    looker.user_permissions.add(Permission.objects.get(codename="view_memorandum"))
+    client.force_login(looker)
+    page = client.get(f"/admin/cooperation/memorandum/{made.pk}/history/")
+    assert page.status_code == 200 and page.context["clause_history"] == []
+    assert 'id="clause-history"' not in page.content.decode()

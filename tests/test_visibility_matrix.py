@@ -497,6 +497,7 @@ CLAUSES = {
     "before signing": (PARTNER_VIEW, PARTNER_VIEW),
     "after expiry": (PARTNER_VIEW, PARTNER_VIEW),
     "after termination": (PARTNER_VIEW, PARTNER_VIEW),
+    "while suspended": (PARTNER_VIEW, PARTNER_VIEW),
     "another organisation's key": (PARTNER_VIEW, PARTNER_VIEW),
     "without reserve figures": (EVERYTHING, PARTNER_VIEW),
     "by mineral": (EVERYTHING, EVERYTHING),
@@ -525,6 +526,8 @@ def clause_caller(world, clause: str) -> Caller:
     record_transition(memorandum, "signed", signed)
     if clause == "after termination":
         record_transition(memorandum, "terminated", today - timedelta(days=1), "Ended.")
+    if clause == "while suspended":
+        record_transition(memorandum, "suspended", today - timedelta(days=1), "Under review.")
     internal = world.deposits[INTERNAL]
     area = None
     if clause == "by area":

@@ -1,6 +1,8 @@
 """The cooperation resources of API v1: organisations, people, topics, events,
 memoranda and initiatives, each addressed by its public identifier."""
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cooperation.models import (
@@ -9,6 +11,7 @@ from cooperation.models import (
     Event,
     EventParticipant,
     EventTopic,
+    GrantPeriod,
     Initiative,
     Memorandum,
     MemorandumParty,
@@ -272,6 +275,12 @@ class RecordTransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class GrantPeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GrantPeriod
+        fields = ["opens_on", "closes_on"]
+
+
 class GrantSerializer(FullCleanMixin, serializers.ModelSerializer):
     """A data-sharing clause of the memorandum in the URL (staff only; docs/cooperation.md).
     `area` is a GeoJSON Polygon or MultiPolygon, or a box [west, south, east, north]
@@ -286,6 +295,12 @@ class GrantSerializer(FullCleanMixin, serializers.ModelSerializer):
     )
     area = serializers.JSONField(required=False, allow_null=True)
     in_force = serializers.SerializerMethodField()
+    periods = serializers.SerializerMethodField(
+        help_text=_(
+            "The stretches of days the clause is in force: its memorandum's time in force "
+            "less its suspensions; `closes_on` is the first day it no longer is."
+        )
+    )
 
     class Meta:
         model = DataGrant
@@ -300,20 +315,20 @@ class GrantSerializer(FullCleanMixin, serializers.ModelSerializer):
             "note",
             "opens_on",
             "closes_on",
+            "periods",
             "in_force",
         ]
         read_only_fields = ["id", "opens_on", "closes_on"]
         clean_attributes = ["scope_in_edit"]
 
     def get_in_force(self, grant) -> bool:
-        from django.utils import timezone
+        from cooperation.grants import is_in_force
 
-        today = timezone.localdate()
-        return (
-            grant.opens_on is not None
-            and grant.opens_on <= today
-            and (grant.closes_on is None or grant.closes_on > today)
-        )
+        return is_in_force(grant)
+
+    @extend_schema_field(GrantPeriodSerializer(many=True))
+    def get_periods(self, grant) -> list:
+        return GrantPeriodSerializer(grant.periods.all(), many=True).data
 
     def validate(self, attrs):
         attrs["memorandum"] = self.context["memorandum"]

@@ -205,7 +205,7 @@ class GrantViewSet(RegistryModelViewSet):
         return self.lock_for_write(
             DataGrant.objects.filter(memorandum=self.memorandum)
             .select_related("organisation")
-            .prefetch_related("deposits", "minerals", "regions")
+            .prefetch_related("deposits", "minerals", "regions", "periods")
             .order_by("id")
         )
 
