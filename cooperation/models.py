@@ -1227,7 +1227,11 @@ class GrantChange(models.Model):
         DataGrant, on_delete=models.SET_NULL, null=True, related_name="changes"
     )
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="+")
+    # The log outlives a deleted deposit: the feed reads in it that the deposit was open to
+    # the partner when it was deleted, and so reports the deletion to them.
+    deposit = models.ForeignKey(
+        Deposit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     figures = models.BooleanField(default=False)
     action = models.CharField(max_length=7, choices=[(CREATED, CREATED), (DELETED, DELETED)])
     at = models.DateTimeField(db_index=True)

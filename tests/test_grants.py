@@ -697,6 +697,28 @@ def test_a_deposit_opened_by_two_clauses_is_created_once_and_deleted_with_the_la
     assert hidden == ["created", "deleted"]
 
 
+def test_a_granted_deposit_deleted_is_reported_deleted_to_the_partner(world, api_client):
+    """The deletion of an internal deposit a clause opens is a removal the partner must
+    hear of (its copy would keep it otherwise): the clause's log outlives the deposit, so
+    the feed still reads that it was open to the partner when it went."""
+    w = world
+    estimate = w.named.reserves.get()
+    since = timezone.now()
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    named_id = w.named.public_id
+    w.named.delete()
+    api = client(api_client, w.kigam_key)
+    mine = [e for e in feed(api, since) if e[1] in (named_id, estimate.public_id)]
+    # the opening is no longer listed (its deposit is gone), the deletion is
+    assert sorted(mine) == [
+        ("deposit", named_id, "deleted"),
+        ("reserve", estimate.public_id, "deleted"),
+    ]
+    # another organisation never saw it, and hears nothing of its deletion
+    other = feed(client(api_client, w.other_key), since)
+    assert not [e for e in other if e[1] in (named_id, estimate.public_id)]
+
+
 def test_figures_withdrawn_from_an_open_clause_drop_the_figures_not_the_deposit(world, api_client):
     w = world
     estimate = w.named.reserves.get()
