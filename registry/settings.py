@@ -240,6 +240,19 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 WEBHOOK_SUBSCRIPTIONS_PER_HOLDER = env_int("WEBHOOK_SUBSCRIPTIONS_PER_HOLDER", 20)
 # Deliveries (with their outcome) are listed in the admin for this many days, then removed.
 WEBHOOK_DELIVERY_DAYS = env_int("WEBHOOK_DELIVERY_DAYS", 30)
+# The workers' sweep (reports/webhooks.py `sweep`) runs this often while anyone subscribes,
+# and at each logged moment a data-sharing clause opens or closes: it pushes those
+# moments, and tries again a delivery or a dispatch whose worker was lost.
+WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS") or 60)
+# An attempt still in flight this long after it began lost its worker (killed, machine
+# gone): it counts as a failed attempt and the delivery is retried. Longer than any
+# attempt lasts (WEBHOOK_TIMEOUT_SECONDS bounds each wait on the receiver).
+WEBHOOK_IN_FLIGHT_SECONDS = float(
+    os.environ.get("WEBHOOK_IN_FLIGHT_SECONDS") or 6 * WEBHOOK_TIMEOUT_SECONDS + 60
+)
+# Clause moments older than this when a sweep first sees them are not pushed (a worker
+# stopped that long): the change feed still lists them.
+WEBHOOK_MOMENT_LOOKBACK_HOURS = env_int("WEBHOOK_MOMENT_LOOKBACK_HOURS", 24)
 
 # Pages
 # The server-rendered pages for analysts (deposits/pages/, templates/).

@@ -16,19 +16,28 @@ from kernel.models import IdentifierSequence
 from kernel.planner import analyse
 
 # What a dump holds: the registry's own apps (records, history, identifier counters,
-# API keys), and the staff accounts and groups that history and keys point to.
+# API keys), the staff accounts and groups that history and keys point to, and the
+# webhook subscriptions of the keys (with their secrets, so partners' receivers keep
+# verifying deliveries after a restore).
 DUMPED = ["auth.group", "auth.user", "registry", "deposits", "cooperation"]
+DUMPED += ["reports.WebhookSubscription"]
 # Bookkeeping, not records: the API cache's generation starts afresh (from the clock) in
-# a restored database, so no answer kept before the restore is served after it.
+# a restored database, so no answer kept before the restore is served after it. The
+# webhooks' deliveries, their outbox and the task queue are not carried either: a
+# restored registry pushes the changes made after the restore, and a subscriber reads
+# what it missed meanwhile from the change feed (docs/api.md, "Webhooks").
 NOT_DUMPED = ["registry.RegistryGeneration"]
 
 
 def registry_models():
     return [
-        model
-        for label in ("registry", "deposits", "cooperation")
-        for model in apps.get_app_config(label).get_models()
-        if model._meta.label not in NOT_DUMPED
+        *(
+            model
+            for label in ("registry", "deposits", "cooperation")
+            for model in apps.get_app_config(label).get_models()
+            if model._meta.label not in NOT_DUMPED
+        ),
+        apps.get_model("reports", "WebhookSubscription"),
     ]
 
 

@@ -214,7 +214,7 @@ def _deposit_record_changes(model_name: str, label: str, identifier, since, call
     return _entries(rows, label, identifier, _action(visible_after, visible_before))
 
 
-def _grant_changes(since, caller):
+def grant_changes(since, caller):
     """What the caller's clauses opened and closed since `since` (`GrantChange` rows whose
     moment has come), as entries of the deposits and, where the clause shares them, of
     their estimates and balance lines. Judged at each row's moment: a deposit the caller
@@ -361,7 +361,7 @@ def change_feed(since, caller, only: dict[str, set[int]] | None = None):
             part = part.filter(history_id__in=only[label])
         parts.append(part)
     if only is None:  # what clauses open and close comes with no write to push
-        parts.extend(_grant_changes(since, caller))
+        parts.extend(grant_changes(since, caller))
     if not parts:
         return []
     first, *rest = parts

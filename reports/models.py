@@ -162,6 +162,9 @@ class WebhookDelivery(models.Model):
     sent_count = models.PositiveIntegerField(
         _("changes sent"), default=0, help_text=_("The changes the last attempt carried.")
     )
+    # Set, committed, before an attempt posts: until then the attempt is its worker's; a
+    # pending delivery still held past it lost its worker, and the sweep tries it again.
+    in_flight_until = models.DateTimeField(_("in flight until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -170,3 +173,29 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} #{self.pk}"
+
+
+class WrittenChange(models.Model):
+    """The outbox: a history row a write made while anyone subscribed, written in the
+    write's own transaction with the `dispatch` task of its `batch` (one per transaction),
+    so both exist once the write commits and neither if it rolls back. `dispatch` reads
+    its batch's rows and deletes them as it makes the deliveries."""
+
+    batch = models.UUIDField(db_index=True)
+    collection = models.CharField(max_length=20)
+    history_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.collection} {self.history_id}"
+
+
+class PushedGrantChange(models.Model):
+    """A clause's opening or closing (cooperation's `GrantChange`, by its id) that has been
+    dispatched to the subscribers, so a moment is pushed once however often it is looked
+    at. Kept as long as the sweep looks back (`WEBHOOK_MOMENT_LOOKBACK_HOURS`)."""
+
+    change_id = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.change_id} {self.at:%Y-%m-%d %H:%M}"

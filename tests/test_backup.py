@@ -7,10 +7,13 @@ from django.apps import apps
 from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
-from deposits.models import Deposit
-from reports import backup
-from tests.factories import UserFactory
+from deposits.models import Deposit, Mineral, Region
+from kernel.models import ApiKey
+from reports import backup, webhooks
+from reports.models import WebhookDelivery, WebhookSubscription, WrittenChange
+from tests.factories import PartnerOrganisationFactory, UserFactory, issue_api_key
 
 # A restore goes into an emptied database (flush), outside any test transaction;
 # serialized_rollback brings back what the migrations created for later tests.
@@ -45,6 +48,15 @@ def registry_with_history():
     deposit._history_user = clerk
     deposit.save()
     Deposit.objects.get(name="Ziddy").delete()
+    key = issue_api_key(organisation=PartnerOrganisationFactory(name="Hook survey"))
+    subscription = WebhookSubscription.objects.create(
+        api_key=ApiKey.objects.find(key), url="https://sync.example/hook", collections=["deposit"]
+    )
+    # Of the deposit edited after the restore, so that edit is sent to it.
+    subscription.minerals.set(Mineral.objects.filter(commodities__deposit=deposit)[:1])
+    subscription.regions.set(Region.objects.exclude(pk=deposit.region_id)[:1])
+    subscription.regions.add(deposit.region)
+    WebhookDelivery.objects.create(subscription=subscription, changes=[])
 
 
 @pytest.mark.parametrize("suffix", [".json", ".json.gz"])
@@ -65,6 +77,35 @@ def test_round_trip_through_an_empty_database(registry_with_history, tmp_path, s
     assert jilau.history.latest().history_user.username == "clerk"
     assert Deposit.history.filter(name="Ziddy", history_type="-").exists()
     assert before["deposits.Deposit"] and before["cooperation.Memorandum"]
+
+
+def test_webhook_subscriptions_come_back_with_their_secrets_and_no_deliveries(
+    registry_with_history, tmp_path
+):
+    """A subscription is carried whole (its key, URL, choices and secret: the partner's
+    receiver goes on verifying); its deliveries and queued tasks are not, and the
+    restored registry pushes what is written after the restore."""
+    before = WebhookSubscription.objects.get()
+    path = tmp_path / "registry.json"
+    call_command("dump_registry", str(path), stdout=StringIO())
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("restore_registry", str(path), stdout=StringIO())
+
+    after = WebhookSubscription.objects.get()
+    fields = ("pk", "api_key_id", "url", "collections", "secret", "active", "created_at")
+    assert [getattr(after, f) for f in fields] == [getattr(before, f) for f in fields]
+    assert set(after.minerals.all()) == set(before.minerals.all()) and after.minerals.exists()
+    assert set(after.regions.all()) == set(before.regions.all()) and after.regions.count() == 2
+    assert not WebhookDelivery.objects.exists()
+    assert not DBTaskResult.objects.exists() and not WrittenChange.objects.exists()
+
+    deposit = Deposit.objects.get(name="Jilau")
+    deposit.description = "After the restore."
+    deposit.save()
+    [task] = DBTaskResult.objects.filter(task_path=webhooks.dispatch.module_path)
+    webhooks.dispatch.call(*task.args_kwargs["args"])
+    [delivery] = after.deliveries.all()
+    assert [(c["id"], c["action"]) for c in delivery.changes] == [(deposit.public_id, "updated")]
 
 
 FILLED = ["deposits_deposit", "deposits_depositcommodity", "deposits_historicaldeposit"]

@@ -5,6 +5,7 @@ the test database, committed (`committed`), and a real HTTP receiver on loopback
 on SQLite the in-memory test database is first copied to a file both processes open.
 """
 
+import datetime
 import json
 import os
 import sqlite3
@@ -20,15 +21,26 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from deposits.models import Deposit, ReserveEstimate
+from cooperation.models import DataGrant, GrantChange
+from cooperation.services import record_transition
+from deposits.models import Deposit
 from kernel.models import ApiKey
 from reports import webhooks
-from reports.models import WebhookDelivery, WebhookSubscription
+from reports.models import (
+    PushedGrantChange,
+    WebhookDelivery,
+    WebhookSubscription,
+    WrittenChange,
+)
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
+    MemorandumFactory,
+    MemorandumPartyFactory,
     MineralFactory,
+    OrganisationFactory,
     PartnerOrganisationFactory,
+    PersonFactory,
     RegionFactory,
     ReserveEstimateFactory,
     UserFactory,
@@ -43,16 +55,22 @@ WEBHOOKS = "/api/v1/webhooks/"
 
 
 class Receiver:
-    """A partner's endpoint: records every request; answers 500 to the first `failures`."""
+    """A partner's endpoint: records every request; answers 500 to the first `failures`;
+    the first `stalls` requests get no answer until `released` is set."""
 
-    def __init__(self, failures: int = 0):
-        self.failures = failures
+    def __init__(self, failures: int = 0, stalls: int = 0):
+        self.failures, self.stalls = failures, stalls
         self.requests: list[tuple[dict, bytes, int]] = []
+        self.released = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if len(receiver.requests) < receiver.stalls:
+                    receiver.requests.append((dict(self.headers), body, 0))
+                    receiver.released.wait(60)
+                    return
                 status = 500 if len(receiver.requests) < receiver.failures else 204
                 receiver.requests.append((dict(self.headers), body, status))
                 self.send_response(status)
@@ -69,6 +87,7 @@ class Receiver:
         return [json.loads(body) for _headers, body, _status in self.requests]
 
     def close(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -77,8 +96,8 @@ class Receiver:
 def receiver():
     made = []
 
-    def make(failures=0):
-        made.append(Receiver(failures))
+    def make(failures=0, stalls=0):
+        made.append(Receiver(failures, stalls))
         return made[-1]
 
     yield make
@@ -119,10 +138,11 @@ def database_url(sequences_in_step, tmp_path):
 
 @pytest.fixture
 def worker(database_url):
-    """`start()` runs `manage.py db_worker` on the test database until the test ends."""
+    """`start(**environment)` runs `manage.py db_worker` on the test database until the test
+    ends (or it is killed)."""
     started = []
 
-    def start():
+    def start(**extra):
         environment = {
             **{k: v for k, v in os.environ.items() if k not in ("DEBUG", "PYTEST_CURRENT_TEST")},
             "DATABASE_URL": database_url,
@@ -130,6 +150,8 @@ def worker(database_url):
             "DB_CONN_MAX_AGE": "0",
             "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",  # the receiver is on loopback
             "WEBHOOK_RETRY_SECONDS": "0.2,0.2,0.2",
+            "WEBHOOK_SWEEP_SECONDS": "0.5",
+            **extra,
         }
         command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.1"]
         command += ["--no-startup-delay", "--queue-name", "*", "-v", "0"]
@@ -138,15 +160,21 @@ def worker(database_url):
 
     yield start
     for process in started:
-        process.terminate()
-        process.wait(10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
 
 
 def settled(timeout=30) -> list[WebhookDelivery]:
     """The deliveries once the queue is empty and none is pending (or fail the test)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        queued = DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists()
+        # The sweep is always queued again while anyone subscribes: its own runs are left out.
+        queued = (
+            DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"])
+            .exclude(task_path=webhooks.sweep.module_path)
+            .exists()
+        )
         pending = WebhookDelivery.objects.filter(status="pending").exists()
         if not queued and not pending:
             failed = DBTaskResult.objects.filter(status="FAILED").values_list(
@@ -237,10 +265,25 @@ def queries_of(write) -> int:
     return len(captured)
 
 
+def dispatches():
+    return DBTaskResult.objects.filter(task_path=webhooks.dispatch.module_path)
+
+
+def run_dispatches() -> None:
+    """What the worker would do with the dispatches queued, here, in order."""
+    done = set()
+    while task := dispatches().exclude(pk__in=done).order_by("enqueued_at").first():
+        done.add(task.pk)
+        webhooks.dispatch.call(*task.args_kwargs["args"])
+
+
 @committed
-def test_a_write_queues_one_task_whatever_the_number_of_subscriptions(sequences_in_step):
-    """What a write costs for webhooks, once committed: the question whether anyone
-    subscribes, and with subscribers one row of the queue, for 1 or 100 of them."""
+def test_a_write_queues_one_task_whatever_the_number_of_subscriptions(
+    sequences_in_step, django_capture_on_commit_callbacks
+):
+    """What a write costs for webhooks: the question whether anyone subscribes, and with
+    subscribers one row of the queue and one of the outbox per history row, for 1 or 100
+    of them, all inside the write's transaction (nothing runs once it commits)."""
     key = partner_key()
     DepositFactory()  # the region and the first identifiers, made once
     alone = queries_of(DepositFactory)
@@ -251,24 +294,54 @@ def test_a_write_queues_one_task_whatever_the_number_of_subscriptions(sequences_
     for n in range(1, 100):
         subscribe(key if n < 20 else issue_api_key(user=UserFactory()), f"https://h{n}.example/")
     hundred = queries_of(DepositFactory)
-    assert one == hundred == alone + 1
-    assert DBTaskResult.objects.count() == 2
+    assert dispatches().count() == 2
+    outboxed = WrittenChange.objects.count() // 2
+    assert outboxed >= 1
+    assert one == hundred == alone + 1 + outboxed
+    with transaction.atomic(), django_capture_on_commit_callbacks() as callbacks:
+        DepositFactory()
+    ours = [c for c in callbacks if isinstance(c, webhooks._Written)]
+    assert len(ours) == 1 and queries_of(ours[0]) == 0
+
+
+class RolledBack(Exception):
+    pass
 
 
 @pytest.mark.django_db
-def test_a_large_write_is_dispatched_in_parts_and_each_change_delivered_once(
-    django_capture_on_commit_callbacks, monkeypatch
-):
+def test_the_queue_row_commits_with_the_write_and_a_rolled_back_write_leaves_none():
+    subscribe(issue_api_key(user=UserFactory()), "https://staff.example/")
+    with pytest.raises(RolledBack), transaction.atomic():
+        DepositFactory()
+        # Inside the write's transaction: the worker will see both once it commits.
+        assert dispatches().count() == 1 and WrittenChange.objects.exists()
+        raise RolledBack
+    assert not dispatches().exists() and not WrittenChange.objects.exists()
+    kept = DepositFactory()  # after the rolled-back savepoint, a batch of its own
+    [task] = dispatches()
+    batch = task.args_kwargs["args"][0]
+    assert WrittenChange.objects.filter(batch=batch).exists()
+    assert WrittenChange.objects.exclude(batch=batch).count() == 0
+    run_dispatches()
+    [delivery] = WebhookDelivery.objects.all()
+    assert [(c["id"], c["action"]) for c in delivery.changes] == [(kept.public_id, "created")]
+    assert not WrittenChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_large_write_is_dispatched_in_parts_and_each_change_delivered_once(monkeypatch):
     monkeypatch.setattr(webhooks, "ROWS_PER_DISPATCH", 2)
     subscription = subscribe(issue_api_key(user=UserFactory()), "https://staff.example/")
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+    with transaction.atomic():
         deposits = [DepositFactory() for _ in range(3)]
-    queued = [task.args_kwargs["args"] for task in DBTaskResult.objects.order_by("enqueued_at")]
-    assert [sum(len(ids) for ids in rows.values()) for rows, _since in queued] == [2, 1]
-    for args in queued:
-        webhooks.dispatch.call(*args)
+    assert dispatches().count() == 1  # one per transaction; it queues the rest itself
+    run_dispatches()
+    assert dispatches().count() == 2
     sent = [c["id"] for d in subscription.deliveries.all() for c in d.changes]
     assert sorted(sent) == sorted(d.public_id for d in deposits)
+    # Run again (as after a lost worker): its rows are gone with the deliveries made.
+    for task in dispatches():
+        assert webhooks.dispatch.call(*task.args_kwargs["args"]) == 0
 
 
 @pytest.mark.django_db
@@ -280,17 +353,12 @@ def test_minerals_and_regions_narrow_what_a_subscription_is_sent():
     gold_only.minerals.set([gold])
     khatlon_only = subscribe(key, "https://b.example/", collections=["deposit"])
     khatlon_only.regions.set([khatlon])
-    since = timezone.now()
     gold_in_sughd = DepositFactory(region=sughd)
     CommodityFactory(deposit=gold_in_sughd, mineral=gold)
     silver_in_khatlon = DepositFactory(region=khatlon)
     CommodityFactory(deposit=silver_in_khatlon, mineral=silver)
     gold_estimate = ReserveEstimateFactory(deposit=silver_in_khatlon, mineral=gold)
-    rows = {
-        "deposit": list(Deposit.history.values_list("history_id", flat=True)),
-        "reserve": list(ReserveEstimate.history.values_list("history_id", flat=True)),
-    }
-    webhooks.dispatch.call(rows, since.isoformat())
+    run_dispatches()
 
     def sent(subscription):
         return {c["id"] for d in subscription.deliveries.all() for c in d.changes}
@@ -424,3 +492,108 @@ def test_a_receiver_inside_the_registrys_network_is_not_tried(settings, receiver
     delivery.refresh_from_db()
     assert "127.0.0.1 is not a public one" in delivery.error
     assert hook.requests == []
+
+
+# --- the sweep: clause moments, and work whose worker was lost --------------------------
+# A data-sharing clause's opening is pushed at its moment, with no write; a delivery whose
+# worker is killed in the middle of its attempt is tried again until it completes, and a
+# completed one is never sent twice.
+
+
+def waited(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("not in time")
+
+
+@committed
+def test_a_clause_opening_is_pushed_at_its_moment_to_that_partner_only(worker, receiver, settings):
+    settings.WEBHOOK_SWEEP_SECONDS = 0.5  # as the worker's, for the sweep a subscription starts
+    today = timezone.localdate()
+    named = DepositFactory(visibility="internal")
+    kigam, other = PartnerOrganisationFactory(), OrganisationFactory(name="Other", country="CN")
+    kigam_hook, other_hook = receiver(), receiver()
+    subscribe(issue_api_key(organisation=kigam), kigam_hook.url, collections=["deposit"])
+    subscribe(issue_api_key(organisation=other), other_hook.url, collections=["deposit"])
+    made = MemorandumFactory(signed_on=today + datetime.timedelta(days=1))
+    for organisation in (OrganisationFactory(name="Ministry"), kigam):
+        MemorandumPartyFactory(
+            memorandum=made, organisation=organisation,
+            signatory=PersonFactory(organisation=organisation),
+        )  # fmt: skip
+    record_transition(made, "signed", made.signed_on)
+    clause = DataGrant(memorandum=made, organisation=kigam, shares_reserves=False)
+    clause.save()
+    clause.deposits.set([named])
+    # Signed to take effect tomorrow: its opening is logged ahead, at tomorrow's first moment.
+    [opening] = GrantChange.objects.filter(grant=clause, action="created")
+    assert opening.at > timezone.now()
+
+    # The clock brought forward: the clause opens today, its moment a few seconds away.
+    soon = timezone.now() + datetime.timedelta(seconds=3)
+    DataGrant.objects.filter(pk=clause.pk).update(opens_on=today)
+    GrantChange.objects.filter(pk=opening.pk).update(at=soon, day=today)
+    worker()
+
+    waited(lambda: kigam_hook.requests)
+    assert timezone.now() >= soon
+    [body] = kigam_hook.bodies()
+    assert [(c["model"], c["id"], c["action"]) for c in body["changes"]] == [
+        ("deposit", named.public_id, "created")
+    ]
+    # Pushed once: later sweeps, and another look from here, send nothing more.
+    seen = timezone.now()
+    sweeps = DBTaskResult.objects.filter(task_path=webhooks.sweep.module_path, status="SUCCESSFUL")
+    waited(lambda: sweeps.filter(finished_at__gt=seen).exists())
+    assert webhooks.push_moments() == 0
+    assert len(kigam_hook.requests) == 1
+    assert PushedGrantChange.objects.filter(change_id=opening.pk).exists()
+    # Another organisation is told nothing of it.
+    assert other_hook.requests == []
+    assert not WebhookDelivery.objects.filter(subscription__url=other_hook.url).exists()
+
+
+@committed
+def test_a_delivery_whose_worker_is_killed_mid_attempt_is_tried_again_and_completes(
+    worker, receiver
+):
+    hook = receiver(stalls=1)  # the first attempt is never answered
+    subscription = subscribe(issue_api_key(user=UserFactory()), hook.url, collections=["deposit"])
+    deposit = DepositFactory()
+    quick = {"WEBHOOK_IN_FLIGHT_SECONDS": "2"}
+    first = worker(**quick)
+    waited(lambda: hook.requests)
+    first.kill()  # SIGKILL in the middle of the attempt: nothing of the worker's runs after
+    first.wait(10)
+    [delivery] = WebhookDelivery.objects.all()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.in_flight_until is not None
+
+    worker(**quick)
+    waited(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.response_status, delivery.in_flight_until) == (2, 204, None)
+    assert [headers[webhooks.DELIVERY_HEADER] for headers, _b, _s in hook.requests] == [
+        str(delivery.pk)
+    ] * 2
+    assert [c["id"] for c in hook.bodies()[-1]["changes"]] == [deposit.public_id]
+    deliver = DBTaskResult.objects.filter(task_path=webhooks.deliver.module_path)
+    lost = deliver.get(status="FAILED")
+    assert lost.exception_class_path == "reports.webhooks.WorkerLost"
+    assert subscription.deliveries.count() == 1
+
+    # A worker lost after the delivery completed, before it marked its task done: the task
+    # is run again, finds the delivery delivered and sends nothing.
+    done = deliver.get(status="SUCCESSFUL", return_value="delivered")
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    DBTaskResult.objects.filter(pk=done.pk).update(
+        status="RUNNING", started_at=long_ago, finished_at=None
+    )
+    waited(lambda: deliver.filter(status="SUCCESSFUL", return_value="gone").exists())
+    assert DBTaskResult.objects.get(pk=done.pk).status == "FAILED"
+    assert len(hook.requests) == 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
