@@ -387,9 +387,10 @@ class MemorandumStatus(models.TextChoices):
     IN_FORCE = "in-force", _("in force")
     EXPIRED = "expired", _("expired")
     TERMINATED = "terminated", _("terminated")
-    # Not stages: an interruption of a signed memorandum, and its end.
-    SUSPENDED = "suspended", _("suspended")
-    RESUMED = "resumed", _("resumed")
+    # Not stages: an interruption of a signed memorandum, and its end. In context: a
+    # deposit's "suspended" is its mining's.
+    SUSPENDED = "suspended", pgettext_lazy("memorandum", "suspended")
+    RESUMED = "resumed", pgettext_lazy("memorandum", "resumed")
 
 
 # The lifecycle's order. Expired and terminated are both ends of it. Suspension and
