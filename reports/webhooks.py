@@ -463,9 +463,10 @@ def sweep() -> dict:
     queue again the dispatches and deliveries whose worker was lost mid-task."""
     from django_tasks_db.models import DBTaskResult
 
+    # The next sweep first: a worker lost in the middle of this one leaves it queued.
+    ensure_sweep()
     resumed = resume_lost()
     pushed = push_moments()
-    ensure_sweep()
     # A sweep a minute is bookkeeping, not worth keeping for WEBHOOK_DELIVERY_DAYS.
     DBTaskResult.objects.filter(
         task_path=_task_path("sweep"), finished_at__lt=timezone.now() - timedelta(hours=1)

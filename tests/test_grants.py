@@ -373,14 +373,11 @@ def test_partners_and_anonymous_find_no_clauses(world, api_client):
     assert api.post(grants_url(made), {}, format="json").status_code == 404
 
 
-def test_the_admin_refuses_a_clause_for_an_organisation_not_party(world, client):
-    w = world
-    made = memorandum(w)
-    client.force_login(UserFactory(username="root", is_superuser=True))
-    url = f"/admin/cooperation/memorandum/{made.pk}/change/"
-    # Submit the page's own form with one new clause for an organisation not party.
+def admin_form(made, **grants):
+    """The memorandum's change form as the admin shows it, with its recorded clauses."""
     from django.forms.models import model_to_dict
 
+    made.refresh_from_db()
     data = {
         **{
             k: v for k, v in model_to_dict(made).items() if v is not None and k not in ("document",)
@@ -390,23 +387,56 @@ def test_the_admin_refuses_a_clause_for_an_organisation_not_party(world, client)
     data.pop("id", None)
     for name in ("topics", "minerals", "deposits", "events"):
         data[name] = []
-    for prefix, count in (
-        ("parties", 2),
-        ("commitments", 0),
-        ("transitions", 0),
-        ("grants", 1),
+    parties = list(made.parties.all())
+    transitions = made.transitions.count()
+    clauses = list(made.grants.all())
+    for prefix, total, initial in (
+        ("parties", len(parties), len(parties)),
+        ("commitments", 0, 0),
+        ("transitions", transitions, transitions),
+        ("grants", len(clauses), len(clauses)),
     ):
-        data[f"{prefix}-TOTAL_FORMS"] = count
-        data[f"{prefix}-INITIAL_FORMS"] = 2 if prefix == "parties" else 0
-    for i, party in enumerate(made.parties.all()):
+        data[f"{prefix}-TOTAL_FORMS"] = total
+        data[f"{prefix}-INITIAL_FORMS"] = initial
+    for i, party in enumerate(parties):
         data[f"parties-{i}-id"] = party.pk
         data[f"parties-{i}-memorandum"] = made.pk
         data[f"parties-{i}-organisation"] = party.organisation_id
         data[f"parties-{i}-signatory"] = party.signatory_id
-    data["grants-0-organisation"] = w.other.pk
-    data["grants-0-deposits"] = [w.named.pk]
-    data["grants-0-area"] = ""
-    data["grants-0-note"] = ""
+    for i, transition in enumerate(made.transitions.all()):
+        data[f"transitions-{i}-id"] = transition.pk
+        data[f"transitions-{i}-memorandum"] = made.pk
+    for i, clause in enumerate(clauses):
+        data[f"grants-{i}-id"] = clause.pk
+        data[f"grants-{i}-memorandum"] = made.pk
+        data[f"grants-{i}-organisation"] = clause.organisation_id
+        data[f"grants-{i}-deposits"] = [d.pk for d in clause.deposits.all()]
+        data[f"grants-{i}-minerals"] = [m.pk for m in clause.minerals.all()]
+        data[f"grants-{i}-regions"] = [r.pk for r in clause.regions.all()]
+        data[f"grants-{i}-area"] = json.dumps(clause.area) if clause.area else ""
+        data[f"grants-{i}-note"] = clause.note
+        if clause.shares_reserves:
+            data[f"grants-{i}-shares_reserves"] = "on"
+    data.update(grants)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_the_admin_refuses_a_clause_for_an_organisation_not_party(world, client):
+    w = world
+    made = memorandum(w)
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    url = f"/admin/cooperation/memorandum/{made.pk}/change/"
+    # Submit the page's own form with one new clause for an organisation not party.
+    data = admin_form(
+        made,
+        **{
+            "grants-TOTAL_FORMS": 1,
+            "grants-0-organisation": w.other.pk,
+            "grants-0-deposits": [w.named.pk],
+            "grants-0-area": "",
+            "grants-0-note": "",
+        },
+    )
     response = client.post(url, {k: v for k, v in data.items() if v is not None})
     assert response.status_code == 200
     errors = str(response.context["inline_admin_formsets"][-1].formset.errors)
@@ -876,54 +906,6 @@ def test_a_suspended_memorandum_may_be_terminated(world, api_client):
 
 
 # --- The admin: suspension, and the clauses' history on the memorandum's -------------
-
-
-def admin_form(made, **grants):
-    """The memorandum's change form as the admin shows it, with its recorded clauses."""
-    from django.forms.models import model_to_dict
-
-    made.refresh_from_db()
-    data = {
-        **{
-            k: v for k, v in model_to_dict(made).items() if v is not None and k not in ("document",)
-        },
-        "loaded_version": made.version,
-    }
-    data.pop("id", None)
-    for name in ("topics", "minerals", "deposits", "events"):
-        data[name] = []
-    parties = list(made.parties.all())
-    transitions = made.transitions.count()
-    clauses = list(made.grants.all())
-    for prefix, total, initial in (
-        ("parties", len(parties), len(parties)),
-        ("commitments", 0, 0),
-        ("transitions", transitions, transitions),
-        ("grants", len(clauses), len(clauses)),
-    ):
-        data[f"{prefix}-TOTAL_FORMS"] = total
-        data[f"{prefix}-INITIAL_FORMS"] = initial
-    for i, party in enumerate(parties):
-        data[f"parties-{i}-id"] = party.pk
-        data[f"parties-{i}-memorandum"] = made.pk
-        data[f"parties-{i}-organisation"] = party.organisation_id
-        data[f"parties-{i}-signatory"] = party.signatory_id
-    for i, transition in enumerate(made.transitions.all()):
-        data[f"transitions-{i}-id"] = transition.pk
-        data[f"transitions-{i}-memorandum"] = made.pk
-    for i, clause in enumerate(clauses):
-        data[f"grants-{i}-id"] = clause.pk
-        data[f"grants-{i}-memorandum"] = made.pk
-        data[f"grants-{i}-organisation"] = clause.organisation_id
-        data[f"grants-{i}-deposits"] = [d.pk for d in clause.deposits.all()]
-        data[f"grants-{i}-minerals"] = [m.pk for m in clause.minerals.all()]
-        data[f"grants-{i}-regions"] = [r.pk for r in clause.regions.all()]
-        data[f"grants-{i}-area"] = json.dumps(clause.area) if clause.area else ""
-        data[f"grants-{i}-note"] = clause.note
-        if clause.shares_reserves:
-            data[f"grants-{i}-shares_reserves"] = "on"
-    data.update(grants)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_staff_suspend_and_resume_in_the_admin(world, client, api_client):
