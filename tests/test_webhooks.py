@@ -21,7 +21,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cooperation.models import DataGrant, GrantChange
+from cooperation.models import DataGrant, GrantChange, GrantPeriod
 from cooperation.services import record_transition
 from deposits.models import Deposit
 from kernel.models import ApiKey
@@ -535,6 +535,7 @@ def test_a_clause_opening_is_pushed_at_its_moment_to_that_partner_only(worker, r
     # The clock brought forward: the clause opens today, its moment a few seconds away.
     soon = timezone.now() + datetime.timedelta(seconds=3)
     DataGrant.objects.filter(pk=clause.pk).update(opens_on=today)
+    GrantPeriod.objects.filter(grant=clause).update(opens_on=today)
     GrantChange.objects.filter(pk=opening.pk).update(at=soon, day=today)
     worker()
 
