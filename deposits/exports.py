@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from django.http import FileResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
@@ -34,7 +35,7 @@ from deposits.models import (
     Region,
     ReserveEstimate,
 )
-from deposits.querysets import deposit_rows
+from deposits.querysets import ROW_FIELDS, deposit_rows
 from deposits.shares import share_text
 from deposits.units import convert
 from kernel.exports import point, stream_csv, stream_geojson, workbook_response
@@ -44,11 +45,28 @@ from kernel.visibility import Caller
 FILENAME = "deposits"
 
 
-def _display(field: str) -> Callable[[dict], str]:
+class _Display:
     """The label of a choice field's value, in the active language (as
     `get_<field>_display` gives it)."""
-    labels = dict(Deposit._meta.get_field(field).flatchoices)
-    return lambda d: str(labels.get(d[field], d[field]))
+
+    def __init__(self, field: str):
+        self.field = field
+        self.labels = dict(Deposit._meta.get_field(field).flatchoices)
+
+    def __call__(self, deposit: dict) -> str:
+        return self.bound()(deposit)
+
+    def bound(self) -> Callable[[dict], str]:
+        """The labels translated now, in the active language, once for a whole export
+        rather than once a row."""
+        texts = {key: str(label) for key, label in self.labels.items()}
+        field = self.field
+
+        def value(deposit: dict) -> str:
+            found = deposit[field]
+            return texts[found] if found in texts else str(found)
+
+        return value
 
 
 def _blank(field: str) -> Callable[[dict], str]:
@@ -72,30 +90,32 @@ def _shares(deposit: dict) -> str:
 
 
 def _utc(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ", "seconds")
+    if moment.tzinfo is not datetime.UTC:  # as the database hands it over, mostly
+        moment = moment.astimezone(datetime.UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 # A deposit's row in CSV and XLSX: (header, value of a deposit row), in the order of the
 # file; a deposit row is what `deposits.querysets.deposit_rows` reads.
 COLUMNS: list[tuple[str, Callable[[dict], object]]] = [
-    ("Identifier", lambda d: d["public_id"]),
-    ("Name", lambda d: d["name"]),
-    ("Name (Russian)", lambda d: d["name_ru"]),
-    ("Name (Tajik)", lambda d: d["name_tg"]),
+    ("Identifier", itemgetter("public_id")),
+    ("Name", itemgetter("name")),
+    ("Name (Russian)", itemgetter("name_ru")),
+    ("Name (Tajik)", itemgetter("name_tg")),
     ("Other names", lambda d: "; ".join(d["aliases"])),
     ("Region code", _blank("region__code")),
     ("Region", _blank("region__name")),
     ("District", _blank("district__name")),
-    ("Latitude", lambda d: d["latitude"]),
-    ("Longitude", lambda d: d["longitude"]),
-    ("Status", _display("status")),
-    ("Deposit type", lambda d: d["deposit_type"]),
+    ("Latitude", itemgetter("latitude")),
+    ("Longitude", itemgetter("longitude")),
+    ("Status", _Display("status")),
+    ("Deposit type", itemgetter("deposit_type")),
     ("Metallogenic belt", _blank("belt__name")),
-    ("Exploration level", _display("exploration_level")),
+    ("Exploration level", _Display("exploration_level")),
     ("Main minerals", _minerals(DepositCommodity.Role.MAIN)),
     ("Associated minerals", _minerals(DepositCommodity.Role.ASSOCIATED)),
     ("Reserve shares (% of national reserves)", _shares),
-    ("Visibility", lambda d: d["visibility"]),
+    ("Visibility", itemgetter("visibility")),
     ("Sources", lambda d: "; ".join(d["sources"])),
     ("Last updated (UTC)", lambda d: _utc(d["updated_at"])),
 ]
@@ -220,9 +240,14 @@ def column_minerals(queryset, extras: Extras) -> list[Mineral]:
 
 def columns(queryset, extras: Extras) -> list[tuple[str, Callable[[dict], object]]]:
     """The export's columns: `COLUMNS`, and the reserve columns when asked for."""
+    table = [(header, _bound(value)) for header, value in COLUMNS]
     if not extras.reserves:
-        return COLUMNS
-    return COLUMNS + reserve_columns(column_minerals(queryset, extras))
+        return table
+    return table + reserve_columns(column_minerals(queryset, extras))
+
+
+def _bound(value: Callable[[dict], object]) -> Callable[[dict], object]:
+    return value.bound() if isinstance(value, _Display) else value
 
 
 def row(deposit: dict, table=COLUMNS) -> list:
@@ -275,6 +300,10 @@ def feature(deposit: dict) -> dict:
     }
 
 
+# What `COLUMNS` and `feature` read of a deposit row: not its description or creation,
+# which no export writes and which would cross the wire once a deposit for nothing.
+FIELDS = tuple(name for name in ROW_FIELDS if name not in ("description", "created_at"))
+
 # The tables an export of everything reads from end to end.
 READ_WHOLE = [
     Deposit,
@@ -292,7 +321,7 @@ def records(queryset, caller: Caller, on: datetime.date | None = None, reserves:
     with its `reserves_in_force` as `reserves`), once the planner has statistics of what
     it reads."""
     ensure_statistics([*READ_WHOLE, ReserveEstimate] if reserves else READ_WHOLE)
-    rows = deposit_rows(queryset, caller, on=on, reserves=reserves)
+    rows = deposit_rows(queryset, caller, on=on, reserves=reserves, fields=FIELDS)
     return _with_reserves(rows) if reserves else rows
 
 

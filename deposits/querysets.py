@@ -73,12 +73,14 @@ def deposit_rows(
     reserves: bool = False,
     extra: tuple[str, ...] = (),
     streamed: bool = True,
+    fields: tuple[str, ...] = ROW_FIELDS,
 ) -> Iterator[dict]:
     """The deposits of the queryset as plain rows (`ROW_FIELDS`), in its order, each with
     `commodities`: its minerals, main first, with their shares as `caller` reads them
     (`COMMODITY_FIELDS`; as of `on`, `deposits.shares.with_shares`); with `reserves`,
     each mineral also with its reserves in force on `on` (`ESTIMATE_FIELDS`); `extra`
-    names annotations of the queryset to read into each row too (a page's cursor values).
+    names annotations of the queryset to read into each row too (a page's cursor values);
+    `fields`, those of `ROW_FIELDS` a document uses, when it uses fewer (with "pk").
     A read of a bounded page or of one record passes `streamed=False`: its rows are
     fetched at once, without the server-side cursor (DECLARE, FETCH, CLOSE on
     PostgreSQL) that keeps an export's memory flat but costs a short read more than its
@@ -89,17 +91,20 @@ def deposit_rows(
     instances: exports and map pages read thousands of deposits and show each once, and
     building a deposit, its region, district, belt and every mineral as objects cost them
     several times the database's own time (docs/performance.md)."""
-    values = deposits.prefetch_related(None).values(*ROW_FIELDS, *extra)
+    values = deposits.prefetch_related(None).values(*fields, *extra)
     rows = values.iterator(chunk_size=chunk_size) if streamed else iter(values)
     fields = (*COMMODITY_FIELDS, "reserve_kilograms") if reserves else COMMODITY_FIELDS
+    # Built once: the share rule's expressions are many, and each chunk only narrows them.
+    shown = commodities_with_shares(caller, on)
+    if reserves:
+        shown = shown.annotate(reserve_kilograms=held_kilograms_shown(caller, on))
+    shown = shown.values(*fields)
     while chunk := list(islice(rows, chunk_size)):
         commodities = defaultdict(list)
         ids = [row["pk"] for row in chunk]
-        minerals = commodities_with_shares(caller, on).filter(deposit_id__in=ids)
         if reserves:
-            minerals = minerals.annotate(reserve_kilograms=held_kilograms_shown(caller, on))
             in_force = estimates_in_force(ids, caller, on)
-        for commodity in minerals.values(*fields):
+        for commodity in shown.filter(deposit_id__in=ids):
             if reserves:
                 key = (commodity["deposit_id"], commodity["mineral_id"])
                 commodity["in_force"] = in_force.get(key, [])
