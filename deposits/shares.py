@@ -82,7 +82,7 @@ from deposits.models import (
     refresh_superseded,
 )
 from deposits.units import KILOGRAMS_PER_UNIT
-from kernel.visibility import OPENS_FIGURES, STAFF, Caller, visible
+from kernel.visibility import OPENS_FIGURES, STAFF, Caller, opened_beyond, visible
 
 COMPUTED = "computed"
 REPORTED = "reported"
@@ -197,28 +197,45 @@ def visible_total(caller: Caller):
         .values("kilograms")
     )
     kept = Subquery(totals, output_field=DecimalField(max_digits=40, decimal_places=12))
-    if not caller.may_hold_grants:
+    opened = opened_totals(caller) if caller.may_hold_grants else {}
+    if not opened:
         return kept
-    opened = (
-        opened_estimates(caller)
-        .filter(mineral_id=OuterRef("mineral_id"))
-        .values("mineral_id")
-        .annotate(kilograms=Sum(kilograms()))
-        .values("kilograms")
-    )
+    # What the grants open, summed once for every mineral and written into the query as
+    # constants: as a subquery per row it summed the mineral again for each row.
     zero = Value(Decimal(0), output_field=KILOGRAMS)
-    return Coalesce(kept, zero) + Coalesce(Subquery(opened, output_field=KILOGRAMS), zero)
+    return Coalesce(kept, zero) + Case(
+        *(
+            When(mineral_id=mineral_id, then=Value(total, output_field=KILOGRAMS))
+            for mineral_id, total in sorted(opened.items())
+        ),
+        default=zero,
+        output_field=KILOGRAMS,
+    )
+
+
+def opened_totals(
+    caller: Caller, mineral_ids: Iterable[int] | None = None, on: date | None = None
+) -> dict[int, Decimal]:
+    """The balance A+B+C1 kilograms per mineral id that `caller`'s grants open beyond its
+    levels (`opened_estimates`), in one query."""
+    opened = opened_estimates(caller, on)
+    if mineral_ids is not None:
+        opened = opened.filter(mineral_id__in=list(mineral_ids))
+    return {mineral_id: total for (mineral_id,), total in _summed(opened, "mineral_id").items()}
 
 
 def opened_estimates(caller: Caller, on: date | None = None) -> QuerySet:
     """The share estimates (in force on `on`) of the deposits whose reserve figures a grant
     opens to `caller` beyond its visibility levels: what its denominators add to the
     levels' totals."""
-    return (
-        share_estimates(on=on)
-        .filter(visible(caller, "deposit__", OPENS_FIGURES))
-        .exclude(visible(caller.by_level, "deposit__"))
-    )
+    opened = opened_beyond(caller, "deposit__", OPENS_FIGURES)
+    if opened is None:
+        return share_estimates(on=on).none()
+    # Only the opened part of the rule (not `visible`, whose levels it then excludes): the
+    # database reads the estimates of the few opened deposits instead of every estimate
+    # of the mineral. The levels are still left out by the deposit's own visibility, as
+    # the kept totals count them.
+    return share_estimates(on=on).filter(opened).exclude(visible(caller.by_level, "deposit__"))
 
 
 def figures_shown(caller: Caller) -> Q | None:
@@ -422,10 +439,7 @@ def national_totals(
     for mineral_id, kept in totals.values_list("mineral_id", "kilograms"):
         sums[mineral_id] += kept
     if caller.may_hold_grants:
-        opened = opened_estimates(caller)
-        if mineral_ids is not None:
-            opened = opened.filter(mineral_id__in=list(mineral_ids))
-        for (mineral_id,), total in _summed(opened, "mineral_id").items():
+        for mineral_id, total in opened_totals(caller, mineral_ids).items():
             sums[mineral_id] += total
     return {mineral_id: total for mineral_id, total in sums.items() if total > 0}
 

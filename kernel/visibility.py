@@ -140,14 +140,20 @@ def visible(caller: Caller, path: str = "", opens: str | None = None) -> Q:
     `caller` may see. `opens` names what grants may open of it (`OPENS_RECORD` for a
     deposit, `OPENS_FIGURES` for its reserve figures; None for records no grant opens)."""
     condition = Q(**{f"{path}visibility__in": caller.levels})
+    opened = opened_beyond(caller, path, opens)
+    return condition if opened is None else condition | opened
+
+
+def opened_beyond(caller: Caller, path: str = "", opens: str | None = None) -> Q | None:
+    """The part of `visible` a grant adds: the condition that a clause in force opens the
+    record to `caller` beyond its levels; None where no grant can open it to `caller`.
+    Asked on its own, it lets the database start from the few records clauses open."""
     opened = _openings.get(opens) if opens else None
-    if opened is not None and caller.may_hold_grants:
-        # Asked positively (the levels hidden from the caller), so an index reads them.
-        beyond = sorted(ALL_LEVELS - caller.levels)
-        condition |= Q(
-            **{f"{path}pk__in": opened(caller.organisation_id).filter(visibility__in=beyond)}
-        )
-    return condition
+    if opened is None or not caller.may_hold_grants:
+        return None
+    # Asked positively (the levels hidden from the caller), so an index reads them.
+    beyond = sorted(ALL_LEVELS - caller.levels)
+    return Q(**{f"{path}pk__in": opened(caller.organisation_id).filter(visibility__in=beyond)})
 
 
 class VisibleQuerySet(models.QuerySet):

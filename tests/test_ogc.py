@@ -681,7 +681,7 @@ def test_queries_with_a_partner_key_and_every_filter(
         "datetime": "2025-01-01/..",
     }
     # the key and its first-use stamp; the mineral and region codes of the filter form;
-    # then those of any page
-    with django_assert_num_queries(4 + PAGE_QUERIES):
+    # what the key's clauses open, summed once for the shares; then those of any page
+    with django_assert_num_queries(5 + PAGE_QUERIES):
         response = client.get(ITEMS, params)
     assert names(response) == ["Pakrut"]
