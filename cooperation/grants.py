@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
     ExpressionWrapper,
     IntegerField,
     OuterRef,
@@ -117,9 +118,12 @@ def in_force(on: datetime.date | None = None, prefix: str = "") -> Q:
     )
 
 
-def is_in_force(grant: DataGrant, on: datetime.date | None = None) -> bool:
-    """Whether one clause is in force on `on` (today), by the rule."""
-    return DataGrant.objects.filter(in_force(on), pk=grant.pk).exists()
+def with_in_force(clauses: QuerySet, on: datetime.date | None = None) -> QuerySet:
+    """The clauses, each with `is_in_force` on `on` (today) by the rule, in their own query
+    (the rule joins a clause's periods, so it is asked of each in a subquery)."""
+    return clauses.annotate(
+        is_in_force=Exists(DataGrant.objects.filter(in_force(on), pk=OuterRef("pk")))
+    )
 
 
 def opened_deposits(organisation_id: int, figures: bool = False) -> QuerySet:

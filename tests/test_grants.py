@@ -307,6 +307,27 @@ def grants_url(made):
     return f"/api/v1/memoranda/{made.public_id}/grants/"
 
 
+def test_the_clauses_list_asks_no_query_per_clause(world, api_client):
+    """Whether each clause is in force is read with the list, not asked clause by clause."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = world
+    made = sign(memorandum(w))
+    grant(made, w.kigam, deposits=[w.named])
+    api = _staff_api(api_client)
+    api.get(grants_url(made))  # the key's first use is stamped once
+    with CaptureQueriesContext(connection) as one:
+        first = api.get(grants_url(made)).json()
+    grant(made, w.kigam, regions=[w.khatlon])
+    grant(made, w.kigam, minerals=[w.gold])
+    with CaptureQueriesContext(connection) as three:
+        listed = api.get(grants_url(made)).json()
+    assert [c["in_force"] for c in first] == [True]
+    assert [c["in_force"] for c in listed] == [True, True, True]
+    assert len(three) == len(one)
+
+
 @pytest.mark.parametrize(
     "payload, field",
     [

@@ -322,9 +322,7 @@ class GrantSerializer(FullCleanMixin, serializers.ModelSerializer):
         clean_attributes = ["scope_in_edit"]
 
     def get_in_force(self, grant) -> bool:
-        from cooperation.grants import is_in_force
-
-        return is_in_force(grant)
+        return grant.is_in_force  # annotated by the view (`grants.with_in_force`)
 
     @extend_schema_field(GrantPeriodSerializer(many=True))
     def get_periods(self, grant) -> list:

@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cooperation import grants
 from cooperation.api import filtersets
 from cooperation.api.serializers import (
     EventSerializer,
@@ -203,7 +204,7 @@ class GrantViewSet(RegistryModelViewSet):
 
     def get_queryset(self):
         return self.lock_for_write(
-            DataGrant.objects.filter(memorandum=self.memorandum)
+            grants.with_in_force(DataGrant.objects.filter(memorandum=self.memorandum))
             .select_related("organisation")
             .prefetch_related("deposits", "minerals", "regions", "periods")
             .order_by("id")
@@ -211,12 +212,16 @@ class GrantViewSet(RegistryModelViewSet):
 
     def perform_create(self, serializer):
         serializer.save()
-        # The days in force are derived on save (cooperation.grants), by an update.
-        serializer.instance.refresh_from_db(fields=["opens_on", "closes_on"])
+        self._read_again(serializer)
 
     def perform_update(self, serializer):
         serializer.save()
-        serializer.instance.refresh_from_db(fields=["opens_on", "closes_on"])
+        self._read_again(serializer)
+
+    def _read_again(self, serializer):
+        # The days and periods in force are derived on save (cooperation.grants), by
+        # updates: the answer reads the clause as a read would.
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
