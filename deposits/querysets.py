@@ -93,12 +93,13 @@ def deposit_rows(
     several times the database's own time (docs/performance.md)."""
     values = deposits.prefetch_related(None).values(*fields, *extra)
     rows = values.iterator(chunk_size=chunk_size) if streamed else iter(values)
-    fields = (*COMMODITY_FIELDS, "reserve_kilograms") if reserves else COMMODITY_FIELDS
     # Built once: the share rule's expressions are many, and each chunk only narrows them.
     shown = commodities_with_shares(caller, on)
     if reserves:
         shown = shown.annotate(reserve_kilograms=held_kilograms_shown(caller, on))
-    shown = shown.values(*fields)
+        shown = shown.values(*COMMODITY_FIELDS, "reserve_kilograms")
+    else:
+        shown = shown.values(*COMMODITY_FIELDS)
     while chunk := list(islice(rows, chunk_size)):
         commodities = defaultdict(list)
         ids = [row["pk"] for row in chunk]
