@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from cooperation import access, services
-from cooperation.grants import force_period
+from cooperation.grants import force_periods
 from cooperation.models import (
     SIGNED_STATUSES,
     Commitment,
@@ -487,13 +487,18 @@ class MemorandumAdmin(RegistryImportExportMixin, RegistryAdmin):
             and records_admin.has_view_permission(request)
         ):
             raise PermissionDenied
-        start, end = force_period(memorandum)
-        if start is None:
-            note = _("Never signed: nothing was read under it.")
+        periods = force_periods(memorandum)
+        if not periods:
+            note = _("Never in force: nothing was read under it.")
         else:
-            note = _("Reads by the keys of its parties from %(start)s to %(end)s.") % {
-                "start": start,
-                "end": end - datetime.timedelta(days=1) if end else _("today"),
+            # Each stretch in force, suspensions left out as the records listed leave them.
+            spans = "; ".join(
+                _("from %(start)s to %(end)s")
+                % {"start": start, "end": end - datetime.timedelta(days=1) if end else _("today")}
+                for start, end in periods
+            )
+            note = _("Reads by the keys of its parties while it was in force: %(spans)s.") % {
+                "spans": spans
             }
         title = _("Access record under %(memorandum)s") % {"memorandum": memorandum}
         return access_summary(

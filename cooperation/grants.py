@@ -97,16 +97,6 @@ def force_periods(memorandum: Memorandum) -> list[tuple[datetime.date, datetime.
     return periods
 
 
-def force_period(memorandum: Memorandum) -> tuple[datetime.date | None, datetime.date | None]:
-    """(first day in force, first day no longer in force) of the memorandum, suspensions
-    aside: the span of `force_periods`; (None, None) when it never was in force; the
-    second None while no end is known."""
-    periods = force_periods(memorandum)
-    if not periods:
-        return None, None
-    return periods[0][0], periods[-1][1]
-
-
 def in_force(on: datetime.date | None = None, prefix: str = "") -> Q:
     """The condition, on clauses (reached through `prefix`), of being in force on `on`
     (today): one of their periods holds the day. Asked in one `filter()` call, its

@@ -328,17 +328,22 @@ def similar_names(first: Deposit, second: Deposit) -> bool:
     )
 
 
+# The statuses of a memorandum that has not ended: signed, in force, or suspended (a
+# suspension interrupts it; it still expires on its date).
+NOT_ENDED = (MemorandumStatus.SIGNED, MemorandumStatus.IN_FORCE, MemorandumStatus.SUSPENDED)
+
+
 def memoranda_past_expiry(today: datetime.date) -> Iterator[Finding]:
-    memoranda = Memorandum.objects.filter(
-        status=MemorandumStatus.IN_FORCE, valid_until__lt=today
-    ).order_by("valid_until")
+    memoranda = Memorandum.objects.filter(status__in=NOT_ENDED, valid_until__lt=today).order_by(
+        "valid_until"
+    )
     for memorandum in memoranda:
         yield Finding(
             "expiry",
             _("memorandum %(id)s %(title)s")
             % {"id": memorandum.public_id, "title": memorandum.title},
-            _("expired on %(date)s but is still marked in force")
-            % {"date": memorandum.valid_until},
+            _("expired on %(date)s but is still marked %(status)s")
+            % {"date": memorandum.valid_until, "status": memorandum.get_status_display()},
             admin_url(memorandum),
         )
 

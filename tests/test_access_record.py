@@ -314,11 +314,24 @@ def test_reads_while_a_memorandum_was_suspended_are_not_under_it(november):
     assert days == [4, 7]  # the 3rd before signing, the 5th and 6th while suspended
 
 
+def test_a_suspended_memorandums_access_page_names_each_stretch_in_force(admin_client, november):
+    from cooperation.models import Memorandum
+
+    memorandum = Memorandum.objects.get(title="KIGAM exploration memorandum")
+    record_transition(memorandum, "suspended", datetime.date(2026, 11, 5), "Under review.")
+    record_transition(memorandum, "resumed", datetime.date(2026, 11, 7), "Review closed.")
+    page = admin_client.get(reverse("admin:cooperation_memorandum_access", args=[memorandum.pk]))
+    assert (
+        "while it was in force: from 2026-11-04 to 2026-11-04; from 2026-11-07 to today."
+        in page.content.decode()
+    )
+
+
 def test_nothing_is_read_under_a_memorandum_never_signed(admin_client, november, partner_org):
     memorandum = MemorandumFactory(title="Draft")
     MemorandumPartyFactory(memorandum=memorandum, organisation=partner_org)
     page = admin_client.get(reverse("admin:cooperation_memorandum_access", args=[memorandum.pk]))
-    assert "Never signed" in page.content.decode() and "TJD-000017" not in page.content.decode()
+    assert "Never in force" in page.content.decode() and "TJD-000017" not in page.content.decode()
 
 
 def test_clerks_without_the_permission_do_not_see_the_record(client, november):

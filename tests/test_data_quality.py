@@ -167,6 +167,18 @@ def test_memoranda_past_expiry_still_in_force():
     assert "still marked in force" in message
 
 
+def test_memoranda_past_expiry_while_suspended_or_only_signed():
+    """A suspension interrupts a memorandum; it does not stop its expiry date."""
+    MemorandumFactory(title="Paused", status="suspended", valid_until=datetime.date(2025, 3, 1))
+    MemorandumFactory(title="Signed", status="signed", valid_until=datetime.date(2025, 6, 1))
+    MemorandumFactory(title="Ended", status="expired", valid_until=datetime.date(2025, 1, 1))
+    found = [(check, record.split()[-1], message) for check, record, message in report()]
+    assert found == [
+        ("expiry", "Paused", "expired on 2025-03-01 but is still marked suspended"),
+        ("expiry", "Signed", "expired on 2025-06-01 but is still marked signed"),
+    ]
+
+
 def test_command_prints_one_line_per_finding_and_fails():
     deposit = DepositFactory(name="Konchoch", region=None)
     out, err = StringIO(), StringIO()
