@@ -319,12 +319,19 @@ def _wants(subscription, change, scopes) -> bool:
 
 
 def _prune() -> None:
-    """Deliveries and finished tasks older than WEBHOOK_DELIVERY_DAYS are removed."""
+    """Deliveries and finished tasks older than WEBHOOK_DELIVERY_DAYS are removed, and with
+    a dispatch that failed, the outbox rows of its batch: kept until then beside the
+    failed task (which names its batch) so staff can look into it, never pushed."""
     from django_tasks_db.models import DBTaskResult
 
     cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_DELIVERY_DAYS)
     WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(status="pending").delete()
-    DBTaskResult.objects.filter(finished_at__lt=cutoff).delete()
+    finished = DBTaskResult.objects.filter(finished_at__lt=cutoff)
+    failed = finished.filter(task_path=_task_path("dispatch"), status="FAILED")
+    batches = {result.args_kwargs["args"][0] for result in failed.only("args_kwargs")}
+    if batches:
+        WrittenChange.objects.filter(batch__in=batches).delete()
+    finished.delete()
 
 
 # --- 3. Deliver: judged again, signed, posted, retried ------------------------------

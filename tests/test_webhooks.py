@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -302,6 +303,31 @@ def test_a_write_queues_one_task_whatever_the_number_of_subscriptions(
         DepositFactory()
     ours = [c for c in callbacks if isinstance(c, webhooks._Written)]
     assert len(ours) == 1 and queries_of(ours[0]) == 0
+
+
+@pytest.mark.django_db
+def test_the_outbox_rows_of_a_dispatch_that_failed_go_with_its_task(settings):
+    """A dispatch that raised keeps its batch's rows while its failed task is kept, then
+    both are pruned; the rows of a batch still queued stay."""
+    subscribe(issue_api_key(user=UserFactory()), "https://staff.example/")
+    DepositFactory()
+    [failed] = dispatches()
+    failed_batch = failed.args_kwargs["args"][0]
+    # As the worker records a task that raised, long enough ago to be pruned.
+    long_ago = timezone.now() - datetime.timedelta(days=settings.WEBHOOK_DELIVERY_DAYS + 1)
+    dispatches().filter(pk=failed.pk).update(status="FAILED", finished_at=long_ago)
+    # Another batch, queued as a write queues one (one batch a transaction).
+    queued_batch = uuid.uuid4()
+    kept = WrittenChange.objects.filter(batch=failed_batch).first()
+    webhooks.dispatch.enqueue(str(queued_batch), timezone.now().isoformat())
+    WrittenChange.objects.create(
+        batch=queued_batch, collection=kept.collection, history_id=kept.history_id
+    )
+
+    webhooks._prune()
+    assert not WrittenChange.objects.filter(batch=failed_batch).exists()
+    assert not dispatches().filter(pk=failed.pk).exists()
+    assert WrittenChange.objects.filter(batch=queued_batch).count() == 1
 
 
 class RolledBack(Exception):
