@@ -194,10 +194,14 @@ def generate(count: int, seed: int = 1) -> GeneratedCounts:
     close_balances(minerals)
     generate_cooperation(rng, count, totals)
     # Bulk inserts bypass the signals that keep the totals and move the API cache on,
-    # and leave the planner's statistics behind the tables they filled.
+    # and leave the planner's statistics behind the tables they filled: analysed before
+    # the kept sums are refreshed (planned on empty tables, refreshing 390,000 estimates
+    # took minutes instead of seconds: docs/reliability.md), and after, for the reads.
+    filled = [Deposit, DepositCommodity, ReserveEstimate, BalanceMovement]
+    analyse(filled)
     refresh_kept()
     registry_changed()
-    analyse([Deposit, DepositCommodity, ReserveEstimate, BalanceMovement])
+    analyse(filled)
     return totals
 
 
