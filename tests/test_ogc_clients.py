@@ -270,6 +270,20 @@ def test_owslib_reads_features_in_utm_within_a_utm_box(demo):
     assert items["features"][0]["geometry"]["coordinates"] == [388684.23, 4199171.06]
 
 
+def test_owslib_filters_by_a_utm_polygon_with_filter_crs(demo):
+    """A polygon drawn in UTM 43N around Aqarkhar, as a GIS engineer draws one on a
+    survey map, selects it; the same polygon read as CRS84 coordinates selects nothing."""
+    service = Features(f"{demo}/ogc/")
+    ring = "380000 4190000, 400000 4190000, 400000 4210000, 380000 4210000, 380000 4190000"
+    polygon = f"S_INTERSECTS(geometry, POLYGON(({ring})))"
+    items = service.collection_items(
+        "deposits", filter=polygon, crs=UTM_43N, limit=1000, **{"filter-crs": UTM_43N}
+    )
+    aqarkhar = Deposit.objects.get(name="Aqarkhar").public_id
+    assert [feature["id"] for feature in items["features"]] == [aqarkhar]
+    assert items["features"][0]["geometry"]["coordinates"] == [388684.23, 4199171.06]
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -291,6 +305,7 @@ def test_owslib_reads_features_in_utm_within_a_utm_box(demo):
         "f=xml",
         "crs=EPSG:32642",
         "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857",
+        "filter-crs=http://www.opengis.net/def/crs/EPSG/0/32643",
     ],
 )
 def test_every_bad_parameter_answers_400_with_a_json_error(server, query):

@@ -87,12 +87,13 @@ def test_the_conformance_and_the_collections_declare_the_crss(client, demo):
 def test_the_openapi_document_names_both_parameters(client):
     document = client.get("/ogc/api", {"f": "json"}).json()
     parameters = document["components"]["parameters"]
-    for name in ("crs", "bbox-crs"):
+    for name in ("crs", "bbox-crs", "filter-crs"):
         assert parameters[name]["name"] == name
         assert parameters[name]["schema"]["enum"] == SUPPORTED
     items_parameters = document["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
     assert {"$ref": "#/components/parameters/crs"} in items_parameters
     assert {"$ref": "#/components/parameters/bbox-crs"} in items_parameters
+    assert {"$ref": "#/components/parameters/filter-crs"} in items_parameters
     item = document["paths"]["/collections/{collectionId}/items/{featureId}"]["get"]
     assert {"$ref": "#/components/parameters/crs"} in item["parameters"]
 
@@ -287,6 +288,113 @@ def test_links_keep_crs_and_bbox_crs(client, demo):
     assert after.status_code == 200 and after["Content-Crs"] == f"<{UTM_43N}>"
     prev = {link["rel"]: link["href"] for link in after.json()["links"]}["prev"]
     assert parse_qs(urlsplit(prev).query)["crs"] == [UTM_43N]
+
+
+# --- filter geometries in another CRS (filter-crs)
+
+
+def filtered(client, geometry: str, crs: str, **params) -> tuple[int, dict]:
+    status, document, _response = items(
+        client, filter=f"S_INTERSECTS(geometry, {geometry})", **{"filter-crs": crs}, **params
+    )
+    return status, document
+
+
+def test_a_utm_box_in_a_filter_selects_what_the_same_utm_bbox_does(client, demo):
+    box = "400000,4300000,700000,4500000"
+    _status, by_bbox, _response = items(client, bbox=box, **{"bbox-crs": UTM_42N})
+    status, by_filter = filtered(client, f"BBOX({box})", UTM_42N)
+    assert status == 200
+    assert ids(by_filter) == ids(by_bbox) and len(ids(by_bbox)) > 1
+    assert by_filter["numberMatched"] == by_bbox["numberMatched"]
+    # In CQL2 JSON too.
+    json_filter = json.dumps(
+        {
+            "op": "s_intersects",
+            "args": [{"property": "geometry"}, {"bbox": [400000, 4300000, 700000, 4500000]}],
+        }
+    )
+    _status, as_json, _response = items(
+        client, filter=json_filter, **{"filter-lang": "cql2-json", "filter-crs": UTM_42N}
+    )
+    assert ids(as_json) == ids(by_bbox)
+
+
+def test_a_utm_polygon_is_exact_to_the_centimetre(client, demo):
+    """Jilau lies 1 cm inside, then 1 cm outside the polygon's west edge (its served
+    easting): the edge is a curve in lon/lat, so only the comparison in UTM tells."""
+    jilau = public_id(*JILAU)
+    east, north = JILAU_42N
+    for west, selected in ((east - 0.01, True), (east + 0.01, False)):
+        corners = [(west, north - 5000), (east + 5000, north - 5000), (east + 5000, north + 5000)]
+        ring = ", ".join(f"{x} {y}" for x, y in [*corners, (west, north + 5000), corners[0]])
+        status, document = filtered(client, f"POLYGON(({ring}))", UTM_42N)
+        assert status == 200
+        assert (jilau in ids(document)) is selected
+
+
+@pytest.mark.parametrize(
+    ("crs", "point"),
+    [(UTM_42N, JILAU_42N), (EPSG_4326, [JILAU[2], JILAU[1]]), (CRS84, [JILAU[1], JILAU[2]])],
+)
+def test_a_point_at_the_served_coordinates_finds_the_deposit(client, demo, crs, point):
+    status, document = filtered(client, f"POINT({point[0]} {point[1]})", crs)
+    assert status == 200
+    assert ids(document) == [public_id(*JILAU)]
+
+
+def test_an_epsg_4326_box_in_a_filter_is_latitude_first(client, demo):
+    min_lon, min_lat, max_lon, max_lat = WEST
+    _status, plain = filtered(client, f"BBOX({min_lon},{min_lat},{max_lon},{max_lat})", CRS84)
+    status, swapped = filtered(client, f"BBOX({min_lat},{min_lon},{max_lat},{max_lon})", EPSG_4326)
+    assert status == 200
+    assert ids(swapped) == ids(plain) and public_id(*JILAU) in ids(plain)
+
+
+def test_a_filter_in_utm_never_counts_hidden_deposits(client, demo):
+    box = "400000,4300000,700000,4500000"
+    _status, before = filtered(client, f"BBOX({box})", UTM_42N)
+    hidden = Deposit.objects.get(public_id=ids(before)[0])
+    Deposit.objects.filter(pk=hidden.pk).update(visibility="internal")
+    _status, after = filtered(client, f"BBOX({box})", UTM_42N)
+    assert ids(after) == [i for i in ids(before) if i != hidden.public_id]
+    assert after["numberMatched"] == before["numberMatched"] - 1
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "reason"),
+    [
+        ({"filter-crs": UTM_42N}, "filter-crs", "Give it with a filter."),
+        (
+            {"filter": "S_INTERSECTS(geometry, BBOX(1,2,3,4))", "filter-crs": "EPSG:32642"},
+            "filter-crs",
+            "Unsupported CRS",
+        ),
+        (
+            {"filter": "S_INTERSECTS(geometry, BBOX(1e12,1e12,2e12,2e12))", "filter-crs": UTM_42N},
+            "filter",
+            "outside the coordinates of its CRS",
+        ),
+        (
+            {
+                "filter": "S_INTERSECTS(geometry, BBOX(700000,4300000,400000,4500000))",
+                "filter-crs": UTM_42N,
+            },
+            "filter",
+            "lower corner first",
+        ),
+        (
+            {"filter": "S_INTERSECTS(geometry, LINESTRING(1 2, 3 4))", "filter-crs": UTM_42N},
+            "filter",
+            "BBOX, a POINT or a POLYGON",
+        ),
+    ],
+)
+def test_a_bad_filter_crs_or_geometry_in_it_answers_400(client, db, query, parameter, reason):
+    response = client.get(ITEMS, query, HTTP_ACCEPT="application/geo+json")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert parameter in response.json()["parameters"] and reason in body
 
 
 # --- pages keep their maps in WGS84

@@ -35,6 +35,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_text
 
 from deposits.geo import located_in
 from deposits.models import Deposit, DepositCommodity
+from deposits.ogc.crs import STORAGE, SUPPORTED, Crs, served_in, storage_envelope
 
 TEXT_LANGUAGE = "cql2-text"
 JSON_LANGUAGE = "cql2-json"
@@ -42,7 +43,6 @@ LANGUAGES = (TEXT_LANGUAGE, JSON_LANGUAGE)
 MAX_LENGTH = 4000  # characters of `filter`: a polygon of a few hundred vertices
 MAX_DEPTH = 20  # nested conditions (a chain of ANDs or of ORs is one level)
 MAX_VERTICES = 500  # of a polygon
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 TEXT, BOOLEAN, INSTANT, GEOMETRY, MINERAL = "text", "boolean", "instant", "geometry", "mineral"
 
@@ -143,24 +143,25 @@ def _final_json(node):
     return node
 
 
-def condition(node) -> Q:
-    """Where the filter is true, as a condition on deposits."""
+def condition(node, crs: Crs = STORAGE) -> Q:
+    """Where the filter is true, as a condition on deposits; its geometries are given in
+    `crs` (`filter-crs`, CRS84 by default)."""
     if not isinstance(node, ast.Node) or isinstance(node, ast.Expression):
         raise FilterError(_("The filter must be a condition, not a value."))
-    return _truth(node, 0)[0]
+    return _truth(node, 0, crs)[0]
 
 
-def _truth(node, depth: int) -> Truth:
+def _truth(node, depth: int, crs: Crs) -> Truth:
     if depth > MAX_DEPTH:
         raise FilterError(_("Conditions are nested more than %(max)d deep.") % {"max": MAX_DEPTH})
     if isinstance(node, ast.And | ast.Or):
-        parts = [_truth(part, depth + 1) for part in _chain(node)]
+        parts = [_truth(part, depth + 1, crs) for part in _chain(node)]
         trues, falses = [p[0] for p in parts], [p[1] for p in parts]
         if isinstance(node, ast.And):
             return reduce(operator.and_, trues), reduce(operator.or_, falses)
         return reduce(operator.or_, trues), reduce(operator.and_, falses)
     if isinstance(node, ast.Not):
-        true, false = _truth(node.sub_node, depth + 1)
+        true, false = _truth(node.sub_node, depth + 1, crs)
         return false, true
     if isinstance(node, ast.Comparison) and type(node) in COMPARISONS:
         return _comparison(node.lhs, COMPARISONS[type(node)], node.rhs)
@@ -183,11 +184,15 @@ def _truth(node, depth: int) -> Truth:
         null = _null(name)
         return _negated((null, ~null), node.not_)
     if isinstance(node, SPATIAL):
-        return _spatial(node.lhs, node.rhs)
-    if isinstance(node, ast.BBox):
-        if node.crs not in (None, CRS84):
-            raise FilterError(_("Coordinates are in CRS84 (longitude, latitude) only."))
-        return _spatial(node.lhs, _box(node.minx, node.miny, node.maxx, node.maxy))
+        return _spatial(node.lhs, node.rhs, crs)
+    if isinstance(node, ast.BBox):  # BBOX(geometry, minx, miny, maxx, maxy[, crs])
+        box_crs = crs if node.crs is None else SUPPORTED.get(node.crs)
+        if box_crs is None:
+            raise FilterError(
+                _("Unsupported CRS %(crs)s; give one of: %(supported)s.")
+                % {"crs": node.crs, "supported": ", ".join(SUPPORTED)}
+            )
+        return _spatial(node.lhs, _box(node.minx, node.miny, node.maxx, node.maxy), box_crs)
     if type(node) in TEMPORAL:
         return _comparison(node.lhs, TEMPORAL[type(node)], node.rhs)
     raise FilterError(
@@ -402,7 +407,7 @@ def _box(minx, miny, maxx, maxy) -> tuple:
     return ("box", minx, miny, maxx, maxy)
 
 
-def _spatial(lhs, rhs) -> Truth:
+def _spatial(lhs, rhs, crs: Crs) -> Truth:
     if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
         lhs, rhs = rhs, lhs
     name, queryable = _property(lhs)
@@ -410,7 +415,7 @@ def _spatial(lhs, rhs) -> Truth:
         raise FilterError(
             _("Spatial functions apply to geometry, not to %(name)s.") % {"name": name}
         )
-    true = _geometry_condition(rhs)
+    true = _geometry_condition(rhs, crs)
     return true & LOCATED, LOCATED & ~true
 
 
@@ -433,7 +438,7 @@ def _lat(value) -> Decimal:
     return _number(value, 90)
 
 
-def _geometry_condition(value) -> Q:
+def _geometry_condition(value, crs: Crs) -> Q:
     if isinstance(value, ast.Function) and value.name.lower() == "bbox":
         numbers = value.arguments
         if len(numbers) == 6:  # with heights, which are dropped as in `bbox`
@@ -444,6 +449,8 @@ def _geometry_condition(value) -> Q:
     if isinstance(value, values.Envelope):
         xs, ys = sorted((value.x1, value.x2)), sorted((value.y1, value.y2))
         value = _box(xs[0], ys[0], xs[1], ys[1])
+    if crs is not STORAGE:
+        return _served_in(value, crs)
     if isinstance(value, tuple) and value[0] == "box":
         minx, miny, maxx, maxy = _lon(value[1]), _lat(value[2]), _lon(value[3]), _lat(value[4])
         if minx > maxx or miny > maxy:
@@ -453,25 +460,64 @@ def _geometry_condition(value) -> Q:
         return Q(longitude__gte=minx, longitude__lte=maxx, latitude__gte=miny, latitude__lte=maxy)
     if isinstance(value, values.Geometry):
         return _shape_condition(value.geometry)
-    raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON (CRS84)."))
+    raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON."))
 
 
-def _shape_condition(geometry: dict) -> Q:
+def _shape(geometry: dict):
+    """A POINT or a valid POLYGON of the filter as a shapely geometry, or why not."""
     try:
         shape = shapely.geometry.shape(geometry)
     except Exception:  # shapely raises what a bad coordinate list provokes
         raise FilterError(_("Not a geometry: %(type)s.") % {"type": geometry.get("type")}) from None
     if shape.geom_type == "Point":
-        return Q(longitude=_lon(shape.x), latitude=_lat(shape.y))
+        return shape
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
-        raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON (CRS84)."))
+        raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON."))
     if shape.is_empty or not shape.is_valid:
         raise FilterError(_("The polygon is not valid (its rings cross or are not closed)."))
-    polygons = list(getattr(shape, "geoms", [shape]))
-    rings = [ring for p in polygons for ring in (p.exterior, *p.interiors)]
-    if sum(len(ring.coords) for ring in rings) > MAX_VERTICES:
+    if shapely.get_num_coordinates(shape) > MAX_VERTICES:
         raise FilterError(_("A polygon has at most %(max)d vertices.") % {"max": MAX_VERTICES})
-    for x, y in (point for ring in rings for point in ring.coords):  # a 400 off the globe
-        _lon(x)
-        _lat(y)
+    return shape
+
+
+def _shape_condition(geometry: dict) -> Q:
+    shape = _shape(geometry)
+    if shape.geom_type == "Point":
+        return Q(longitude=_lon(shape.x), latitude=_lat(shape.y))
+    for x, y in shapely.get_coordinates(shape):  # a 400 off the globe
+        _lon(float(x))
+        _lat(float(y))
     return located_in(shape, Deposit.objects.all())
+
+
+def _served_in(value, crs: Crs) -> Q:
+    """A box or geometry given in another CRS than CRS84 (`filter-crs`): the deposits whose
+    point, as served in that CRS, lies in it (`crs.served_in`; a point: the deposit
+    served at exactly those coordinates), among those within its CRS84 envelope."""
+    if isinstance(value, tuple) and value[0] == "box":
+        corners = [_finite(v) for v in value[1:]]
+        if corners[0] > corners[2] or corners[1] > corners[3]:
+            raise FilterError(_("A BBOX gives the lower corner first."))
+        shape = shapely.geometry.box(*corners)
+    elif isinstance(value, values.Geometry):
+        shape = _shape(value.geometry)
+        for number in shapely.get_coordinates(shape).flat:
+            _finite(float(number))
+    else:
+        raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON."))
+    envelope = storage_envelope(crs, shape.bounds)
+    if envelope is None:
+        raise FilterError(
+            _("The geometry lies outside the coordinates of its CRS (%(crs)s).") % {"crs": crs.uri}
+        )
+    west, south, east, north = (Decimal(v) for v in envelope)
+    candidates = Deposit.objects.filter(
+        longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
+    )
+    return Q(pk__in=served_in(crs, shape, candidates))
+
+
+def _finite(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise FilterError(_("Coordinates are numbers, not %(value)r.") % {"value": value})
+    return float(value)

@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cached_property
 
+import shapely.geometry
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 from rest_framework.exceptions import ValidationError
+from shapely import Point
+from shapely.geometry.base import BaseGeometry
+from shapely.prepared import prep
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -115,23 +119,26 @@ class Box:
 
     def refine(self, deposits: QuerySet) -> QuerySet:
         """The deposits (already within the envelope) whose point lies in the projected
-        box itself: only the envelope's candidates are read, and transformed by PROJ.
-        One query, reading a key and two numbers a candidate."""
+        box itself (`served_in`)."""
         if not self.crs.projected:
             return deposits  # a geographic box is its own envelope
-        low_x, low_y, high_x, high_y = self.corners
-        rows = list(deposits.values_list("pk", "longitude", "latitude"))
-        if not rows:
-            return deposits
-        # Compared as served (to the centimetre), so a box drawn through a feature's
-        # served coordinates holds it.
-        points = (self.crs.coordinates(float(lon), float(lat)) for _pk, lon, lat in rows)
-        inside = [
-            pk
-            for (pk, _lon, _lat), (x, y) in zip(rows, points, strict=True)
-            if low_x <= x <= high_x and low_y <= y <= high_y
-        ]
-        return deposits.filter(pk__in=inside)
+        return deposits.filter(
+            pk__in=served_in(self.crs, shapely.geometry.box(*self.corners), deposits)
+        )
+
+
+def served_in(crs: Crs, area: BaseGeometry, deposits: QuerySet) -> list[int]:
+    """The keys of `deposits` whose point, as served in `crs` (to the centimetre in a
+    projected CRS), lies in `area`, given in that CRS's axis order (its boundary included):
+    a box or polygon drawn through a feature's served coordinates holds it. Only the
+    candidates `deposits` already narrows to are read (a key and two numbers each) and
+    transformed by PROJ; one query."""
+    inside = prep(area)
+    return [
+        pk
+        for pk, lon, lat in deposits.values_list("pk", "longitude", "latitude")
+        if inside.covers(Point(crs.coordinates(float(lon), float(lat))))
+    ]
 
 
 def _outwards(values: Iterable[float], rounding) -> list[str]:
@@ -153,20 +160,28 @@ def box_in(raw: str, crs: Crs) -> Box:
     low_x, low_y, high_x, high_y = numbers
     if low_x > high_x or low_y > high_y:
         raise ValidationError({"bbox": [_("The minimum must not exceed the maximum.")]})
-    outside = ValidationError(
-        {"bbox": [_("The box lies outside the coordinates of its CRS (%s).") % crs.uri]}
-    )
+    envelope = storage_envelope(crs, (low_x, low_y, high_x, high_y))
+    if envelope is None:
+        raise ValidationError(
+            {"bbox": [_("The box lies outside the coordinates of its CRS (%s).") % crs.uri]}
+        )
+    return Box(crs=crs, corners=(low_x, low_y, high_x, high_y), envelope=",".join(envelope))
+
+
+def storage_envelope(crs: Crs, bounds: tuple[float, ...]) -> list[str] | None:
+    """The CRS84 envelope (minLon, minLat, maxLon, maxLat, rounded outwards to the
+    micro-degree the registry keeps) of the box `bounds` given in `crs`'s axis order, its
+    edges densified so the envelope holds their curves; None where the box lies outside
+    the coordinates of the CRS."""
     try:
         west, south, east, north = crs.backward.transform_bounds(
-            low_x, low_y, high_x, high_y, densify_pts=DENSIFY_POINTS, errcheck=True
+            *bounds, densify_pts=DENSIFY_POINTS, errcheck=True
         )
     except ProjError:
-        raise outside from None
-    bounds = (west, south, east, north)
-    if not all(abs(v) < float("inf") for v in bounds) or not (
+        return None
+    found = (west, south, east, north)
+    if not all(abs(v) < float("inf") for v in found) or not (
         -180 <= west <= east <= 180 and -90 <= south <= north <= 90
     ):
-        raise outside
-    low = _outwards((west, south), ROUND_FLOOR)
-    high = _outwards((east, north), ROUND_CEILING)
-    return Box(crs=crs, corners=(low_x, low_y, high_x, high_y), envelope=",".join(low + high))
+        return None
+    return _outwards((west, south), ROUND_FLOOR) + _outwards((east, north), ROUND_CEILING)

@@ -154,6 +154,7 @@ def openapi_document(request) -> dict:
                     *(_ref(name) for name in FILTER_PARAMETERS),
                     _ref("filter"),
                     _ref("filter-lang"),
+                    _ref("filter-crs"),
                     _ref("sortby"),
                     _ref("properties"),
                 ],
@@ -277,7 +278,7 @@ def openapi_document(request) -> dict:
                     "A CQL2 condition on the queryables (`/collections/{collectionId}/"
                     "queryables`), in `filter-lang`: comparisons, LIKE, IN, BETWEEN, IS NULL, "
                     "AND/OR/NOT, CASEI, S_INTERSECTS/S_WITHIN with a BBOX, POINT or POLYGON "
-                    "in CRS84; e.g. `region = 'TJ-SU' AND mineral IN ('gold', 'silver')`. "
+                    "in `filter-crs`; e.g. `region = 'TJ-SU' AND mineral IN ('gold', 'silver')`. "
                     f"At most {cql2.MAX_LENGTH} characters.",
                     {"type": "string", "maxLength": cql2.MAX_LENGTH},
                 ),
@@ -285,6 +286,16 @@ def openapi_document(request) -> dict:
                     "filter-lang",
                     "The language of `filter`: cql2-text (the default) or cql2-json.",
                     {**_enum(*cql2.LANGUAGES), "default": cql2.TEXT_LANGUAGE},
+                ),
+                "filter-crs": _parameter(
+                    "filter-crs",
+                    "The CRS of the coordinates in `filter` (CRS84 by default), in its axis "
+                    "order: EPSG:4326 latitude first, the UTM zones easting,northing in metres. "
+                    "A geometry in another CRS than CRS84 selects the deposits whose "
+                    "coordinates as served in that CRS lie in it.",
+                    {**_enum(*URIS), "format": "uri", "default": CRS84},
+                    style="form",
+                    explode=False,
                 ),
                 "sortby": _parameter(
                     "sortby",

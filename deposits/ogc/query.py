@@ -46,6 +46,7 @@ ITEMS_PARAMETERS = COMMON_PARAMETERS | {
     "bbox-crs",
     "filter",
     "filter-lang",
+    "filter-crs",
     "sortby",
     "properties",
     *QUERYABLES,
@@ -226,13 +227,16 @@ def filter_condition(params: QueryDict) -> Q:
                 conditions.append(cql2.condition(equal))
             except cql2.FilterError as error:
                 raise ValidationError({name: [str(error)]}) from None
+    geometry_crs = requested_crs(params, "filter-crs")
     if params.get("filter"):
         try:
-            conditions.append(cql2.condition(cql2.parse(params["filter"], language)))
+            conditions.append(cql2.condition(cql2.parse(params["filter"], language), geometry_crs))
         except cql2.FilterError as error:
             raise ValidationError({"filter": [str(error)]}) from None
-    elif "filter-lang" in params:
-        raise ValidationError({"filter-lang": [_("Give it with a filter.")]})
+    else:
+        for given in ("filter-lang", "filter-crs"):
+            if given in params:
+                raise ValidationError({given: [_("Give it with a filter.")]})
     if not conditions:
         return cql2.EVERYTHING
     condition = conditions[0]
