@@ -28,12 +28,17 @@ DURATION = os.environ.get("BENCH_WRK_DURATION", "6s")  # a run; ROUNDS runs of e
 # moved the ratio by a third between runs.
 ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
 BASE = f"http://{HOST}:{PORT}"
+# Search as you type answers within this, at its median, through the production server
+# (the measure); it is judged by that, not against the floor.
+SUGGESTIONS_P50_MS = 100
 TARGETS = [  # (name, path, read with the partner's key)
     ("API detail", "/api/v1/deposits/{sample}/", False),
     ("API detail, partner key", "/api/v1/deposits/{sample}/", True),
     ("API list, mineral, page_size=100", "/api/v1/deposits/?mineral=silver&page_size=100", False),
     ("API list, partner key", "/api/v1/deposits/?mineral=silver&page_size=100", True),
-    ("search suggestions", "/api/v1/search/?q=Konimansur", False),
+    # A real name (no synthetic deposit has it) and the prefix 999 synthetic ones match.
+    ("search suggestions, q=Konimansur", "/api/v1/search/?q=Konimansur", False),
+    ("search suggestions, q=syn-000", "/api/v1/search/?q=syn-000", False),
 ]
 
 
@@ -204,13 +209,16 @@ def main() -> int:
             size, app, floor = results[name, mode]
             ratio = app["rps"] / floor["rps"]
             verdict = ("PASS" if ratio >= 0.5 else "FAIL") if mode == "cached" else "reference"
+            if name.startswith("search"):
+                passed = app["p50"] <= SUGGESTIONS_P50_MS
+                verdict = f"p50 ≤{SUGGESTIONS_P50_MS} ms {'PASS' if passed else 'FAIL'}"
             print(
                 f"{name:34} {mode:9} {size:>7} {app['rps']:>8.1f} {app['p50']:>8.1f} "
                 f"{app['p99']:>8.1f}  {floor['rps']:>11.1f} {floor['p50']:>9.1f} "
                 f"{ratio:>6.2f}  {verdict}"
             )
     print(
-        "\nThe target is for production serving, which has the shared cache (REDIS_URL);"
+        "\nThe ratio target is for production serving, which has the shared cache (REDIS_URL);"
         "\nuncached rows show what a read costs when its answer is not kept, bound by SQL"
         "\non these two cores (`make bench` holds that work to the database's own time)."
     )
