@@ -224,23 +224,17 @@ def openapi_document(request) -> dict:
                     style="form",
                     explode=False,
                 ),
-                "bbox-crs": _parameter(
+                "bbox-crs": _crs_parameter(
                     "bbox-crs",
                     "The CRS of `bbox` (CRS84 by default). EPSG:4326 is latitude first; the UTM "
                     "zones are easting,northing in metres, and select the deposits inside the "
                     "projected box.",
-                    {**_enum(*URIS), "format": "uri", "default": CRS84},
-                    style="form",
-                    explode=False,
                 ),
-                "crs": _parameter(
+                "crs": _crs_parameter(
                     "crs",
                     "The CRS of the coordinates served (CRS84 by default), in its axis order: "
                     "EPSG:4326 latitude first, the UTM zones 42N and 43N easting,northing in "
                     "metres to the centimetre. The answer's Content-Crs header names it.",
-                    {**_enum(*URIS), "format": "uri", "default": CRS84},
-                    style="form",
-                    explode=False,
                 ),
                 "datetime": _parameter(
                     "datetime",
@@ -287,15 +281,12 @@ def openapi_document(request) -> dict:
                     "The language of `filter`: cql2-text (the default) or cql2-json.",
                     {**_enum(*cql2.LANGUAGES), "default": cql2.TEXT_LANGUAGE},
                 ),
-                "filter-crs": _parameter(
+                "filter-crs": _crs_parameter(
                     "filter-crs",
                     "The CRS of the coordinates in `filter` (CRS84 by default), in its axis "
                     "order: EPSG:4326 latitude first, the UTM zones easting,northing in metres. "
                     "A geometry in another CRS than CRS84 selects the deposits whose "
                     "coordinates as served in that CRS lie in it.",
-                    {**_enum(*URIS), "format": "uri", "default": CRS84},
-                    style="form",
-                    explode=False,
                 ),
                 "sortby": _parameter(
                     "sortby",
@@ -348,6 +339,18 @@ def _sortby_pattern() -> str:
 
 def _enum(*values: str) -> dict:
     return {"type": "string", "enum": list(values)}
+
+
+def _crs_parameter(name: str, description: str) -> dict:
+    """`crs`, `bbox-crs` or `filter-crs`: one of the CRSs the service supports (CRS84 by
+    default)."""
+    return _parameter(
+        name,
+        description,
+        {**_enum(*URIS), "format": "uri", "default": CRS84},
+        style="form",
+        explode=False,
+    )
 
 
 def _list_parameter(name: str, description: str, items: dict | None = None) -> dict:
