@@ -361,6 +361,42 @@ def test_a_filter_in_utm_never_counts_hidden_deposits(client, demo):
     assert after["numberMatched"] == before["numberMatched"] - 1
 
 
+@pytest.mark.parametrize("crs", [CRS84, UTM_42N])
+def test_a_polygon_reads_only_the_deposits_the_caller_may_see(demo, crs):
+    """The keys a polygon's condition carries are found among the caller's deposits (the
+    visibility rule's query), so a hidden deposit inside it is not even read."""
+    from deposits.ogc import cql2
+    from deposits.ogc.crs import SUPPORTED
+    from kernel.visibility import ANONYMOUS, STAFF
+
+    jilau = Deposit.objects.get(public_id=public_id(*JILAU))
+    east, north = JILAU_42N
+    corners = [(east - 5000, north - 5000), (east + 5000, north - 5000)]
+    corners += [(east + 5000, north + 5000), (east - 5000, north + 5000), corners[0]]
+    if crs == CRS84:
+        lon, lat = JILAU[1:]
+        corners = [(lon - 0.05, lat - 0.05), (lon + 0.05, lat - 0.05), (lon + 0.05, lat + 0.05)]
+        corners += [(lon - 0.05, lat + 0.05), corners[0]]
+    ring = ", ".join(f"{x} {y}" for x, y in corners)
+    node = cql2.parse(f"S_INTERSECTS(geometry, POLYGON(({ring})))", cql2.TEXT_LANGUAGE)
+
+    def keys(caller) -> list[int]:
+        space = cql2.Space(Deposit.objects.visible_to(caller), SUPPORTED[crs])
+        pending, found = [cql2.condition(node, space)], []
+        while pending:  # the keys of the `pk__in` lookups in the condition's tree
+            item = pending.pop()
+            if isinstance(item, tuple):
+                found += list(item[1]) if item[0] == "pk__in" else []
+            else:
+                pending += item.children
+        return found
+
+    assert jilau.pk in keys(ANONYMOUS)
+    Deposit.objects.filter(pk=jilau.pk).update(visibility="internal")
+    assert jilau.pk not in keys(ANONYMOUS)
+    assert jilau.pk in keys(STAFF)
+
+
 @pytest.mark.parametrize(
     ("query", "parameter", "reason"),
     [

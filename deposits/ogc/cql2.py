@@ -13,7 +13,9 @@ where it is false, and NOT swaps them.
 
 Deposits are points (latitude, longitude): a box is four range lookups; a polygon is the
 deposits within its bounding box whose point GEOS finds in it (`deposits.geo.located_in`,
-the test the border checks use), as a condition on their keys.
+the test the border checks use), as a condition on their keys. Those are looked for among
+the deposits the caller may see (`Space.deposits`, the caller's query through the
+visibility rule), never among all of them: a hidden deposit's point is not even read.
 """
 
 import datetime
@@ -26,7 +28,7 @@ from decimal import Decimal
 from functools import reduce
 
 import shapely.geometry
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from lark.exceptions import LarkError, UnexpectedInput
 from pygeofilter import ast, values
@@ -34,7 +36,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
 from deposits.geo import located_in
-from deposits.models import Deposit, DepositCommodity
+from deposits.models import DepositCommodity
 from deposits.ogc.crs import STORAGE, SUPPORTED, Crs, served_in, storage_envelope
 
 TEXT_LANGUAGE = "cql2-text"
@@ -143,25 +145,34 @@ def _final_json(node):
     return node
 
 
-def condition(node, crs: Crs = STORAGE) -> Q:
-    """Where the filter is true, as a condition on deposits; its geometries are given in
-    `crs` (`filter-crs`, CRS84 by default)."""
+@dataclass(frozen=True)
+class Space:
+    """What a filter's geometries are read against: the CRS they are given in
+    (`filter-crs`), and the deposits the caller may see (a query through the visibility
+    rule), among which those in a polygon are looked for."""
+
+    deposits: QuerySet
+    crs: Crs = STORAGE
+
+
+def condition(node, space: Space) -> Q:
+    """Where the filter is true, as a condition on `space.deposits`."""
     if not isinstance(node, ast.Node) or isinstance(node, ast.Expression):
         raise FilterError(_("The filter must be a condition, not a value."))
-    return _truth(node, 0, crs)[0]
+    return _truth(node, 0, space)[0]
 
 
-def _truth(node, depth: int, crs: Crs) -> Truth:
+def _truth(node, depth: int, space: Space) -> Truth:
     if depth > MAX_DEPTH:
         raise FilterError(_("Conditions are nested more than %(max)d deep.") % {"max": MAX_DEPTH})
     if isinstance(node, ast.And | ast.Or):
-        parts = [_truth(part, depth + 1, crs) for part in _chain(node)]
+        parts = [_truth(part, depth + 1, space) for part in _chain(node)]
         trues, falses = [p[0] for p in parts], [p[1] for p in parts]
         if isinstance(node, ast.And):
             return reduce(operator.and_, trues), reduce(operator.or_, falses)
         return reduce(operator.or_, trues), reduce(operator.and_, falses)
     if isinstance(node, ast.Not):
-        true, false = _truth(node.sub_node, depth + 1, crs)
+        true, false = _truth(node.sub_node, depth + 1, space)
         return false, true
     if isinstance(node, ast.Comparison) and type(node) in COMPARISONS:
         return _comparison(node.lhs, COMPARISONS[type(node)], node.rhs)
@@ -184,15 +195,16 @@ def _truth(node, depth: int, crs: Crs) -> Truth:
         null = _null(name)
         return _negated((null, ~null), node.not_)
     if isinstance(node, SPATIAL):
-        return _spatial(node.lhs, node.rhs, crs)
+        return _spatial(node.lhs, node.rhs, space)
     if isinstance(node, ast.BBox):  # BBOX(geometry, minx, miny, maxx, maxy[, crs])
-        box_crs = crs if node.crs is None else SUPPORTED.get(node.crs)
+        box_crs = space.crs if node.crs is None else SUPPORTED.get(node.crs)
         if box_crs is None:
             raise FilterError(
                 _("Unsupported CRS %(crs)s; give one of: %(supported)s.")
                 % {"crs": node.crs, "supported": ", ".join(SUPPORTED)}
             )
-        return _spatial(node.lhs, _box(node.minx, node.miny, node.maxx, node.maxy), box_crs)
+        box = _box(node.minx, node.miny, node.maxx, node.maxy)
+        return _spatial(node.lhs, box, Space(space.deposits, box_crs))
     if type(node) in TEMPORAL:
         return _comparison(node.lhs, TEMPORAL[type(node)], node.rhs)
     raise FilterError(
@@ -407,7 +419,7 @@ def _box(minx, miny, maxx, maxy) -> tuple:
     return ("box", minx, miny, maxx, maxy)
 
 
-def _spatial(lhs, rhs, crs: Crs) -> Truth:
+def _spatial(lhs, rhs, space: Space) -> Truth:
     if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
         lhs, rhs = rhs, lhs
     name, queryable = _property(lhs)
@@ -415,7 +427,7 @@ def _spatial(lhs, rhs, crs: Crs) -> Truth:
         raise FilterError(
             _("Spatial functions apply to geometry, not to %(name)s.") % {"name": name}
         )
-    true = _geometry_condition(rhs, crs)
+    true = _geometry_condition(rhs, space)
     return true & LOCATED, LOCATED & ~true
 
 
@@ -438,7 +450,7 @@ def _lat(value) -> Decimal:
     return _number(value, 90)
 
 
-def _geometry_condition(value, crs: Crs) -> Q:
+def _geometry_condition(value, space: Space) -> Q:
     if isinstance(value, ast.Function) and value.name.lower() == "bbox":
         numbers = value.arguments
         if len(numbers) == 6:  # with heights, which are dropped as in `bbox`
@@ -449,8 +461,8 @@ def _geometry_condition(value, crs: Crs) -> Q:
     if isinstance(value, values.Envelope):
         xs, ys = sorted((value.x1, value.x2)), sorted((value.y1, value.y2))
         value = _box(xs[0], ys[0], xs[1], ys[1])
-    if crs is not STORAGE:
-        return _served_in(value, crs)
+    if space.crs is not STORAGE:
+        return _served_in(value, space)
     if isinstance(value, tuple) and value[0] == "box":
         minx, miny, maxx, maxy = _lon(value[1]), _lat(value[2]), _lon(value[3]), _lat(value[4])
         if minx > maxx or miny > maxy:
@@ -459,7 +471,7 @@ def _geometry_condition(value, crs: Crs) -> Q:
             )
         return Q(longitude__gte=minx, longitude__lte=maxx, latitude__gte=miny, latitude__lte=maxy)
     if isinstance(value, values.Geometry):
-        return _shape_condition(value.geometry)
+        return _shape_condition(value.geometry, space.deposits)
     raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON."))
 
 
@@ -480,17 +492,17 @@ def _shape(geometry: dict):
     return shape
 
 
-def _shape_condition(geometry: dict) -> Q:
+def _shape_condition(geometry: dict, deposits: QuerySet) -> Q:
     shape = _shape(geometry)
     if shape.geom_type == "Point":
         return Q(longitude=_lon(shape.x), latitude=_lat(shape.y))
     for x, y in shapely.get_coordinates(shape):  # a 400 off the globe
         _lon(float(x))
         _lat(float(y))
-    return located_in(shape, Deposit.objects.all())
+    return located_in(shape, deposits)
 
 
-def _served_in(value, crs: Crs) -> Q:
+def _served_in(value, space: Space) -> Q:
     """A box or geometry given in another CRS than CRS84 (`filter-crs`): the deposits whose
     point, as served in that CRS, lies in it (`crs.served_in`; a point: the deposit
     served at exactly those coordinates), among those within its CRS84 envelope."""
@@ -505,16 +517,17 @@ def _served_in(value, crs: Crs) -> Q:
             _finite(float(number))
     else:
         raise FilterError(_("Give the geometry as a BBOX, a POINT or a POLYGON."))
-    envelope = storage_envelope(crs, shape.bounds)
+    envelope = storage_envelope(space.crs, shape.bounds)
     if envelope is None:
         raise FilterError(
-            _("The geometry lies outside the coordinates of its CRS (%(crs)s).") % {"crs": crs.uri}
+            _("The geometry lies outside the coordinates of its CRS (%(crs)s).")
+            % {"crs": space.crs.uri}
         )
     west, south, east, north = (Decimal(v) for v in envelope)
-    candidates = Deposit.objects.filter(
+    candidates = space.deposits.filter(
         longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
     )
-    return Q(pk__in=served_in(crs, shape, candidates))
+    return Q(pk__in=served_in(space.crs, shape, candidates))
 
 
 def _finite(value) -> float:

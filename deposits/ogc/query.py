@@ -207,13 +207,13 @@ def items_query(params: QueryDict, queryset, request) -> ItemsQuery:
         as_of=day,
         crs=served_crs,
         ordering=sort_ordering(params.get("sortby", "")),
-        condition=filter_condition(params),
+        condition=filter_condition(params, queryset),
         properties=asked_properties(params.get("properties")),
         cursor=cursor,
     )
 
 
-def filter_condition(params: QueryDict) -> Q:
+def filter_condition(params: QueryDict, deposits: QuerySet) -> Q:
     """The CQL2 `filter` (in `filter-lang`, CQL2 text by default) and the queryables given
     as parameters (`name=Pakrut`), as one condition; a 400 names the parameter at fault."""
     language = params.get("filter-lang") or cql2.TEXT_LANGUAGE
@@ -224,13 +224,13 @@ def filter_condition(params: QueryDict) -> Q:
         if params.get(name, "").strip():
             equal = cql2.ast.Equal(cql2.ast.Attribute(name), params[name].strip())
             try:
-                conditions.append(cql2.condition(equal))
+                conditions.append(cql2.condition(equal, cql2.Space(deposits)))
             except cql2.FilterError as error:
                 raise ValidationError({name: [str(error)]}) from None
-    geometry_crs = requested_crs(params, "filter-crs")
+    space = cql2.Space(deposits, requested_crs(params, "filter-crs"))
     if params.get("filter"):
         try:
-            conditions.append(cql2.condition(cql2.parse(params["filter"], language), geometry_crs))
+            conditions.append(cql2.condition(cql2.parse(params["filter"], language), space))
         except cql2.FilterError as error:
             raise ValidationError({"filter": [str(error)]}) from None
     else:
