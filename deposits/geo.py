@@ -12,6 +12,7 @@ kilometres.
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -110,8 +111,23 @@ def located_in(area: BaseGeometry, deposits: QuerySet) -> Q:
     west, south, east, north = area.bounds
     candidates = deposits.filter(
         longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
-    ).values_list("pk", "longitude", "latitude")
-    inside = prep(area)
-    return Q(
-        pk__in=[pk for pk, lon, lat in candidates if inside.covers(Point(float(lon), float(lat)))]
     )
+    return Q(pk__in=keys_in(area, candidates))
+
+
+def keys_in(
+    area: BaseGeometry,
+    deposits: QuerySet,
+    coordinates: Callable[[float, float], Sequence[float]] | None = None,
+) -> list[int]:
+    """The keys of `deposits` (candidates the caller has narrowed) whose point lies in
+    `area`, its boundary included, as GEOS finds it. `coordinates(longitude, latitude)`
+    gives a point in the area's CRS (another than the stored lon/lat: OGC's `bbox-crs`
+    and `filter-crs`). One query, a key and two numbers a candidate."""
+    inside = prep(area)
+    rows = deposits.values_list("pk", "longitude", "latitude")
+    if coordinates is None:
+        return [pk for pk, lon, lat in rows if inside.covers(Point(float(lon), float(lat)))]
+    return [
+        pk for pk, lon, lat in rows if inside.covers(Point(coordinates(float(lon), float(lat))))
+    ]

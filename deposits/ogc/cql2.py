@@ -35,9 +35,9 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
-from deposits.geo import located_in
+from deposits.geo import keys_in, located_in
 from deposits.models import DepositCommodity
-from deposits.ogc.crs import STORAGE, SUPPORTED, Crs, served_in, storage_envelope
+from deposits.ogc.crs import STORAGE, SUPPORTED, Crs, storage_envelope
 
 TEXT_LANGUAGE = "cql2-text"
 JSON_LANGUAGE = "cql2-json"
@@ -504,7 +504,7 @@ def _shape_condition(geometry: dict, deposits: QuerySet) -> Q:
 
 def _served_in(value, space: Space) -> Q:
     """A box or geometry given in another CRS than CRS84 (`filter-crs`): the deposits whose
-    point, as served in that CRS, lies in it (`crs.served_in`; a point: the deposit
+    point, as served in that CRS, lies in it (`geo.keys_in`; a point: the deposit
     served at exactly those coordinates), among those within its CRS84 envelope."""
     if isinstance(value, tuple) and value[0] == "box":
         corners = [_finite(v) for v in value[1:]]
@@ -527,7 +527,7 @@ def _served_in(value, space: Space) -> Q:
     candidates = space.deposits.filter(
         longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
     )
-    return Q(pk__in=served_in(space.crs, shape, candidates))
+    return Q(pk__in=keys_in(shape, candidates, space.crs.coordinates))
 
 
 def _finite(value) -> float:

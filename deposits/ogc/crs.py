@@ -21,9 +21,8 @@ from django.utils.translation import gettext as _
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 from rest_framework.exceptions import ValidationError
-from shapely import Point
-from shapely.geometry.base import BaseGeometry
-from shapely.prepared import prep
+
+from deposits.geo import keys_in
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -119,26 +118,12 @@ class Box:
 
     def refine(self, deposits: QuerySet) -> QuerySet:
         """The deposits (already within the envelope) whose point lies in the projected
-        box itself (`served_in`)."""
+        box itself, as served (to the centimetre), so a box drawn through a feature's
+        served coordinates holds it."""
         if not self.crs.projected:
             return deposits  # a geographic box is its own envelope
-        return deposits.filter(
-            pk__in=served_in(self.crs, shapely.geometry.box(*self.corners), deposits)
-        )
-
-
-def served_in(crs: Crs, area: BaseGeometry, deposits: QuerySet) -> list[int]:
-    """The keys of `deposits` whose point, as served in `crs` (to the centimetre in a
-    projected CRS), lies in `area`, given in that CRS's axis order (its boundary included):
-    a box or polygon drawn through a feature's served coordinates holds it. Only the
-    candidates `deposits` already narrows to are read (a key and two numbers each) and
-    transformed by PROJ; one query."""
-    inside = prep(area)
-    return [
-        pk
-        for pk, lon, lat in deposits.values_list("pk", "longitude", "latitude")
-        if inside.covers(Point(crs.coordinates(float(lon), float(lat))))
-    ]
+        box = shapely.geometry.box(*self.corners)
+        return deposits.filter(pk__in=keys_in(box, deposits, self.crs.coordinates))
 
 
 def _outwards(values: Iterable[float], rounding) -> list[str]:
