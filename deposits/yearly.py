@@ -12,6 +12,11 @@ mineral pages, each read by one function that the chart and the table beside it 
 
 Quantities are converted exactly to the mineral's unit (deposits/units.py). A year with
 no figure is `None` (not recorded), never 0.
+
+As of a day (`on`, `shares.recorded_on`), each function answers what the registry said
+that day: a year's State Balance line counts once its year has ended by then
+(`lines_by`), and the estimates are those in force on 31 December or on that day,
+whichever comes first (a figure dated later, or a withdrawal, is not yet known).
 """
 
 import datetime
@@ -19,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from deposits.models import (
     BALANCE_CATEGORIES,
@@ -72,17 +77,28 @@ def _kilograms(quantity: Decimal, unit: str) -> Decimal | None:
     return None if factor is None else quantity * factor
 
 
-def deposit_reserves_by_year(deposit: Deposit) -> list[YearlyFigures]:
+def lines_by(lines: QuerySet, on: datetime.date | None) -> QuerySet:
+    """The State Balance lines of years that had ended by `on` (all of them without a day):
+    a line states its deposit's balance at 31 December of its year."""
+    if on is None:
+        return lines
+    return lines.filter(year__lte=on.year if (on.month, on.day) == (12, 31) else on.year - 1)
+
+
+def deposit_reserves_by_year(
+    deposit: Deposit, on: datetime.date | None = None
+) -> list[YearlyFigures]:
     """Per mineral of the deposit, its balance reserves (A, B, C1, C2) at the end of each
-    year from its first dated figure to its last."""
+    year from its first dated figure to its last (as of `on`)."""
     estimates = ReserveEstimate.objects.filter(deposit=deposit)
     counted = {"balance": True, "category__in": BALANCE_CATEGORIES, "quantity__isnull": False}
-    lines = BalanceMovement.objects.filter(deposit=deposit, balance=True)
+    lines = lines_by(BalanceMovement.objects.filter(deposit=deposit, balance=True), on)
     # What is in force changes only in a year an estimate is dated or withdrawn in: the
-    # rule is asked at the end of those years, and its answer holds until the next.
+    # rule is asked at the end of those years (or on `on`, in its year), and its answer
+    # holds until the next.
     changes = set()
-    for as_of, withdrawn_on in estimates.filter(**counted).values_list("as_of", "withdrawn_on"):
-        changes |= {day.year for day in (as_of, withdrawn_on) if day is not None}
+    for days in estimates.filter(**counted).values_list("as_of", "withdrawn_on"):
+        changes |= {day.year for day in days if day is not None and (on is None or day <= on)}
     closings = defaultdict(lambda: defaultdict(Decimal))
     for line in lines.values("year", "mineral_id", "category", "closing", "unit"):
         kilograms = _kilograms(line["closing"], line["unit"])
@@ -96,7 +112,8 @@ def deposit_reserves_by_year(deposit: Deposit) -> list[YearlyFigures]:
     for year in range(min(years), max(years) + 1):
         if year in changes or year == min(years):
             held = defaultdict(Decimal)
-            in_force = estimates.in_force(datetime.date(year, 12, 31)).filter(**counted)
+            year_end = datetime.date(year, 12, 31)
+            in_force = estimates.in_force(min(year_end, on or year_end)).filter(**counted)
             for row in in_force.values("mineral_id", "category", "quantity", "unit"):
                 kilograms = _kilograms(row["quantity"], row["unit"])
                 if kilograms is not None:
@@ -127,9 +144,12 @@ def _production(lines) -> dict[int, dict[int, dict]]:
     return by_mineral
 
 
-def deposit_production_by_year(deposit: Deposit) -> list[YearlyFigures]:
-    """Per mineral of the deposit, its extraction each year of its State Balance lines."""
-    by_mineral = _production(BalanceMovement.objects.filter(deposit=deposit))
+def deposit_production_by_year(
+    deposit: Deposit, on: datetime.date | None = None
+) -> list[YearlyFigures]:
+    """Per mineral of the deposit, its extraction each year of its State Balance lines
+    (as of `on`)."""
+    by_mineral = _production(lines_by(BalanceMovement.objects.filter(deposit=deposit), on))
     minerals = Mineral.objects.in_bulk(list(by_mineral))
     return [
         _figures(
@@ -141,12 +161,14 @@ def deposit_production_by_year(deposit: Deposit) -> list[YearlyFigures]:
     ]
 
 
-def national_reserves_by_year(mineral: Mineral, caller: Caller) -> YearlyFigures:
+def national_reserves_by_year(
+    mineral: Mineral, caller: Caller, on: datetime.date | None = None
+) -> YearlyFigures:
     """The mineral's balance reserves (A, B, C1, C2) at the end of each year: the closing
-    balances of the State Balance lines of the deposits `caller` may see."""
+    balances of the State Balance lines of the deposits `caller` may see (as of `on`)."""
+    lines = BalanceMovement.objects.visible_to(caller).filter(mineral=mineral, balance=True)
     rows = (
-        BalanceMovement.objects.visible_to(caller)
-        .filter(mineral=mineral, balance=True)
+        lines_by(lines, on)
         .values("year", "category", "unit")
         .annotate(total=Sum("closing"))
         .order_by()
@@ -160,10 +182,12 @@ def national_reserves_by_year(mineral: Mineral, caller: Caller) -> YearlyFigures
     return _figures(mineral, in_unit, BALANCE_CATEGORIES)
 
 
-def national_production_by_year(mineral: Mineral, caller: Caller) -> YearlyFigures:
+def national_production_by_year(
+    mineral: Mineral, caller: Caller, on: datetime.date | None = None
+) -> YearlyFigures:
     """The mineral's extraction each year, summed over the State Balance lines of the
-    deposits `caller` may see."""
+    deposits `caller` may see (as of `on`)."""
     lines = BalanceMovement.objects.visible_to(caller).filter(mineral=mineral)
-    by_year = _production(lines).get(mineral.pk, {})
+    by_year = _production(lines_by(lines, on)).get(mineral.pk, {})
     in_unit = {year: _in_unit(values, mineral) for year, values in by_year.items()}
     return _figures(mineral, in_unit, [PRODUCTION])

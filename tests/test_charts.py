@@ -115,6 +115,58 @@ def test_national_charts_sum_the_lines_of_the_deposits_the_reader_may_see(koncho
     assert as_numbers(national_production_by_year(silver, STAFF))[0] == (2021, [Decimal(110)])
 
 
+def test_as_of_a_day_a_deposits_charts_hold_what_the_registry_said_that_day(konchoch):
+    """As of 30 June 2020 the 2020 re-estimate is in force (dated 1 January) and no State
+    Balance line is yet; as of 1 March 2015 the C2 of June 2015 is not either. Like the
+    charts as recorded now, they run to the last year with a figure."""
+    [silver] = deposit_reserves_by_year(konchoch, datetime.date(2020, 6, 30))
+    rows = dict(as_numbers(silver))
+    assert list(rows) == list(range(2010, 2021))
+    assert rows[2019] == [Decimal(100), Decimal(40)]
+    assert rows[2020] == [Decimal(150), Decimal(40)]
+    assert deposit_production_by_year(konchoch, datetime.date(2020, 6, 30)) == []
+    [early] = deposit_reserves_by_year(konchoch, datetime.date(2015, 3, 1))
+    assert early.series == ["C1"] and as_numbers(early) == [(2010, [Decimal(100)])]
+
+
+def test_a_state_balance_line_counts_once_its_year_has_ended(konchoch):
+    for day, last_row in [
+        (datetime.date(2021, 12, 30), (2020, [Decimal(150), Decimal(40)])),
+        (datetime.date(2021, 12, 31), (2021, [Decimal(140), Decimal(40)])),
+        (datetime.date(2022, 6, 30), (2021, [Decimal(140), Decimal(40)])),
+    ]:
+        [silver] = deposit_reserves_by_year(konchoch, day)
+        assert as_numbers(silver)[-1] == last_row, day
+        production = [as_numbers(p) for p in deposit_production_by_year(konchoch, day)]
+        assert production == ([[(2021, [Decimal(10)])]] if last_row[0] == 2021 else []), day
+    silver = konchoch.commodities.get().mineral
+    national = national_reserves_by_year(silver, ANONYMOUS, datetime.date(2022, 6, 30))
+    assert as_numbers(national) == [(2021, [Decimal(140)])]
+    assert as_numbers(national_production_by_year(silver, STAFF, datetime.date(2022, 12, 31))) == [
+        (2021, [Decimal(10)]),
+        (2022, [Decimal(12)]),
+    ]
+
+
+def test_a_write_off_after_the_day_asked_is_not_yet_known(konchoch):
+    silver = konchoch.commodities.get().mineral
+    ReserveEstimateFactory(deposit=konchoch, mineral=silver, category="B",
+                           quantity=Decimal(5), as_of=datetime.date(2018, 2, 1))  # fmt: skip
+    c2 = konchoch.reserves.get(category="C2")
+    c2.withdrawal, c2.withdrawn_on, c2.withdrawal_protocol = (
+        "written_off",
+        datetime.date(2018, 5, 1),
+        "GKZ RT protocol 9",
+    )
+    c2.full_clean()
+    c2.save()
+    before = deposit_reserves_by_year(konchoch, datetime.date(2018, 3, 1))[0]
+    assert before.series == ["B", "C1", "C2"]
+    assert as_numbers(before)[-1] == (2018, [Decimal(5), Decimal(100), Decimal(40)])
+    after = deposit_reserves_by_year(konchoch, datetime.date(2018, 12, 31))[0]
+    assert as_numbers(after)[-1] == (2018, [Decimal(5), Decimal(100), None])
+
+
 def charts_of(html: str) -> list[str]:
     return re.findall(r'<figure class="chart">.*?</table>', html, flags=re.S)
 
@@ -175,3 +227,19 @@ def test_the_mineral_page_charts_national_figures_for_its_reader(client, konchoc
     reserves, production = charts_of(html)
     assert re.search(r'<th scope="row">2022</th><td class="num">978</td>', reserves)
     assert re.search(r'<th scope="row">2021</th><td class="num">110</td>', production)
+
+
+def test_the_pages_chart_the_years_up_to_the_day_asked(client, konchoch):
+    silver = konchoch.commodities.get().mineral
+    html = client.get(konchoch.get_absolute_url(), {"as_of": "2021-12-31"}).content.decode()
+    [reserves] = charts_of(html)  # production recorded in one year by then: no chart of it
+    assert re.search(r'<th scope="row">2021</th><td class="num">140</td>', reserves)
+    assert '<th scope="row">2022</th>' not in reserves
+    line(DepositFactory(name="Jilau"), silver, 2020, 500, 5)
+    html = client.get(silver.get_absolute_url(), {"as_of": "2021-12-31"}).content.decode()
+    reserves, production = charts_of(html)
+    assert re.search(r'<th scope="row">2021</th><td class="num">140</td>', reserves)
+    assert re.search(r'<th scope="row">2020</th><td class="num">5</td>', production)
+    assert '<th scope="row">2022</th>' not in reserves + production
+    reserves, production = charts_of(client.get(silver.get_absolute_url()).content.decode())
+    assert re.search(r'<th scope="row">2022</th><td class="num">128</td>', reserves)

@@ -4,6 +4,7 @@ networks and on paper. The table under each chart holds the same figures, from t
 `YearlyFigures` (deposits/yearly.py); the SVG is decoration for sighted readers."""
 
 import math
+from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -101,14 +102,14 @@ def charts(figures_list, title) -> list[dict]:
     ]
 
 
-def deposit_charts(deposit: Deposit) -> list[dict]:
+def deposit_charts(deposit: Deposit, on: date | None = None) -> list[dict]:
     """The deposit page's charts: per mineral, its balance reserves by category at each
-    year's end, then its production."""
+    year's end, then its production (as of `on`)."""
     reserves = _("Balance reserves of %(mineral)s at the end of each year, by category (%(unit)s)")
     production = _("Production of %(mineral)s by year (%(unit)s)")
     return [
-        *charts(deposit_reserves_by_year(deposit), reserves),
-        *charts(deposit_production_by_year(deposit), production),
+        *charts(deposit_reserves_by_year(deposit, on), reserves),
+        *charts(deposit_production_by_year(deposit, on), production),
     ]
 
 
@@ -126,11 +127,12 @@ NATIONAL_NOTES = {
 }
 
 
-def mineral_charts(mineral: Mineral, caller: Caller) -> list[dict]:
-    """The mineral page's charts: national balance reserves and production by year."""
+def mineral_charts(mineral: Mineral, caller: Caller, on: date | None = None) -> list[dict]:
+    """The mineral page's charts: national balance reserves and production by year (as of
+    `on`)."""
     reserves = _("National balance reserves at the end of each year, by category (%(unit)s)")
     production = _("National production by year (%(unit)s)")
     return [
-        *charts([national_reserves_by_year(mineral, caller)], reserves),
-        *charts([national_production_by_year(mineral, caller)], production),
+        *charts([national_reserves_by_year(mineral, caller, on)], reserves),
+        *charts([national_production_by_year(mineral, caller, on)], production),
     ]

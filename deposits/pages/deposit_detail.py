@@ -94,7 +94,8 @@ def read_deposit(caller: Caller, public_id: str, on=None) -> Deposit:
 
 def deposit_detail(request, public_id: str):
     form, asked, as_of = figures_date(request)
-    deposit = read_deposit(Caller.of(request), public_id, recorded_on(as_of))
+    on = recorded_on(as_of)
+    deposit = read_deposit(Caller.of(request), public_id, on)
     reserves, reserve_history = sorted_reserves(deposit.reserves.all())
     point = None
     if deposit.latitude is not None and deposit.longitude is not None:
@@ -112,7 +113,7 @@ def deposit_detail(request, public_id: str):
             "reserves": reserves,
             "reserve_history": reserve_history,
             "map_config": map_config(points=point),
-            "charts": deposit_charts(deposit),
+            "charts": deposit_charts(deposit, on),
             "as_of": as_of,
             "as_of_asked": asked,
             "as_of_form": form,

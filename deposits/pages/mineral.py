@@ -137,7 +137,7 @@ def national_charts(request, report: dict) -> dict:
     (the spreadsheet holds the page's tables only)."""
     caller = Caller.of(request)
     return {
-        "charts": mineral_charts(report["mineral"], caller),
+        "charts": mineral_charts(report["mineral"], caller, recorded_on(report["as_of"])),
         "charts_note": NATIONAL_NOTES[caller.scope],
     }
 

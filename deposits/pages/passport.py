@@ -23,7 +23,8 @@ def deposit_passport(request, public_id: str):
         return HttpResponseBadRequest(
             " ".join(form.errors["as_of"]), content_type="text/plain; charset=utf-8"
         )
-    deposit = read_deposit(Caller.of(request), public_id, recorded_on(as_of))
+    on = recorded_on(as_of)
+    deposit = read_deposit(Caller.of(request), public_id, on)
     reserves, reserve_history = sorted_reserves(deposit.reserves.all())
     return pdf_response(
         request,
@@ -33,7 +34,7 @@ def deposit_passport(request, public_id: str):
             "commodities": deposit.commodities.all(),
             "reserves": reserves,
             "reserve_history": reserve_history,
-            "charts": deposit_charts(deposit),
+            "charts": deposit_charts(deposit, on),
             "as_of": as_of,
             "locator": locator_map(deposit.latitude, deposit.longitude),
         },
