@@ -7,8 +7,8 @@ it, or could see it before it: a record that leaves the caller's view is reporte
 visibility of their own (deposits, events, memoranda, initiatives) are judged by it;
 reserve estimates and balance lines by their deposit's visibility at the time of the
 change, before and after it, so an estimate moved to a deposit the caller may not see
-is `deleted` for that caller; organisations, people and topics have no visibility
-(the API shows them to everyone).
+is `deleted` for that caller; State Balance closures, organisations, people and topics
+have no visibility (the API shows them to everyone).
 
 A partner key also sees what its organisation's data-sharing clauses open
 (cooperation.grants). A change of a deposit, estimate or balance line made while a clause
@@ -50,18 +50,22 @@ from kernel.visibility import visible
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 COLUMNS = ("c_model", "c_id", "c_action", "c_at", "c_seq")
 
-
-MODELS = [
-    "deposit",
-    "reserve",
-    "movement",
-    "organisation",
-    "person",
-    "topic",
-    "event",
-    "memorandum",
-    "initiative",
+# Each collection of the feed: (label, app, model, how it is judged). `visible` records
+# have a visibility and a public id, `of_deposit` ones are seen with their deposit,
+# `public` ones are seen by everyone.
+COLLECTIONS = [
+    ("deposit", "deposits", "Deposit", "visible"),
+    ("reserve", "deposits", "ReserveEstimate", "of_deposit"),
+    ("movement", "deposits", "BalanceMovement", "of_deposit"),
+    ("closure", "deposits", "BalanceClosure", "public"),
+    ("organisation", "cooperation", "Organisation", "public"),
+    ("person", "cooperation", "Person", "public"),
+    ("topic", "cooperation", "Topic", "public"),
+    ("event", "cooperation", "Event", "visible"),
+    ("memorandum", "cooperation", "Memorandum", "visible"),
+    ("initiative", "cooperation", "Initiative", "visible"),
 ]
+MODELS = [label for label, _app, _name, _kind in COLLECTIONS]
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -70,7 +74,7 @@ class ChangeSerializer(serializers.Serializer):
         source="c_id",
         help_text=_(
             "The record's id in its resource (deposits/<id>/, reserves/<id>/, movements/<id>/, "
-            "...)."
+            "balance/closures/<id>/, ...)."
         ),
     )
     action = serializers.ChoiceField(choices=[CREATED, UPDATED, DELETED], source="c_action")
@@ -112,6 +116,17 @@ def _action(visible_after: Q, visible_before: Q):
         default=Value(UPDATED),
         output_field=CharField(),
     )
+
+
+def id_field(model) -> str:
+    """The field a record is known by in the feed and in its resource: its public id, or
+    its number where it has none (balance lines, closures)."""
+    return "public_id" if any(f.name == "public_id" for f in model._meta.fields) else "id"
+
+
+def _feed_id(model):
+    field = id_field(model)
+    return F(field) if field == "public_id" else Cast(field, output_field=CharField())
 
 
 def _entries(rows, label: str, identifier, action):
@@ -169,8 +184,8 @@ def _visible_record_changes(model, label: str, since, caller, opens_deposits=Fal
 
 
 def _public_record_changes(model, label: str, since):
-    """Changes of a model without a visibility, which every caller sees (organisations,
-    people, topics)."""
+    """Changes of a model without a visibility, which every caller sees (State Balance
+    closures, organisations, people, topics)."""
     rows = model.history.model.objects.filter(history_date__gte=since)
     action = SQLCase(
         When(history_type="+", then=Value(CREATED)),
@@ -178,7 +193,7 @@ def _public_record_changes(model, label: str, since):
         default=Value(UPDATED),
         output_field=CharField(),
     )
-    return _entries(rows, label, F("public_id"), action)
+    return _entries(rows, label, _feed_id(model), action)
 
 
 def _deposit_visibility_at_change(deposit_id: str, at: str = "history_date"):
@@ -302,22 +317,6 @@ def grant_changes(since, caller):
     ]
 
 
-# Each collection of the feed: (label, app, model, how it is judged). `visible` records
-# have a visibility and a public id, `of_deposit` ones are seen with their deposit,
-# `public` ones are seen by everyone.
-COLLECTIONS = [
-    ("deposit", "deposits", "Deposit", "visible"),
-    ("reserve", "deposits", "ReserveEstimate", "of_deposit"),
-    ("movement", "deposits", "BalanceMovement", "of_deposit"),
-    ("organisation", "cooperation", "Organisation", "public"),
-    ("person", "cooperation", "Person", "public"),
-    ("topic", "cooperation", "Topic", "public"),
-    ("event", "cooperation", "Event", "visible"),
-    ("memorandum", "cooperation", "Memorandum", "visible"),
-    ("initiative", "cooperation", "Initiative", "visible"),
-]
-
-
 def collections():
     """(label, model) of each collection of the feed whose app is installed."""
     return [
@@ -352,11 +351,8 @@ def change_feed(since, caller, only: dict[str, set[int]] | None = None):
             )
         elif kind == "public":
             part = _public_record_changes(model, label, since)
-        elif label == "reserve":
-            part = _deposit_record_changes(name, label, F("public_id"), since, caller)
         else:
-            identifier = Cast("id", output_field=CharField())
-            part = _deposit_record_changes(name, label, identifier, since, caller)
+            part = _deposit_record_changes(name, label, _feed_id(model), since, caller)
         if only is not None:
             part = part.filter(history_id__in=only[label])
         parts.append(part)
@@ -370,12 +366,12 @@ def change_feed(since, caller, only: dict[str, set[int]] | None = None):
 
 def visible_now(caller, label: str, ids) -> set[str]:
     """Which of the records `ids` of a collection `caller` may see now (by the feed's ids:
-    public ids, a balance line's number), through the one visibility rule."""
+    public ids, a balance line's or closure's number), through the one visibility rule."""
     kind = next(k for lbl, _app, _name, k in COLLECTIONS if lbl == label)
     model = dict(collections())[label]
     rows = model.objects.all() if kind == "public" else model.objects.visible_to(caller)
-    field = "id" if label == "movement" else "public_id"
-    if label == "movement":
+    field = id_field(model)
+    if field == "id":
         ids = [int(i) for i in ids if str(i).isdigit()]
     return {
         str(i) for i in rows.filter(**{f"{field}__in": list(ids)}).values_list(field, flat=True)
@@ -394,7 +390,8 @@ def visible_now(caller, label: str, ids) -> set[str]:
 )
 class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
     """Creates, updates and deletes of every resource (deposits, reserve estimates,
-    balance lines, organisations, people, topics, events, memoranda, initiatives) since
+    balance lines, State Balance closures, organisations, people, topics, events,
+    memoranda, initiatives) since
     `since`, oldest first. A record that left the caller's view is `deleted`, one that
     entered it `created`."""
 

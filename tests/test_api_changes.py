@@ -7,12 +7,13 @@ import pytest
 from django.utils import timezone
 
 from cooperation.models import Memorandum
-from deposits.models import Deposit
+from deposits.models import BalanceClosure, Deposit
 from tests.factories import (
     DepositFactory,
     EventFactory,
     InitiativeFactory,
     MemorandumFactory,
+    MineralFactory,
     OrganisationFactory,
     PersonFactory,
     ReserveEstimateFactory,
@@ -190,6 +191,7 @@ def test_the_feed_offers_every_kind_in_its_schema(api_client):
         "deposit",
         "reserve",
         "movement",
+        "closure",
         "organisation",
         "person",
         "topic",
@@ -197,6 +199,28 @@ def test_the_feed_offers_every_kind_in_its_schema(api_client):
         "memorandum",
         "initiative",
     }
+
+
+def test_state_balance_closures_are_in_everyones_feed_by_their_number(
+    api_client, partner_client, staff_api_client, since
+):
+    """A partner's copy of `balance/closures/` (and so of `balance_complete_for`) is kept
+    by the feed like any other resource."""
+    closure = BalanceClosure.objects.create(
+        mineral=MineralFactory(), year=2023, closed_on=datetime.date(2024, 3, 1),
+        source="GKZ RT State Balance 2023",
+    )  # fmt: skip
+    number = str(closure.pk)
+    closure.protocol = "45"
+    closure.save()
+    for client in (api_client, partner_client, staff_api_client):
+        assert feed(client, since, "closure") == [
+            ("closure", number, "created"),
+            ("closure", number, "updated"),
+        ]
+    assert api_client.get(f"/api/v1/balance/closures/{number}/").json()["protocol"] == "45"
+    closure.delete()
+    assert feed(api_client, since, "closure")[-1] == ("closure", number, "deleted")
 
 
 @pytest.mark.parametrize("factory", [EventFactory, InitiativeFactory, MemorandumFactory])

@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cooperation.models import DataGrant, GrantChange, GrantPeriod
 from cooperation.services import record_transition
-from deposits.models import Deposit
+from deposits.models import BalanceClosure, Deposit
 from kernel.models import ApiKey
 from reports import webhooks
 from reports.models import (
@@ -391,6 +391,26 @@ def test_minerals_and_regions_narrow_what_a_subscription_is_sent():
 
     assert sent(gold_only) == {gold_in_sughd.public_id, gold_estimate.public_id}
     assert sent(khatlon_only) == {silver_in_khatlon.public_id}
+
+
+@pytest.mark.django_db
+def test_a_closed_state_balance_year_is_pushed_and_no_mineral_narrows_it():
+    silver = MineralFactory(code="silver")
+    key = partner_key()
+    closures = subscribe(key, "https://a.example/", collections=["closure"])
+    gold_only = subscribe(key, "https://b.example/")
+    gold_only.minerals.set([MineralFactory(code="gold")])
+    deposits_only = subscribe(key, "https://c.example/", collections=["deposit"])
+    closure = BalanceClosure.objects.create(
+        mineral=silver, year=2023, closed_on=datetime.date(2024, 3, 1), source="GKZ RT"
+    )
+    run_dispatches()
+    changes = [c for d in closures.deliveries.all() for c in d.changes]
+    assert [(c["model"], c["id"], c["action"]) for c in changes] == [
+        ("closure", str(closure.pk), "created")
+    ]
+    assert gold_only.deliveries.count() == 1  # a closure is of the whole country
+    assert not deposits_only.deliveries.exists()
 
 
 def test_a_signature_is_refused_for_another_body_or_when_old():
