@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, IntegrityError, connections
 from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -166,7 +166,7 @@ def flush() -> int:
     if not batch:
         return 0
     try:
-        AccessRecord.objects.bulk_create(batch)
+        _insert(batch)
     except DatabaseError:
         limit = 10 * settings.ACCESS_RECORD_BATCH
         with _pending.lock:
@@ -183,6 +183,23 @@ def flush() -> int:
         return 0
     _purge_daily()
     return len(batch)
+
+
+def _insert(batch: list[AccessRecord]) -> None:
+    try:
+        AccessRecord.objects.bulk_create(batch)
+    except IntegrityError:
+        # A key or organisation deleted since its reads were noted: its records lose the
+        # reference, as those already written do (SET_NULL; the key's prefix stays), and
+        # the others of the batch are not held back by them.
+        for field in ("api_key", "organisation"):
+            related = AccessRecord._meta.get_field(field).related_model
+            named = {getattr(record, f"{field}_id") for record in batch} - {None}
+            existing = set(related.objects.filter(pk__in=named).values_list("pk", flat=True))
+            for record in batch:
+                if getattr(record, f"{field}_id") not in existing:
+                    setattr(record, field, None)
+        AccessRecord.objects.bulk_create(batch)
 
 
 def _flush_in_thread() -> None:

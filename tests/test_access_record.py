@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from cooperation.services import record_transition
 from kernel import access
@@ -168,6 +169,26 @@ def test_notes_are_written_in_one_insert_once_a_batch_waits(
     assert AccessRecord.objects.count() == 3
     with django_assert_num_queries(1):  # nothing waits: no query but the count
         assert access.flush() == 0 and AccessRecord.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign keys are checked as they commit
+def test_reads_by_a_key_deleted_before_the_flush_are_written_without_it(
+    partner_client, partner_org, deposits, settings
+):
+    """A script that deletes a key (the admin only revokes them) leaves its waiting reads
+    as SET_NULL leaves its written ones, and holds back no other partner's read."""
+    settings.ACCESS_RECORD_BATCH = 100
+    doomed, secret = ApiKey.issue(organisation=OrganisationFactory(name="Short-lived partner"))
+    url = f"{DEPOSITS}{deposits[0].public_id}/"
+    short_lived = APIClient()
+    short_lived.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert partner_client.get(url).status_code == short_lived.get(url).status_code == 200
+    doomed.organisation.delete()  # and its key with it
+    assert access.flush() == 2
+    kept = {r.key_prefix: (r.organisation_id, r.api_key_id) for r in AccessRecord.objects.all()}
+    assert kept.pop(doomed.prefix) == (None, None)
+    [(organisation_id, key_id)] = kept.values()
+    assert organisation_id == partner_org.pk and key_id is not None
 
 
 # --- The report, the admin, retention ----------------------------------------------
