@@ -35,3 +35,26 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A duration in seconds, 0 or more (a decimal fraction allowed)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return _seconds(name, value)
+
+
+def env_seconds_list(name: str, default: list[str]) -> list[float]:
+    """Durations in seconds, separated by commas (`env_list`), each 0 or more."""
+    return [_seconds(name, item) for item in env_list(name, default)]
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or not 0 <= seconds < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, 0 or more, not {value!r}")
+    return seconds

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from registry.env import env_bool, env_int, env_list
+from registry.env import env_bool, env_int, env_list, env_seconds, env_seconds_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -227,10 +227,9 @@ SHARE_MOVE_WARNING_POINTS = env_int("SHARE_MOVE_WARNING_POINTS", 5)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Seconds to wait before each retry of a failed delivery; after the last, it has failed.
 # Seven attempts over about eight hours by default.
-WEBHOOK_RETRY_SECONDS = [
-    float(seconds)
-    for seconds in env_list("WEBHOOK_RETRY_SECONDS", ["10", "60", "300", "1800", "7200", "21600"])
-]
+WEBHOOK_RETRY_SECONDS = env_seconds_list(
+    "WEBHOOK_RETRY_SECONDS", ["10", "60", "300", "1800", "7200", "21600"]
+)
 # How long a receiver may take to answer one delivery.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # Receivers at loopback, private or link-local addresses (the registry's own network) are
@@ -243,12 +242,12 @@ WEBHOOK_DELIVERY_DAYS = env_int("WEBHOOK_DELIVERY_DAYS", 30)
 # The workers' sweep (reports/webhooks.py `sweep`) runs this often while anyone subscribes,
 # and at each logged moment a data-sharing clause opens or closes: it pushes those
 # moments, and tries again a delivery or a dispatch whose worker was lost.
-WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS") or 60)
+WEBHOOK_SWEEP_SECONDS = env_seconds("WEBHOOK_SWEEP_SECONDS", 60)
 # An attempt still in flight this long after it began lost its worker (killed, machine
 # gone): it counts as a failed attempt and the delivery is retried. Longer than any
 # attempt lasts (WEBHOOK_TIMEOUT_SECONDS bounds each wait on the receiver).
-WEBHOOK_IN_FLIGHT_SECONDS = float(
-    os.environ.get("WEBHOOK_IN_FLIGHT_SECONDS") or 6 * WEBHOOK_TIMEOUT_SECONDS + 60
+WEBHOOK_IN_FLIGHT_SECONDS = env_seconds(
+    "WEBHOOK_IN_FLIGHT_SECONDS", 6 * WEBHOOK_TIMEOUT_SECONDS + 60
 )
 # Clause moments older than this when a sweep first sees them are not pushed (a worker
 # stopped that long): the change feed still lists them.

@@ -57,6 +57,20 @@ def test_malformed_boolean_is_refused():
     assert "DEBUG must be a boolean" in result.stderr
 
 
+def test_malformed_webhook_seconds_are_refused_naming_the_setting():
+    for name, value in [
+        ("WEBHOOK_SWEEP_SECONDS", "a minute"),
+        ("WEBHOOK_IN_FLIGHT_SECONDS", "-5"),
+        ("WEBHOOK_RETRY_SECONDS", "10,1h,300"),
+        ("WEBHOOK_SWEEP_SECONDS", "nan"),
+    ]:
+        result = run_manage("check", DEBUG="true", **{name: value})
+        assert result.returncode != 0, name
+        assert f"{name} must be a number of seconds" in result.stderr, result.stderr[-500:]
+        assert "ValueError" not in result.stderr
+    assert run_manage("check", DEBUG="true", WEBHOOK_RETRY_SECONDS="0.5, 30").returncode == 0
+
+
 def test_redis_url_gives_a_cache_shared_between_processes():
     """Throttle counts and cached aggregates must be shared by all app servers."""
     url = "redis://127.0.0.1:6379/15"
