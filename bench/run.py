@@ -6,6 +6,9 @@ Databases: DATABASE_URL (default: `registry_bench` on the local server, created 
 missing) holds the first size; each larger size lives in a copy named after it
 (`registry_bench_100k`), made from the previous one and topped up. A database whose
 synthetic deposit count already matches is reused, so a second run skips generation.
+Without a database named, a run of other sizes than 10,000 first (`--sizes 100000`)
+keeps that size in its own named database too, so it neither grows nor shrinks the
+default run's.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/registry_bench"
+DEFAULT_SIZES = [10_000, 100_000]
 ADMIN_QUERY_BOUND = 15  # the admin changelist; tests/test_deposits_admin.py pins it
 
 
@@ -105,13 +109,21 @@ def top_up(size: int, log) -> None:
                 cursor.execute("VACUUM ANALYZE")
 
 
+def database_names(base: str, sizes: list[int]) -> list[str]:
+    """The database of each size (see module doc): `base` for the first, the others named
+    after their size; the default database only ever for the default first size."""
+    names = [f"{base}_{size // 1000}k" for size in sizes]
+    if base != DEFAULT_DATABASE_URL.rsplit("/", 1)[1] or sizes[0] == DEFAULT_SIZES[0]:
+        names[0] = base
+    return names
+
+
 def prepare_postgresql(sizes: list[int], log) -> list[str]:
     """One database per size, each reused when its count already matches (see module doc)."""
     from django.core.management import call_command
     from django.db import connection
 
-    base = connection.settings_dict["NAME"]
-    names = [base] + [f"{base}_{size // 1000}k" for size in sizes[1:]]
+    names = database_names(connection.settings_dict["NAME"], sizes)
     previous = None
     for name, size in zip(names, sizes, strict=True):
         use_database("postgres")
@@ -350,7 +362,9 @@ def run(sizes, repeat, budget, import_rows, log, prepare=True, only="") -> Repor
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="10000,100000", help="deposit counts, ascending")
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="deposit counts, ascending"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per operation")
     parser.add_argument("--budget", type=float, default=30, help="seconds per operation, at most")
     parser.add_argument("--import-rows", type=int, default=10_000)

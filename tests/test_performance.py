@@ -88,6 +88,25 @@ def test_compared_works_are_timed_in_turns():
     assert len(page.seconds) == len(api.seconds) == 3
 
 
+def test_each_bench_size_keeps_its_own_database():
+    """`--sizes 100000` alone neither grows the default run's 10,000-deposit database nor
+    makes a second 100,000 one beside `registry_bench_100k`; a database named by the one
+    running the bench holds its first size, whatever it is."""
+    from bench.run import database_names
+
+    assert database_names("registry_bench", [10_000, 100_000]) == [
+        "registry_bench",
+        "registry_bench_100k",
+    ]
+    assert database_names("registry_bench", [100_000]) == ["registry_bench_100k"]
+    assert database_names("registry_bench", [1_000, 10_000]) == [
+        "registry_bench_1k",
+        "registry_bench_10k",
+    ]
+    assert database_names("registry_bench_100k", [100_000]) == ["registry_bench_100k"]
+    assert database_names("mine", [100_000, 200_000]) == ["mine", "mine_200k"]
+
+
 @pytest.mark.django_db
 def test_bench_partner_operations_run_on_a_tiny_registry(settings):
     """`--only partner`: a partner holding 50 clauses in force, made through the models as
