@@ -2,6 +2,7 @@
 the figures the screen shows, in the reader's language, counted over what the reader may
 see (deposits/pages/statistics.py)."""
 
+import datetime
 import io
 from decimal import Decimal
 
@@ -169,3 +170,36 @@ def test_an_empty_registry_has_statistics_too(client):
     assert per_region == [("Region", "Code", "Deposits")]
     assert cross == [("Mineral",)]
     assert "No deposits yet." in pdf_text(get(client, "statistics-pdf"))
+
+
+def test_the_statistics_as_of_a_day_sum_the_reserves_in_force_that_day(client, registry):
+    """Konimansuri Kalon's 1,250 t were re-estimated at 900 t in 2024: as of the end of
+    2023 the page, the PDF and the workbook still sum 1,250 t; without a day, 900 t."""
+    big = registry.reserves.get(quantity=Decimal("1250"))
+    big.as_of = datetime.date(2010, 1, 1)
+    big.save()
+    ReserveEstimateFactory(deposit=big.deposit, mineral=registry, category="C1",
+                           quantity=Decimal("900"), as_of=datetime.date(2024, 3, 1))  # fmt: skip
+
+    def silver(response):
+        return next(m for m in response.context["minerals"] if m.code == "silver").in_force
+
+    assert round(silver(get(client, "statistics"))["balance_abc1"], 3) == Decimal("1150.031")
+    day = {"as_of": "2023-12-31"}
+    page = client.get(reverse("statistics"), day)
+    assert round(silver(page)["balance_abc1"], 3) == Decimal("1500.031")
+    html = page.content.decode()
+    assert "Figures as of Dec. 31, 2023" in html
+    assert f"{reverse('statistics-pdf')}?as_of=2023-12-31" in html
+    per_mineral = workbook(client.get(reverse("statistics-xlsx"), day))[0]
+    assert ("Silver", "Ag", 2, pytest.approx(1500.031), 40, 10, "tonnes (t)") in per_mineral
+    assert "Figures as of Dec. 31, 2023" in [row[0] for row in per_mineral]
+    text = pdf_text(client.get(reverse("statistics-pdf"), day))
+    assert "Figures as of Dec. 31, 2023" in text and "1,500.031" in text
+
+
+def test_a_bad_day_is_a_form_error_on_the_statistics_page(client, registry):
+    page = client.get(reverse("statistics"), {"as_of": "2023-02-30"})
+    assert page.status_code == 400
+    assert page.context["as_of_form"].errors["as_of"]
+    assert 'aria-invalid="true"' in page.content.decode()

@@ -8,6 +8,7 @@ from django.db.models import Count, FloatField, Q, QuerySet, Window
 from django.db.models.functions import Cast
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +33,11 @@ def figures_date(request) -> tuple[AsOfForm, datetime.date | None, datetime.date
     form = AsOfForm(request.GET)
     asked = form.cleaned_data["as_of"] if form.is_valid() else None
     return form, asked, asked or timezone.localdate()
+
+
+def as_of_note(report: dict) -> str:
+    """The day a report's figures are as of, as a line of its spreadsheet."""
+    return _("Figures as of %(day)s") % {"day": date_format(report["as_of"], "DATE_FORMAT")}
 
 
 def filtered_deposits(request) -> DepositFilterSet:

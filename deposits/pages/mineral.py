@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -15,6 +14,7 @@ from deposits.balance import balance_complete_for
 from deposits.models import Deposit, Mineral, ReserveEstimate
 from deposits.pages.charts import NATIONAL_NOTES, mineral_charts
 from deposits.pages.common import (
+    as_of_note,
     balance_label,
     figures_date,
     largest_shares,
@@ -69,11 +69,6 @@ def mineral_report(request, code: str) -> dict:
         "as_of_asked": asked,
         "as_of_form": form,
     }
-
-
-def as_of_note(report: dict) -> str:
-    """The day the report's figures are as of, as a line."""
-    return _("Figures as of %(day)s") % {"day": date_format(report["as_of"], "DATE_FORMAT")}
 
 
 def balance_note(report: dict) -> str:

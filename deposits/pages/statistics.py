@@ -15,12 +15,13 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from deposits.models import Deposit, Region
-from deposits.pages.common import most_deposits_first, with_bars
+from deposits.pages.common import as_of_note, figures_date, most_deposits_first, with_bars
 from deposits.querysets import (
     minerals_with_deposit_counts,
     regions_with_deposit_counts,
     reserve_totals,
 )
+from deposits.shares import recorded_on
 from kernel.exports import workbook_response
 from kernel.paper import pdf_response
 from kernel.visibility import Caller
@@ -44,10 +45,10 @@ SCOPE_NOTES = {
 }
 
 
-def mineral_reserves(mineral, caller: Caller) -> dict:
-    """The mineral's reserves in force (`reserve_totals`, in its unit) summed into the
-    statistics' columns; None where no estimate counts towards a column."""
-    totals = reserve_totals(mineral, caller)
+def mineral_reserves(mineral, caller: Caller, on=None) -> dict:
+    """The mineral's reserves in force (on `on`; `reserve_totals`, in its unit) summed into
+    the statistics' columns; None where no estimate counts towards a column."""
+    totals = reserve_totals(mineral, caller, on)
     reserves = {}
     for key, categories, balance in RESERVE_COLUMNS:
         found = [
@@ -61,11 +62,14 @@ def mineral_reserves(mineral, caller: Caller) -> dict:
 
 def statistics_report(request) -> dict:
     """What the statistics page shows, and its PDF and XLSX hold: one read, one set of
-    figures."""
+    figures, as of the day asked (`as_of`, else today). The reserves are those in force
+    that day; the deposit counts are the same on every day, as the region page's."""
     caller = Caller.of(request)
+    form, asked, as_of = figures_date(request)
+    on = recorded_on(as_of)
     minerals = most_deposits_first(minerals_with_deposit_counts(caller).filter(deposit_count__gt=0))
     for mineral in minerals:
-        mineral.in_force = mineral_reserves(mineral, caller)
+        mineral.in_force = mineral_reserves(mineral, caller, on)
     regions = with_bars(regions_with_deposit_counts(caller).order_by("code"))
     for region in regions:
         counts = minerals_with_deposit_counts(caller, region).filter(deposit_count__gt=0)
@@ -78,6 +82,9 @@ def statistics_report(request) -> dict:
         "regions": regions,
         "deposit_count": Deposit.objects.visible_to(caller).count(),
         "scope_note": SCOPE_NOTES[caller.scope],
+        "as_of": as_of,
+        "as_of_asked": asked,
+        "as_of_form": form,
     }
 
 
@@ -112,7 +119,7 @@ def statistics_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
                 ]
                 for mineral in report["minerals"]
             ]
-            + [[], [str(report["scope_note"])]],
+            + [[], [as_of_note(report)], [str(report["scope_note"])]],
         ),
         (
             _("Deposits by region"),
@@ -128,7 +135,9 @@ def statistics_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
 
 
 def statistics(request):
-    return render(request, "deposits/statistics.html", statistics_report(request))
+    report = statistics_report(request)
+    status = 400 if report["as_of_form"].errors else 200
+    return render(request, "deposits/statistics.html", report, status=status)
 
 
 def statistics_pdf(request):
