@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deposits.models import Mineral, Region
-from kernel.api.serializers import FullCleanMixin, SlugReferenceField
+from kernel.api.serializers import FullCleanMixin, ModelSerializer, SlugReferenceField
 from kernel.models import ApiKey
 from reports.changes import MODELS
 from reports.models import WebhookDelivery, WebhookSubscription
@@ -32,7 +32,7 @@ class KeyHolder(permissions.BasePermission):
         return isinstance(request.auth, ApiKey)
 
 
-class WebhookSerializer(FullCleanMixin, serializers.ModelSerializer):
+class WebhookSerializer(FullCleanMixin, ModelSerializer):
     collections = serializers.ListField(
         child=serializers.ChoiceField(choices=MODELS),
         required=False,
@@ -80,7 +80,7 @@ class CreatedWebhookSerializer(WebhookSerializer):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ModelSerializer):
     changes = serializers.SerializerMethodField()
 
     class Meta:

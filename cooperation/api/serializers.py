@@ -21,7 +21,7 @@ from cooperation.models import (
     Topic,
 )
 from deposits.models import Deposit, Mineral, Region
-from kernel.api.serializers import FullCleanMixin, SlugReferenceField
+from kernel.api.serializers import FullCleanMixin, ModelSerializer, SlugReferenceField
 
 
 def public_ids(model, **kwargs):
@@ -36,7 +36,7 @@ def mineral_codes(**kwargs):
     )
 
 
-class RecordSerializer(FullCleanMixin, serializers.ModelSerializer):
+class RecordSerializer(FullCleanMixin, ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     sources = serializers.ListField(
         child=serializers.CharField(max_length=2000), required=False, default=list
@@ -108,7 +108,7 @@ class TopicSerializer(RecordSerializer):
         ]
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
     person = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
 
@@ -117,7 +117,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         fields = ["organisation", "person", "role"]
 
 
-class EventTopicSerializer(serializers.ModelSerializer):
+class EventTopicSerializer(ModelSerializer):
     topic = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
 
     class Meta:
@@ -154,7 +154,7 @@ class EventSerializer(RecordSerializer):
         ]
 
 
-class PartySerializer(serializers.ModelSerializer):
+class PartySerializer(ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
     signatory = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
 
@@ -163,14 +163,14 @@ class PartySerializer(serializers.ModelSerializer):
         fields = ["organisation", "signatory"]
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(ModelSerializer):
     class Meta:
         model = MemorandumTransition
         fields = ["status", "date", "date_precision", "correction", "note", "recorded_at"]
         read_only_fields = ["recorded_at"]
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(ModelSerializer):
     party = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
 
     class Meta:
@@ -275,13 +275,13 @@ class RecordTransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class GrantPeriodSerializer(serializers.ModelSerializer):
+class GrantPeriodSerializer(ModelSerializer):
     class Meta:
         model = GrantPeriod
         fields = ["opens_on", "closes_on"]
 
 
-class GrantSerializer(FullCleanMixin, serializers.ModelSerializer):
+class GrantSerializer(FullCleanMixin, ModelSerializer):
     """A data-sharing clause of the memorandum in the URL (staff only; docs/cooperation.md).
     `area` is a GeoJSON Polygon or MultiPolygon, or a box [west, south, east, north]
     (kept as its polygon); `opens_on` and `closes_on` (the first day it no longer is) are

@@ -18,7 +18,7 @@ from deposits.models import (
     ReserveEstimate,
 )
 from deposits.shares import COMPUTED, REPORTED, SCOPE_NOTES
-from kernel.api.serializers import FullCleanMixin, SlugReferenceField
+from kernel.api.serializers import FullCleanMixin, ModelSerializer, SlugReferenceField
 
 SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
 SHARE_SCOPES = [(scope, scope) for scope in SCOPE_NOTES]
@@ -41,7 +41,7 @@ def coordinate_field():
     )
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(ModelSerializer):
     deposit_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -49,7 +49,7 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "name_ru", "name_tg", "deposit_count"]
 
 
-class MineralSerializer(serializers.ModelSerializer):
+class MineralSerializer(ModelSerializer):
     deposit_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -68,7 +68,7 @@ class MineralSerializer(serializers.ModelSerializer):
         ]
 
 
-class BeltSerializer(serializers.ModelSerializer):
+class BeltSerializer(ModelSerializer):
     deposit_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -87,7 +87,7 @@ IN_FORCE_HELP = _(
 )
 
 
-class DepositReserveSerializer(serializers.ModelSerializer):
+class DepositReserveSerializer(ModelSerializer):
     """A reserve estimate as listed inside its deposit (read-only; write via reserves/):
     its figures, its protocol date and withdrawal as recorded, and `in_force`, read from
     the one rule (`deposits.querysets.with_in_force`) for the day the document is as of."""
@@ -102,7 +102,7 @@ class DepositReserveSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
+class ReserveEstimateSerializer(FullCleanMixin, ModelSerializer):
     """A reserve estimate of reserves/; `deposit` is the deposit's public id; `in_force`
     read from the one rule (`deposits.querysets.with_in_force`)."""
 
@@ -123,7 +123,7 @@ class ReserveEstimateSerializer(FullCleanMixin, serializers.ModelSerializer):
         ]
 
 
-class CommoditySerializer(serializers.ModelSerializer):
+class CommoditySerializer(ModelSerializer):
     """One mineral of a deposit with its share of the national reserves of that mineral
     (`share_pct`, `share_basis`: read through deposits.shares.with_shares)."""
 
@@ -180,7 +180,7 @@ class CommoditySerializer(serializers.ModelSerializer):
         ]
 
 
-class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
+class DepositSerializer(FullCleanMixin, ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     aliases = serializers.ListField(
         child=serializers.CharField(max_length=160), required=False, default=list
@@ -311,7 +311,7 @@ class DepositSerializer(FullCleanMixin, serializers.ModelSerializer):
             row.delete()
 
 
-class BalanceMovementSerializer(FullCleanMixin, serializers.ModelSerializer):
+class BalanceMovementSerializer(FullCleanMixin, ModelSerializer):
     """A line of the yearly State Balance; `deposit` is the deposit's public id. The
     closing must equal the opening plus the movements, and join the years around it."""
 
@@ -336,7 +336,7 @@ class BalanceMovementSerializer(FullCleanMixin, serializers.ModelSerializer):
         ]
 
 
-class BalanceClosureSerializer(FullCleanMixin, serializers.ModelSerializer):
+class BalanceClosureSerializer(FullCleanMixin, ModelSerializer):
     """A mineral's State Balance of one year, closed by the State Commission: the registry's
     balance of the mineral is complete up to the end of the latest closed year
     (`balance_complete_for`, deposits/balance.py)."""

@@ -1,4 +1,5 @@
-"""Serializer pieces shared by the apps: the admin's validation for API writes."""
+"""Serializer pieces shared by the apps: the registry's `ModelSerializer`, and the admin's
+validation for API writes."""
 
 import copy
 
@@ -7,6 +8,24 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import ManyToManyField
 from rest_framework import serializers
 from rest_framework.settings import api_settings
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, its fields built from the model once per class.
+
+    DRF builds a ModelSerializer's fields from the model (field mapping, validators) each
+    time a serializer is made, and they come out the same every time: a record's read
+    made its three serializers' 50 fields again on every request. They are built once,
+    kept on the class, and each serializer gets its own deep copy, as DRF gives it its
+    declared fields. A serializer whose fields depended on the request could not be a
+    subclass; none does (its context is read in `validate` and `to_representation`)."""
+
+    def get_fields(self):
+        kept = type(self).__dict__.get("_kept_fields")
+        if kept is None:
+            kept = super().get_fields()
+            type(self)._kept_fields = kept
+        return copy.deepcopy(kept)
 
 
 class FullCleanMixin:
