@@ -79,7 +79,8 @@ def test_a_deposits_reserves_each_year_end_from_estimates_in_force_and_closing_b
     assert rows[2022] == [Decimal(128), Decimal(40)]
 
 
-def test_a_written_off_estimate_leaves_the_chart_in_its_year(konchoch):
+def write_off_c2(konchoch):
+    """Konchoch's C2 written off on 1 May 2018 by a GKZ protocol."""
     c2 = konchoch.reserves.get(category="C2")
     c2.withdrawal, c2.withdrawn_on, c2.withdrawal_protocol = (
         "written_off",
@@ -88,6 +89,10 @@ def test_a_written_off_estimate_leaves_the_chart_in_its_year(konchoch):
     )
     c2.full_clean()
     c2.save()
+
+
+def test_a_written_off_estimate_leaves_the_chart_in_its_year(konchoch):
+    write_off_c2(konchoch)
     rows = dict(as_numbers(deposit_reserves_by_year(konchoch)[0]))
     assert rows[2017] == [Decimal(100), Decimal(40)]
     assert rows[2018] == [Decimal(100), None]
@@ -152,14 +157,7 @@ def test_a_write_off_after_the_day_asked_is_not_yet_known(konchoch):
     silver = konchoch.commodities.get().mineral
     ReserveEstimateFactory(deposit=konchoch, mineral=silver, category="B",
                            quantity=Decimal(5), as_of=datetime.date(2018, 2, 1))  # fmt: skip
-    c2 = konchoch.reserves.get(category="C2")
-    c2.withdrawal, c2.withdrawn_on, c2.withdrawal_protocol = (
-        "written_off",
-        datetime.date(2018, 5, 1),
-        "GKZ RT protocol 9",
-    )
-    c2.full_clean()
-    c2.save()
+    write_off_c2(konchoch)
     before = deposit_reserves_by_year(konchoch, datetime.date(2018, 3, 1))[0]
     assert before.series == ["B", "C1", "C2"]
     assert as_numbers(before)[-1] == (2018, [Decimal(5), Decimal(100), Decimal(40)])
