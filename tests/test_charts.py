@@ -231,6 +231,7 @@ def test_the_pages_chart_the_years_up_to_the_day_asked(client, konchoch):
     silver = konchoch.commodities.get().mineral
     html = client.get(konchoch.get_absolute_url(), {"as_of": "2021-12-31"}).content.decode()
     [reserves] = charts_of(html)  # production recorded in one year by then: no chart of it
+    assert "As of Dec. 31, 2021: the State Balance lines of the years that had ended" in html
     assert re.search(r'<th scope="row">2021</th><td class="num">140</td>', reserves)
     assert '<th scope="row">2022</th>' not in reserves
     line(DepositFactory(name="Jilau"), silver, 2020, 500, 5)
@@ -239,5 +240,8 @@ def test_the_pages_chart_the_years_up_to_the_day_asked(client, konchoch):
     assert re.search(r'<th scope="row">2021</th><td class="num">140</td>', reserves)
     assert re.search(r'<th scope="row">2020</th><td class="num">5</td>', production)
     assert '<th scope="row">2022</th>' not in reserves + production
-    reserves, production = charts_of(client.get(silver.get_absolute_url()).content.decode())
+    assert "As of Dec. 31, 2021: the lines of the years that had ended by then." in html
+    html = client.get(silver.get_absolute_url()).content.decode()
+    assert "the lines of the years that had ended" not in html
+    reserves, production = charts_of(html)
     assert re.search(r'<th scope="row">2022</th><td class="num">128</td>', reserves)

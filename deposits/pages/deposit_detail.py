@@ -114,6 +114,7 @@ def deposit_detail(request, public_id: str):
             "reserve_history": reserve_history,
             "map_config": map_config(points=point),
             "charts": deposit_charts(deposit, on),
+            "charts_on": on,
             "as_of": as_of,
             "as_of_asked": asked,
             "as_of_form": form,

@@ -130,10 +130,11 @@ def mineral_sheets(report: dict) -> list[tuple[str, list[str], list[list]]]:
 def national_charts(request, report: dict) -> dict:
     """The mineral's charts over the years and what they sum, for the page and its PDF
     (the spreadsheet holds the page's tables only)."""
-    caller = Caller.of(request)
+    caller, on = Caller.of(request), recorded_on(report["as_of"])
     return {
-        "charts": mineral_charts(report["mineral"], caller, recorded_on(report["as_of"])),
+        "charts": mineral_charts(report["mineral"], caller, on),
         "charts_note": NATIONAL_NOTES[caller.scope],
+        "charts_on": on,
     }
 
 

@@ -35,6 +35,7 @@ def deposit_passport(request, public_id: str):
             "reserves": reserves,
             "reserve_history": reserve_history,
             "charts": deposit_charts(deposit, on),
+            "charts_on": on,
             "as_of": as_of,
             "locator": locator_map(deposit.latitude, deposit.longitude),
         },
