@@ -171,7 +171,9 @@ def test_notes_are_written_in_one_insert_once_a_batch_waits(
         assert access.flush() == 0 and AccessRecord.objects.count() == 3
 
 
-@pytest.mark.django_db(transaction=True)  # the foreign keys are checked as they commit
+# The foreign keys are checked as the insert commits; the database is restored for the
+# tests that follow, with what the migrations made (serialized_rollback).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_reads_by_a_key_deleted_before_the_flush_are_written_without_it(
     partner_client, partner_org, deposits, settings
 ):
