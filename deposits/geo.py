@@ -124,10 +124,6 @@ def keys_in(
     `area`, its boundary included, as GEOS finds it. `coordinates(longitude, latitude)`
     gives a point in the area's CRS (another than the stored lon/lat: OGC's `bbox-crs`
     and `filter-crs`). One query, a key and two numbers a candidate."""
-    inside = prep(area)
+    inside, point = prep(area), coordinates or (lambda lon, lat: (lon, lat))
     rows = deposits.values_list("pk", "longitude", "latitude")
-    if coordinates is None:
-        return [pk for pk, lon, lat in rows if inside.covers(Point(float(lon), float(lat)))]
-    return [
-        pk for pk, lon, lat in rows if inside.covers(Point(coordinates(float(lon), float(lat))))
-    ]
+    return [pk for pk, lon, lat in rows if inside.covers(Point(point(float(lon), float(lat))))]

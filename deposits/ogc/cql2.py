@@ -464,11 +464,9 @@ def _geometry_condition(value, space: Space) -> Q:
     if space.crs is not STORAGE:
         return _served_in(value, space)
     if isinstance(value, tuple) and value[0] == "box":
-        minx, miny, maxx, maxy = _lon(value[1]), _lat(value[2]), _lon(value[3]), _lat(value[4])
-        if minx > maxx or miny > maxy:
-            raise FilterError(
-                _("A BBOX gives the lower corner first: minLon, minLat, maxLon, maxLat.")
-            )
+        minx, miny, maxx, maxy = _lower_corner_first(
+            _lon(value[1]), _lat(value[2]), _lon(value[3]), _lat(value[4])
+        )
         return Q(longitude__gte=minx, longitude__lte=maxx, latitude__gte=miny, latitude__lte=maxy)
     if isinstance(value, values.Geometry):
         return _shape_condition(value.geometry, space.deposits)
@@ -507,10 +505,7 @@ def _served_in(value, space: Space) -> Q:
     point, as served in that CRS, lies in it (`geo.keys_in`; a point: the deposit
     served at exactly those coordinates), among those within its CRS84 envelope."""
     if isinstance(value, tuple) and value[0] == "box":
-        corners = [_finite(v) for v in value[1:]]
-        if corners[0] > corners[2] or corners[1] > corners[3]:
-            raise FilterError(_("A BBOX gives the lower corner first."))
-        shape = shapely.geometry.box(*corners)
+        shape = shapely.geometry.box(*_lower_corner_first(*(_finite(v) for v in value[1:])))
     elif isinstance(value, values.Geometry):
         shape = _shape(value.geometry)
         for number in shapely.get_coordinates(shape).flat:
@@ -528,6 +523,14 @@ def _served_in(value, space: Space) -> Q:
         longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north
     )
     return Q(pk__in=keys_in(shape, candidates, space.crs.coordinates))
+
+
+def _lower_corner_first(minx, miny, maxx, maxy) -> tuple:
+    """A box's corners, checked in the order BBOX takes them in any CRS: the lower corner
+    (minima of both axes) first."""
+    if minx > maxx or miny > maxy:
+        raise FilterError(_("A BBOX gives the lower corner first."))
+    return minx, miny, maxx, maxy
 
 
 def _finite(value) -> float:
