@@ -124,6 +124,15 @@ def id_field(model) -> str:
     return "public_id" if any(f.name == "public_id" for f in model._meta.fields) else "id"
 
 
+def feed_lookup(model, ids) -> dict:
+    """The filter finding the records of `model` the feed names by `ids` (`id_field`: public
+    ids, or numbers, where an id that is not a number names no record)."""
+    field = id_field(model)
+    if field == "id":
+        ids = [int(i) for i in ids if str(i).isdigit()]
+    return {f"{field}__in": list(ids)}
+
+
 def _feed_id(model):
     field = id_field(model)
     return F(field) if field == "public_id" else Cast(field, output_field=CharField())
@@ -370,12 +379,8 @@ def visible_now(caller, label: str, ids) -> set[str]:
     kind = next(k for lbl, _app, _name, k in COLLECTIONS if lbl == label)
     model = dict(collections())[label]
     rows = model.objects.all() if kind == "public" else model.objects.visible_to(caller)
-    field = id_field(model)
-    if field == "id":
-        ids = [int(i) for i in ids if str(i).isdigit()]
-    return {
-        str(i) for i in rows.filter(**{f"{field}__in": list(ids)}).values_list(field, flat=True)
-    }
+    found = rows.filter(**feed_lookup(model, ids)).values_list(id_field(model), flat=True)
+    return {str(i) for i in found}
 
 
 @extend_schema(
@@ -391,9 +396,8 @@ def visible_now(caller, label: str, ids) -> set[str]:
 class ChangeViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
     """Creates, updates and deletes of every resource (deposits, reserve estimates,
     balance lines, State Balance closures, organisations, people, topics, events,
-    memoranda, initiatives) since
-    `since`, oldest first. A record that left the caller's view is `deleted`, one that
-    entered it `created`."""
+    memoranda, initiatives) since `since`, oldest first. A record that left the caller's
+    view is `deleted`, one that entered it `created`."""
 
     serializer_class = ChangeSerializer
     permission_classes = [ReadOnly]

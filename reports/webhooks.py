@@ -54,7 +54,9 @@ from reports.changes import (
     ChangeSerializer,
     change_feed,
     collection_of,
+    feed_lookup,
     grant_changes,
+    id_field,
     visible_now,
 )
 from reports.models import (
@@ -287,14 +289,10 @@ def _scopes(changes) -> dict[tuple[str, str], tuple[str, set[str]]]:
         public_id__in=ids["deposit"]
     ).values_list("public_id", "region__code", "commodities__mineral__code"):
         scopes.setdefault(("deposit", public_id), (region, set()))[1].add(mineral)
-    movements = [int(i) for i in ids["movement"] if i.isdigit()]
-    for label, rows in (
-        ("reserve", ReserveEstimate.objects.filter(public_id__in=ids["reserve"])),
-        ("movement", BalanceMovement.objects.filter(id__in=movements)),
-    ):
-        field = "public_id" if label == "reserve" else "id"
+    for label, model in (("reserve", ReserveEstimate), ("movement", BalanceMovement)):
+        rows = model.objects.filter(**feed_lookup(model, ids[label]))
         for key, region, mineral in rows.values_list(
-            field, "deposit__region__code", "mineral__code"
+            id_field(model), "deposit__region__code", "mineral__code"
         ):
             scopes[label, str(key)] = (region, {mineral})
     return scopes
