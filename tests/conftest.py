@@ -321,6 +321,21 @@ def load_demo_registry(django_db_setup, django_db_blocker, tmp_path_factory):
     return load
 
 
+@pytest.fixture(scope="module")
+def demo_for_module(django_db_setup, django_db_blocker, load_demo_registry):
+    """The demo registry, loaded once for a module and rolled back after its last test,
+    for modules whose every test reads it (`pytest.mark.usefixtures`). Each test still
+    runs in a transaction of its own inside this one (a savepoint), so what one test
+    writes, the next does not see. Not for transactional tests: they commit, and their
+    flush would empty the registry under the module's other tests."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_demo_registry()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
 def awkward_registry(db, load_demo_registry):
     """The demo registry, and deposits that test every corner of a CSV cell, a share and

@@ -47,6 +47,9 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.factories import UserFactory, issue_api_key
 
+# Every test runs over the demo registry, loaded once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("demo_for_module")
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 # The stateful run: scenarios, and API calls at most in each.
 SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "100"))
@@ -87,13 +90,12 @@ def tally(kind: str, status: int) -> None:
 
 
 @pytest.fixture
-def api_app(db, settings, load_demo_registry):
+def api_app(db, settings, demo_for_module):
     """The registry as a WSGI app, in process, over the demo registry."""
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "1000000/minute", "key": "1000000/minute"},
     }
-    load_demo_registry()
     from cooperation.models import Event, Initiative, Memorandum, Organisation, Person, Topic
     from deposits.models import Deposit, MetallogenicBelt, Mineral, Region, ReserveEstimate
 

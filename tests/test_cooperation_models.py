@@ -1,11 +1,13 @@
 """Cooperation records: the memorandum lifecycle, the other rules, and the cross-app queries."""
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from cooperation import demo as cooperation_demo
 from cooperation import models as cooperation_models
 from cooperation.models import (
     Commitment,
@@ -14,6 +16,7 @@ from cooperation.models import (
     Memorandum,
     MemorandumTransition,
     Organisation,
+    Topic,
 )
 from cooperation.services import (
     cooperation_for_deposit,
@@ -542,3 +545,12 @@ class TestCooperationOfAnOrganisation:
     def test_organisations_reach_memoranda_through_their_parties(self, signed, kigam):
         assert list(Memorandum.objects.with_party(kigam)) == [signed]
         assert list(Organisation.objects.get(pk=kigam.pk).memoranda.all()) == [signed]
+
+
+def test_the_cooperation_demo_alone_reports_the_deposits_it_cannot_link_yet():
+    """Without the deposits demo (tests/test_cooperation_demo.py reads both, loaded
+    together for that module), a topic's deposits are reported missing, not invented."""
+    out = io.StringIO()
+    cooperation_demo.load(out)
+    assert "not in the registry yet: Konimansuri Kalon" in out.getvalue()
+    assert Topic.objects.get(name="Konimansur silver").deposits.count() == 0

@@ -21,8 +21,8 @@ def clerk_client(cooperation_editor_client, cooperation_editor):
 
 
 @pytest.fixture
-def demo(load_demo_registry):
-    load_demo_registry()
+def demo(demo_for_module, db):
+    """The demo registry, loaded once for the module (tests/conftest.py)."""
 
 
 def upload(rows):

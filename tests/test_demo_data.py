@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(load_demo_registry):
-    """What `load_demo` loads (once a run, then restored: tests/conftest.py)."""
-    load_demo_registry()
+def demo(demo_for_module, db):
+    """What `load_demo` loads (once a run, then restored once for the module:
+    tests/conftest.py)."""
 
 
 def record_counts():

@@ -7,7 +7,6 @@ names in English, Russian and Tajik (deposits/data/tj_admin_units.csv).
 """
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -16,24 +15,16 @@ from kernel import names
 from reports.quality import findings
 from tests.factories import DepositFactory, OrganisationFactory, PersonFactory
 
-pytestmark = pytest.mark.django_db
+# Every test reads the demo registry, loaded once for the module (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_for_module")]
 
 DEPOSITS = "/api/v1/deposits/"
 SEARCH = "/api/v1/search/"
 
 
-@pytest.fixture(scope="module")
-def demo_registry(django_db_setup, django_db_blocker, load_demo_registry):
-    """The demo registry, loaded once for the module and rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        load_demo_registry()
-        yield
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
-def demo(demo_registry, db):
-    return None
+def demo(demo_for_module, db):
+    """The demo registry, loaded once for the module (tests/conftest.py)."""
 
 
 def first_deposit(api_client, query) -> str | None:

@@ -15,7 +15,8 @@ import pytest
 
 from deposits.models import Deposit
 
-pytestmark = pytest.mark.django_db
+# Every test reads the demo registry, loaded once for the module (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_for_module")]
 
 ITEMS = "/ogc/collections/deposits/items"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -41,8 +42,8 @@ AQARKHAR_42N = [916063.61, 4208993.07]
 
 
 @pytest.fixture
-def demo(load_demo_registry):
-    load_demo_registry()
+def demo(demo_for_module, db):
+    """The demo registry, loaded once for the module (tests/conftest.py)."""
 
 
 def public_id(name: str, longitude: float, latitude: float) -> str:

@@ -23,8 +23,8 @@ NORTH = "67.3,38.9,71.0,41.1"  # Sughd and the north of the RRS
 
 
 @pytest.fixture
-def demo(load_demo_registry):
-    load_demo_registry()
+def demo(demo_for_module, db):
+    """The demo registry, loaded once for the module (tests/conftest.py)."""
 
 
 def items(client, **params) -> dict:
