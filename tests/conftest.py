@@ -332,6 +332,7 @@ def demo_for_module(django_db_setup, django_db_blocker, load_demo_registry):
 
     with django_db_blocker.unblock(), transaction.atomic():
         load_demo_registry()
+        run_on_commit_callbacks()  # loaded as if committed: each test starts with none
         yield
         transaction.set_rollback(True)
 
@@ -481,17 +482,20 @@ def reserves_registry(db):
     return deposits
 
 
-@pytest.fixture
-def commit():
-    """Each test runs in a transaction that never commits; `commit()` does for on-commit
-    callbacks what a commit does (such as moving the registry's generation): runs the
-    pending ones and leaves none pending."""
+def run_on_commit_callbacks():
+    """What a commit does for on-commit callbacks (such as moving the registry's
+    generation), in a transaction that never commits: runs the pending ones and leaves
+    none pending."""
     from django.db import DEFAULT_DB_ALIAS, connections
 
-    def run():
-        connection = connections[DEFAULT_DB_ALIAS]
-        pending, connection.run_on_commit = connection.run_on_commit, []
-        for _, callback, _ in pending:
-            callback()
+    connection = connections[DEFAULT_DB_ALIAS]
+    pending, connection.run_on_commit = connection.run_on_commit, []
+    for _, callback, _ in pending:
+        callback()
 
-    return run
+
+@pytest.fixture
+def commit():
+    """Each test runs in a transaction that never commits; `commit()` runs the on-commit
+    callbacks as a commit would (`run_on_commit_callbacks`)."""
+    return run_on_commit_callbacks
