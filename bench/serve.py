@@ -29,7 +29,9 @@ DURATION = os.environ.get("BENCH_WRK_DURATION", "6s")  # a run; ROUNDS runs of e
 ROUNDS = int(os.environ.get("BENCH_WRK_ROUNDS", "3"))
 BASE = f"http://{HOST}:{PORT}"
 # Search as you type answers within this, at its median, through the production server
-# (the measure); it is judged by that, not against the floor.
+# (the measure). Its uncached row is judged by that: a reader typing asks what
+# nobody asked since the last change. Its cached row is a repeated query, judged like
+# every kept read, against the floor.
 SUGGESTIONS_P50_MS = 100
 TARGETS = [  # (name, path, read with the partner's key)
     ("API detail", "/api/v1/deposits/{sample}/", False),
@@ -209,7 +211,7 @@ def main() -> int:
             size, app, floor = results[name, mode]
             ratio = app["rps"] / floor["rps"]
             verdict = ("PASS" if ratio >= 0.5 else "FAIL") if mode == "cached" else "reference"
-            if name.startswith("search"):
+            if name.startswith("search") and mode == "uncached":
                 passed = app["p50"] <= SUGGESTIONS_P50_MS
                 verdict = f"p50 ≤{SUGGESTIONS_P50_MS} ms {'PASS' if passed else 'FAIL'}"
             print(

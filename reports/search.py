@@ -1,7 +1,9 @@
 """Search as you type: `GET /api/v1/search/?q=` answers the deposits, minerals, regions,
 districts, organisations and events whose names come nearest to what was typed, in any
 spelling (the name matcher, kernel/names.py; docs/search.md), best first. Only records
-the caller may see are suggested."""
+the caller may see are suggested. Answers are kept like every API read
+(kernel/api/caching.py): what one reader types, the next is answered from the cache
+until the registry changes."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
@@ -12,6 +14,7 @@ from cooperation import suggestions as cooperation_suggestions
 from deposits import suggestions as deposit_suggestions
 from deposits.models import MAX_QUERY_LENGTH
 from kernel import names
+from kernel.api.caching import cached_read
 from kernel.api.permissions import ReadOnly
 from kernel.api.viewsets import RegistryViewSetMixin
 
@@ -76,6 +79,7 @@ class SearchViewSet(RegistryViewSetMixin, viewsets.GenericViewSet):
             "over-long one a 400."
         ),
     )
+    @cached_read
     def list(self, request, *args, **kwargs):
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -22,6 +22,7 @@ from tests.versions import if_match
 pytestmark = pytest.mark.django_db
 
 DEPOSITS = "/api/v1/deposits/"
+SEARCH = "/api/v1/search/"
 
 
 @pytest.fixture(autouse=True)
@@ -187,6 +188,35 @@ def test_lists_are_cached_per_visibility(api_client, partner_client, deposit):
     assert api_client.get(DEPOSITS).json()["count"] == 1
     assert partner_client.get(DEPOSITS).json()["count"] == 2
     assert api_client.get(DEPOSITS).json()["count"] == 1
+
+
+def suggested(client, q="konimansur") -> list[str]:
+    response = client.get(SEARCH, {"q": q})
+    assert response.status_code == 200, response.content
+    return sorted(s["label"] for s in response.json()["results"] if s["kind"] == "deposit")
+
+
+def test_a_repeated_search_is_answered_from_the_cache_until_the_registry_changes(
+    api_client, deposit, commit, django_assert_num_queries
+):
+    commit()  # the fixtures' writes
+    first = api_client.get(SEARCH, {"q": "konimansur"})
+    assert suggested(api_client) == ["Konimansuri Kalon"]
+    with django_assert_num_queries(0):
+        again = api_client.get(SEARCH, {"q": "konimansur"})
+    assert again.content == first.content
+    DepositFactory(name="Konimansuri Khurd")
+    commit()
+    assert suggested(api_client) == ["Konimansuri Kalon", "Konimansuri Khurd"]
+
+
+def test_a_kept_search_is_served_only_to_callers_who_may_see_it(
+    api_client, partner_client, deposit
+):
+    DepositFactory(name="Konimansuri Khurd", visibility="partners")
+    assert suggested(partner_client) == ["Konimansuri Kalon", "Konimansuri Khurd"]
+    assert suggested(api_client) == ["Konimansuri Kalon"]
+    assert suggested(partner_client) == ["Konimansuri Kalon", "Konimansuri Khurd"]
 
 
 def test_a_deleted_record_is_gone_from_the_next_read(api_client, deposit, commit):
