@@ -337,48 +337,53 @@ def demo_for_module(django_db_setup, django_db_blocker, load_demo_registry):
         transaction.set_rollback(True)
 
 
-@pytest.fixture
-def awkward_registry(db, load_demo_registry):
-    """The demo registry, and deposits that test every corner of a CSV cell, a share and
-    an order: the documents the database builds are held to Python's on these."""
+@pytest.fixture(scope="module")
+def awkward_for_module(demo_for_module, django_db_blocker):
+    """The demo registry and deposits that test every corner of a CSV cell, a share and an
+    order (formula triggers, tabs, quotes, line breaks, both kinds of share, a quantity
+    without a figure), made once for a module inside `demo_for_module`'s transaction."""
     from deposits.models import Deposit
     from tests import factories
 
-    load_demo_registry()
-    gold = factories.MineralFactory(code="test-gold", name="Test gold, native")
-    lead = factories.MineralFactory(code="test-lead", name="Test lead")  # reported shares only
-    galena = factories.MineralFactory(code="test-galena", name="Test lead")  # the same name
-    for n, name in enumerate(['=cmd|"/c calc"', "-minus", "\ttab", 'Quote "and", comma']):
-        deposit = factories.DepositFactory(
-            name=name,
-            aliases=["+plus", "new\nline", "Ёлка"] if n % 2 else [],
-            sources=["@at", "line\r\nbreak"],
-            region=None if n == 3 else factories.RegionFactory(code=f"TJ-X{n}"),
-            status="",
-            latitude=None if n == 2 else Decimal("38.123400"),
-            longitude=None if n == 2 else Decimal("68.000001"),
-        )
-        factories.CommodityFactory(
-            deposit=deposit, mineral=gold, role="main" if n % 2 else "associated"
-        )
-        # 12.345, 12.355, ...: two decimals rounded half to even, as DRF does
-        share = Decimal("12.345") + n * Decimal("0.01")
-        factories.CommodityFactory(
-            deposit=deposit, mineral=lead, reported_share_pct=share, reported_share_source="test"
-        )
-        factories.CommodityFactory(deposit=deposit, mineral=galena, role="associated")
-        for quantity in (Decimal(n + 1) / 3, Decimal(7)):  # two estimates alike but for id
-            factories.ReserveEstimateFactory(
-                deposit=deposit, mineral=gold, quantity=quantity, unit="oz t"
+    with django_db_blocker.unblock():  # in the demo's transaction, rolled back with it
+        gold = factories.MineralFactory(code="test-gold", name="Test gold, native")
+        lead = factories.MineralFactory(code="test-lead", name="Test lead")  # reported shares only
+        galena = factories.MineralFactory(code="test-galena", name="Test lead")  # the same name
+        for n, name in enumerate(['=cmd|"/c calc"', "-minus", "\ttab", 'Quote "and", comma']):
+            deposit = factories.DepositFactory(
+                name=name,
+                aliases=["+plus", "new\nline", "Ёлка"] if n % 2 else [],
+                sources=["@at", "line\r\nbreak"],
+                region=None if n == 3 else factories.RegionFactory(code=f"TJ-X{n}"),
+                status="",
+                latitude=None if n == 2 else Decimal("38.123400"),
+                longitude=None if n == 2 else Decimal("68.000001"),
             )
-        factories.ReserveEstimateFactory(  # no quantity; C2, so the C1 figures stay in force
-            deposit=deposit,
-            mineral=gold,
-            category="C2",
-            as_of=datetime.date(2024, 1, 1),
-            quantity=None,
-        )
-    Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")
+            factories.CommodityFactory(
+                deposit=deposit, mineral=gold, role="main" if n % 2 else "associated"
+            )
+            # 12.345, 12.355, ...: two decimals rounded half to even, as DRF does
+            share = Decimal("12.345") + n * Decimal("0.01")
+            factories.CommodityFactory(
+                deposit=deposit,
+                mineral=lead,
+                reported_share_pct=share,
+                reported_share_source="test",
+            )
+            factories.CommodityFactory(deposit=deposit, mineral=galena, role="associated")
+            for quantity in (Decimal(n + 1) / 3, Decimal(7)):  # two estimates alike but for id
+                factories.ReserveEstimateFactory(
+                    deposit=deposit, mineral=gold, quantity=quantity, unit="oz t"
+                )
+            factories.ReserveEstimateFactory(  # no quantity; C2, so the C1 figures stay in force
+                deposit=deposit,
+                mineral=gold,
+                category="C2",
+                as_of=datetime.date(2024, 1, 1),
+                quantity=None,
+            )
+        Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")
+        run_on_commit_callbacks()  # made as if committed
 
 
 @pytest.fixture

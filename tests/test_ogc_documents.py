@@ -23,7 +23,7 @@ from tests.factories import (
     issue_api_key,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("awkward_for_module")]
 
 ITEMS = "/ogc/collections/{}/items"
 
@@ -55,10 +55,11 @@ RECORD = ["as_of", "visibility", "sources", "description", "url", "created_at", 
 
 
 @pytest.fixture
-def odd_registry(awkward_registry):
-    """The awkward registry, and what is awkward in a feature: whole coordinates and shares
-    (70.0, 100.0, 0.0), no minerals, two main minerals of one name, a critical mineral,
-    every related record, text JSON must escape, hidden deposits, microseconds."""
+def odd_registry(db):
+    """The awkward registry (made once for the module: tests/conftest.py), and what is
+    awkward in a feature: whole coordinates and shares (70.0, 100.0, 0.0), no minerals,
+    two main minerals of one name, a critical mineral, every related record, text JSON
+    must escape, hidden deposits, microseconds."""
     solo = MineralFactory(code="test-solo", name="Test solo")  # one deposit's estimates
     critical = MineralFactory(
         code="test-critical", name="Test critical", critical_lists=["EU-2023"]

@@ -22,11 +22,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from cooperation.models import Event, Initiative, Memorandum
+from deposits.models import Deposit, ReserveEstimate
 from kernel.models import ApiKey
+from tests.conftest import run_on_commit_callbacks
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -63,31 +67,57 @@ class World:
     initiatives: dict = field(default_factory=dict)
 
 
+@pytest.fixture(scope="module")
+def built_world(django_db_setup, django_db_blocker) -> dict:
+    """The world, made once for the module and rolled back after its last test: each test
+    runs in a savepoint inside it (as `demo_for_module`, tests/conftest.py). Its records'
+    keys, by kind and level; `world` reads them afresh for each test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        region = RegionFactory()
+        silver = MineralFactory()
+        keys = {kind: {} for kind in World.__dataclass_fields__}
+        for number, level in enumerate(LEVELS):
+            deposit = DepositFactory(
+                name=f"Deposit {MARK[level]}",
+                region=region,
+                visibility=level,
+                latitude=Decimal("39.5") + number,
+                longitude=Decimal("69.5"),
+            )
+            CommodityFactory(deposit=deposit, mineral=silver)
+            keys["deposits"][level] = deposit.pk
+            keys["reserves"][level] = ReserveEstimateFactory(
+                deposit=deposit, mineral=silver, quantity=TONNES[level], unit="t"
+            ).pk
+            keys["events"][level] = EventFactory(
+                title=f"Roundtable {MARK[level]}", visibility=level
+            ).pk
+            keys["memoranda"][level] = MemorandumFactory(
+                title=f"Memorandum {MARK[level]}", visibility=level
+            ).pk
+            keys["initiatives"][level] = InitiativeFactory(
+                title=f"Initiative {MARK[level]}", visibility=level
+            ).pk
+        run_on_commit_callbacks()  # made as if committed: each test starts with none
+        yield keys
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db) -> World:
+def world(built_world, db) -> World:
+    """The module's world, each record read afresh: what a test changes in its instances
+    goes with the test."""
+    models = {
+        "deposits": Deposit,
+        "reserves": ReserveEstimate,
+        "events": Event,
+        "memoranda": Memorandum,
+        "initiatives": Initiative,
+    }
     world = World()
-    region = RegionFactory()
-    silver = MineralFactory()
-    for number, level in enumerate(LEVELS):
-        deposit = DepositFactory(
-            name=f"Deposit {MARK[level]}",
-            region=region,
-            visibility=level,
-            latitude=Decimal("39.5") + number,
-            longitude=Decimal("69.5"),
-        )
-        CommodityFactory(deposit=deposit, mineral=silver)
-        world.deposits[level] = deposit
-        world.reserves[level] = ReserveEstimateFactory(
-            deposit=deposit, mineral=silver, quantity=TONNES[level], unit="t"
-        )
-        world.events[level] = EventFactory(title=f"Roundtable {MARK[level]}", visibility=level)
-        world.memoranda[level] = MemorandumFactory(
-            title=f"Memorandum {MARK[level]}", visibility=level
-        )
-        world.initiatives[level] = InitiativeFactory(
-            title=f"Initiative {MARK[level]}", visibility=level
-        )
+    for kind, model in models.items():
+        found = model.objects.in_bulk(built_world[kind].values())
+        setattr(world, kind, {level: found[pk] for level, pk in built_world[kind].items()})
     return world
 
 
