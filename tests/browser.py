@@ -151,22 +151,26 @@ def violations(page) -> list[str]:
 # What a page does in Chromium (its scripts, styles, CSP, layout) is the templates' and
 # the scripts', which no database engine changes; the queries behind each page run on
 # both engines in the test client's tests (tests/test_pages*.py, test_api_*.py). So the
-# tests that drive Chromium run once, in the SQLite pass of .ci/run, beside the longer
-# PostgreSQL pass (docs/reliability.md, "The test run"). OGC clients (ogrinfo, OWSLib)
-# read what the database answers and run on both.
+# tests that drive Chromium run once, in one of the two passes of .ci/run: in the SQLite
+# pass, or in the one a module names as its BROWSER_ENGINE, so that the two passes,
+# side by side, take about as long (docs/reliability.md, "The test run"). OGC clients
+# (ogrinfo, OWSLib) read what the database answers and run on both.
 BROWSER_ENGINE = "sqlite"
+PASSES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """Browser tests last: their live server's database is flushed after each of them,
     which would take the staff groups made by migrations away from the tests after.
-    On PostgreSQL, the tests that drive Chromium are left to the SQLite pass."""
+    A test that drives Chromium is skipped outside its module's pass."""
     from django.db import connection
 
     items.sort(key=lambda item: "live_server" in getattr(item, "fixturenames", ()))
-    if connection.vendor != BROWSER_ENGINE:
-        once = pytest.mark.skip(reason="Chromium tests run once, in the SQLite pass of .ci/run")
-        for item in items:  # Playwright's page reaches Chromium through these arguments
-            if "browser_type_launch_args" in getattr(item, "fixturenames", ()):
-                item.add_marker(once)
+    for item in items:  # Playwright's page reaches Chromium through these arguments
+        if "browser_type_launch_args" not in getattr(item, "fixturenames", ()):
+            continue
+        engine = getattr(item.module, "BROWSER_ENGINE", BROWSER_ENGINE)
+        if connection.vendor != engine:
+            reason = f"Chromium tests run once: these in the {PASSES[engine]} pass of .ci/run"
+            item.add_marker(pytest.mark.skip(reason=reason))

@@ -11,6 +11,8 @@ from django.conf import settings
 from tests.browser import screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Run in the PostgreSQL pass, which is the shorter without them (tests/browser.py).
+BROWSER_ENGINE = "postgresql"
 
 WIDTHS = {"desktop": 1280, "phone": 390}
 PAGES = {
