@@ -321,69 +321,79 @@ def load_demo_registry(django_db_setup, django_db_blocker, tmp_path_factory):
     return load
 
 
-@pytest.fixture(scope="module")
-def demo_for_module(django_db_setup, django_db_blocker, load_demo_registry):
-    """The demo registry, loaded once for a module and rolled back after its last test,
-    for modules whose every test reads it (`pytest.mark.usefixtures`). Each test still
-    runs in a transaction of its own inside this one (a savepoint), so what one test
-    writes, the next does not see. Not for transactional tests: they commit, and their
-    flush would empty the registry under the module's other tests."""
+def made_for_module(django_db_blocker, make):
+    """For a module-scoped fixture (`yield from`): what `make()` makes, in a transaction
+    kept open for the module's tests and rolled back after its last, as if committed (its
+    on-commit callbacks run, so each test starts with none pending). Each test still runs
+    in a transaction of its own inside it (a savepoint), so what one test writes, the
+    next does not see. For modules whose every test reads it (`pytest.mark.usefixtures`);
+    not for transactional tests: they commit, and their flush would empty it under the
+    module's other tests."""
     from django.db import transaction
 
     with django_db_blocker.unblock(), transaction.atomic():
-        load_demo_registry()
-        run_on_commit_callbacks()  # loaded as if committed: each test starts with none
-        yield
+        made = make()
+        run_on_commit_callbacks()
+        yield made
         transaction.set_rollback(True)
 
 
 @pytest.fixture(scope="module")
-def awkward_for_module(demo_for_module, django_db_blocker):
-    """The demo registry and deposits that test every corner of a CSV cell, a share and an
-    order (formula triggers, tabs, quotes, line breaks, both kinds of share, a quantity
-    without a figure), made once for a module inside `demo_for_module`'s transaction."""
+def demo_for_module(django_db_setup, django_db_blocker, load_demo_registry):
+    """The demo registry, loaded once for a module (`made_for_module`)."""
+    yield from made_for_module(django_db_blocker, load_demo_registry)
+
+
+def make_awkward_records() -> None:
+    """Deposits that test every corner of a CSV cell, a share and an order: formula
+    triggers, tabs, quotes, line breaks, both kinds of share, a quantity without a figure."""
     from deposits.models import Deposit
     from tests import factories
 
-    with django_db_blocker.unblock():  # in the demo's transaction, rolled back with it
-        gold = factories.MineralFactory(code="test-gold", name="Test gold, native")
-        lead = factories.MineralFactory(code="test-lead", name="Test lead")  # reported shares only
-        galena = factories.MineralFactory(code="test-galena", name="Test lead")  # the same name
-        for n, name in enumerate(['=cmd|"/c calc"', "-minus", "\ttab", 'Quote "and", comma']):
-            deposit = factories.DepositFactory(
-                name=name,
-                aliases=["+plus", "new\nline", "Ёлка"] if n % 2 else [],
-                sources=["@at", "line\r\nbreak"],
-                region=None if n == 3 else factories.RegionFactory(code=f"TJ-X{n}"),
-                status="",
-                latitude=None if n == 2 else Decimal("38.123400"),
-                longitude=None if n == 2 else Decimal("68.000001"),
+    gold = factories.MineralFactory(code="test-gold", name="Test gold, native")
+    lead = factories.MineralFactory(code="test-lead", name="Test lead")  # reported shares only
+    galena = factories.MineralFactory(code="test-galena", name="Test lead")  # the same name
+    for n, name in enumerate(['=cmd|"/c calc"', "-minus", "\ttab", 'Quote "and", comma']):
+        deposit = factories.DepositFactory(
+            name=name,
+            aliases=["+plus", "new\nline", "Ёлка"] if n % 2 else [],
+            sources=["@at", "line\r\nbreak"],
+            region=None if n == 3 else factories.RegionFactory(code=f"TJ-X{n}"),
+            status="",
+            latitude=None if n == 2 else Decimal("38.123400"),
+            longitude=None if n == 2 else Decimal("68.000001"),
+        )
+        factories.CommodityFactory(
+            deposit=deposit, mineral=gold, role="main" if n % 2 else "associated"
+        )
+        # 12.345, 12.355, ...: two decimals rounded half to even, as DRF does
+        share = Decimal("12.345") + n * Decimal("0.01")
+        factories.CommodityFactory(
+            deposit=deposit,
+            mineral=lead,
+            reported_share_pct=share,
+            reported_share_source="test",
+        )
+        factories.CommodityFactory(deposit=deposit, mineral=galena, role="associated")
+        for quantity in (Decimal(n + 1) / 3, Decimal(7)):  # two estimates alike but for id
+            factories.ReserveEstimateFactory(
+                deposit=deposit, mineral=gold, quantity=quantity, unit="oz t"
             )
-            factories.CommodityFactory(
-                deposit=deposit, mineral=gold, role="main" if n % 2 else "associated"
-            )
-            # 12.345, 12.355, ...: two decimals rounded half to even, as DRF does
-            share = Decimal("12.345") + n * Decimal("0.01")
-            factories.CommodityFactory(
-                deposit=deposit,
-                mineral=lead,
-                reported_share_pct=share,
-                reported_share_source="test",
-            )
-            factories.CommodityFactory(deposit=deposit, mineral=galena, role="associated")
-            for quantity in (Decimal(n + 1) / 3, Decimal(7)):  # two estimates alike but for id
-                factories.ReserveEstimateFactory(
-                    deposit=deposit, mineral=gold, quantity=quantity, unit="oz t"
-                )
-            factories.ReserveEstimateFactory(  # no quantity; C2, so the C1 figures stay in force
-                deposit=deposit,
-                mineral=gold,
-                category="C2",
-                as_of=datetime.date(2024, 1, 1),
-                quantity=None,
-            )
-        Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")
-        run_on_commit_callbacks()  # made as if committed
+        factories.ReserveEstimateFactory(  # no quantity; C2, so the C1 figures stay in force
+            deposit=deposit,
+            mineral=gold,
+            category="C2",
+            as_of=datetime.date(2024, 1, 1),
+            quantity=None,
+        )
+    Deposit.objects.filter(name="-minus").update(updated_at="2026-01-02T03:04:05Z")
+
+
+@pytest.fixture(scope="module")
+def awkward_for_module(demo_for_module, django_db_blocker):
+    """The demo registry and the awkward records (`make_awkward_records`), made once for
+    a module (`made_for_module`)."""
+    yield from made_for_module(django_db_blocker, make_awkward_records)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -30,7 +29,7 @@ from openpyxl import load_workbook
 from cooperation.models import Event, Initiative, Memorandum
 from deposits.models import Deposit, ReserveEstimate
 from kernel.models import ApiKey
-from tests.conftest import run_on_commit_callbacks
+from tests.conftest import made_for_module
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -67,40 +66,39 @@ class World:
     initiatives: dict = field(default_factory=dict)
 
 
+def make_world() -> dict:
+    """One deposit (with its silver and reserves), event, memorandum and initiative of
+    each visibility; their keys, by kind and level."""
+    region = RegionFactory()
+    silver = MineralFactory()
+    keys = {kind: {} for kind in World.__dataclass_fields__}
+    for number, level in enumerate(LEVELS):
+        deposit = DepositFactory(
+            name=f"Deposit {MARK[level]}",
+            region=region,
+            visibility=level,
+            latitude=Decimal("39.5") + number,
+            longitude=Decimal("69.5"),
+        )
+        CommodityFactory(deposit=deposit, mineral=silver)
+        keys["deposits"][level] = deposit.pk
+        keys["reserves"][level] = ReserveEstimateFactory(
+            deposit=deposit, mineral=silver, quantity=TONNES[level], unit="t"
+        ).pk
+        keys["events"][level] = EventFactory(title=f"Roundtable {MARK[level]}", visibility=level).pk
+        keys["memoranda"][level] = MemorandumFactory(
+            title=f"Memorandum {MARK[level]}", visibility=level
+        ).pk
+        keys["initiatives"][level] = InitiativeFactory(
+            title=f"Initiative {MARK[level]}", visibility=level
+        ).pk
+    return keys
+
+
 @pytest.fixture(scope="module")
 def built_world(django_db_setup, django_db_blocker) -> dict:
-    """The world, made once for the module and rolled back after its last test: each test
-    runs in a savepoint inside it (as `demo_for_module`, tests/conftest.py). Its records'
-    keys, by kind and level; `world` reads them afresh for each test."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        region = RegionFactory()
-        silver = MineralFactory()
-        keys = {kind: {} for kind in World.__dataclass_fields__}
-        for number, level in enumerate(LEVELS):
-            deposit = DepositFactory(
-                name=f"Deposit {MARK[level]}",
-                region=region,
-                visibility=level,
-                latitude=Decimal("39.5") + number,
-                longitude=Decimal("69.5"),
-            )
-            CommodityFactory(deposit=deposit, mineral=silver)
-            keys["deposits"][level] = deposit.pk
-            keys["reserves"][level] = ReserveEstimateFactory(
-                deposit=deposit, mineral=silver, quantity=TONNES[level], unit="t"
-            ).pk
-            keys["events"][level] = EventFactory(
-                title=f"Roundtable {MARK[level]}", visibility=level
-            ).pk
-            keys["memoranda"][level] = MemorandumFactory(
-                title=f"Memorandum {MARK[level]}", visibility=level
-            ).pk
-            keys["initiatives"][level] = InitiativeFactory(
-                title=f"Initiative {MARK[level]}", visibility=level
-            ).pk
-        run_on_commit_callbacks()  # made as if committed: each test starts with none
-        yield keys
-        transaction.set_rollback(True)
+    """The world, made once for the module (tests/conftest.py: `made_for_module`)."""
+    yield from made_for_module(django_db_blocker, make_world)
 
 
 @pytest.fixture
