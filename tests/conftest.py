@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from tests.factories import UserFactory
+from tests.transactions import made_for_module, run_on_commit_callbacks
 
 # The browser tests' fixtures (Chromium, the live server, the demo registry), and the
 # multi-process tests' template databases and static files, dropped when the run ends.
@@ -321,23 +322,6 @@ def load_demo_registry(django_db_setup, django_db_blocker, tmp_path_factory):
     return load
 
 
-def made_for_module(django_db_blocker, make):
-    """For a module-scoped fixture (`yield from`): what `make()` makes, in a transaction
-    kept open for the module's tests and rolled back after its last, as if committed (its
-    on-commit callbacks run, so each test starts with none pending). Each test still runs
-    in a transaction of its own inside it (a savepoint), so what one test writes, the
-    next does not see. For modules whose every test reads it (`pytest.mark.usefixtures`);
-    not for transactional tests: they commit, and their flush would empty it under the
-    module's other tests."""
-    from django.db import transaction
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        made = make()
-        run_on_commit_callbacks()
-        yield made
-        transaction.set_rollback(True)
-
-
 @pytest.fixture(scope="module")
 def demo_for_module(django_db_setup, django_db_blocker, load_demo_registry):
     """The demo registry, loaded once for a module (`made_for_module`)."""
@@ -495,18 +479,6 @@ def reserves_registry(db):
     estimate("Golden Valley", gold, "10000", "2018-01-01", unit="kg")
     assert ReserveEstimate.objects.count() == 10
     return deposits
-
-
-def run_on_commit_callbacks():
-    """What a commit does for on-commit callbacks (such as moving the registry's
-    generation), in a transaction that never commits: runs the pending ones and leaves
-    none pending."""
-    from django.db import DEFAULT_DB_ALIAS, connections
-
-    connection = connections[DEFAULT_DB_ALIAS]
-    pending, connection.run_on_commit = connection.run_on_commit, []
-    for _, callback, _ in pending:
-        callback()
 
 
 @pytest.fixture

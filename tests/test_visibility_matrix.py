@@ -26,10 +26,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cooperation.models import Event, Initiative, Memorandum
-from deposits.models import Deposit, ReserveEstimate
 from kernel.models import ApiKey
-from tests.conftest import made_for_module
 from tests.factories import (
     CommodityFactory,
     DepositFactory,
@@ -43,6 +40,7 @@ from tests.factories import (
     UserFactory,
     issue_api_key,
 )
+from tests.transactions import made_for_module
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +64,12 @@ class World:
     initiatives: dict = field(default_factory=dict)
 
 
-def make_world() -> dict:
+def make_world() -> World:
     """One deposit (with its silver and reserves), event, memorandum and initiative of
-    each visibility; their keys, by kind and level."""
+    each visibility."""
+    world = World()
     region = RegionFactory()
     silver = MineralFactory()
-    keys = {kind: {} for kind in World.__dataclass_fields__}
     for number, level in enumerate(LEVELS):
         deposit = DepositFactory(
             name=f"Deposit {MARK[level]}",
@@ -81,23 +79,23 @@ def make_world() -> dict:
             longitude=Decimal("69.5"),
         )
         CommodityFactory(deposit=deposit, mineral=silver)
-        keys["deposits"][level] = deposit.pk
-        keys["reserves"][level] = ReserveEstimateFactory(
+        world.deposits[level] = deposit
+        world.reserves[level] = ReserveEstimateFactory(
             deposit=deposit, mineral=silver, quantity=TONNES[level], unit="t"
-        ).pk
-        keys["events"][level] = EventFactory(title=f"Roundtable {MARK[level]}", visibility=level).pk
-        keys["memoranda"][level] = MemorandumFactory(
+        )
+        world.events[level] = EventFactory(title=f"Roundtable {MARK[level]}", visibility=level)
+        world.memoranda[level] = MemorandumFactory(
             title=f"Memorandum {MARK[level]}", visibility=level
-        ).pk
-        keys["initiatives"][level] = InitiativeFactory(
+        )
+        world.initiatives[level] = InitiativeFactory(
             title=f"Initiative {MARK[level]}", visibility=level
-        ).pk
-    return keys
+        )
+    return world
 
 
 @pytest.fixture(scope="module")
-def built_world(django_db_setup, django_db_blocker) -> dict:
-    """The world, made once for the module (tests/conftest.py: `made_for_module`)."""
+def built_world(django_db_setup, django_db_blocker) -> World:
+    """The world, made once for the module (tests/transactions.py: `made_for_module`)."""
     yield from made_for_module(django_db_blocker, make_world)
 
 
@@ -105,18 +103,11 @@ def built_world(django_db_setup, django_db_blocker) -> dict:
 def world(built_world, db) -> World:
     """The module's world, each record read afresh: what a test changes in its instances
     goes with the test."""
-    models = {
-        "deposits": Deposit,
-        "reserves": ReserveEstimate,
-        "events": Event,
-        "memoranda": Memorandum,
-        "initiatives": Initiative,
-    }
-    world = World()
-    for kind, model in models.items():
-        found = model.objects.in_bulk(built_world[kind].values())
-        setattr(world, kind, {level: found[pk] for level, pk in built_world[kind].items()})
-    return world
+    fresh = {}
+    for kind, records in vars(built_world).items():
+        found = type(records[PUBLIC]).objects.in_bulk([r.pk for r in records.values()])
+        fresh[kind] = {level: found[record.pk] for level, record in records.items()}
+    return World(**fresh)
 
 
 # --- Callers ------------------------------------------------------------------------
