@@ -76,9 +76,9 @@ def demo(pages_settings, live_server, load_demo_registry):
     return live_server.url
 
 
-@pytest.fixture
-def page(page):
-    """Every page of the browser tests fails on a request that leaves the app."""
+def outside_requests(page) -> list[str]:
+    """The list, kept filled as the page loads, of the requests of `page` that leave the
+    app: a browser test asserts it stays empty."""
     outside = []
     page.on(
         "request",
@@ -90,6 +90,13 @@ def page(page):
             else None
         ),
     )
+    return outside
+
+
+@pytest.fixture
+def page(page):
+    """Every page of the browser tests fails on a request that leaves the app."""
+    outside = outside_requests(page)
     yield page
     assert outside == [], f"requests to the internet: {outside}"
 
