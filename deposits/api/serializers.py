@@ -22,6 +22,11 @@ from kernel.api.serializers import FullCleanMixin, ModelSerializer, SlugReferenc
 
 SHARE_BASES = [(COMPUTED, COMPUTED), (REPORTED, REPORTED)]
 SHARE_SCOPES = [(scope, scope) for scope in SCOPE_NOTES]
+# The lists a deposit's document reads its minerals and estimates from: what the viewset
+# prefetches into them (`Prefetch(..., to_attr=...)`, lists that Django fills without
+# building a queryset for each deposit of a page, docs/performance.md).
+LISTED_COMMODITIES = "listed_commodities"
+LISTED_RESERVES = "listed_reserves"
 
 
 def code_field(model, **kwargs):
@@ -196,9 +201,10 @@ class DepositSerializer(FullCleanMixin, ModelSerializer):
     commodities = CommoditySerializer(
         many=True,
         required=False,
+        source=LISTED_COMMODITIES,  # and written under this name (`update`)
         help_text=_("On write, the complete list of the deposit's minerals (replaces it)."),
     )
-    reserves = DepositReserveSerializer(many=True, read_only=True)
+    reserves = DepositReserveSerializer(many=True, read_only=True, source=LISTED_RESERVES)
     distinct_reason = serializers.CharField(
         write_only=True,
         required=False,
@@ -263,7 +269,7 @@ class DepositSerializer(FullCleanMixin, ModelSerializer):
 
     def validate_candidate(self, candidate, attrs):
         """The admin's rule for reported shares, row by row (DepositCommodity.clean)."""
-        items = attrs.get("commodities")
+        items = attrs.get(LISTED_COMMODITIES)
         if items is None:
             return
         errors, failed = [], False
@@ -283,7 +289,7 @@ class DepositSerializer(FullCleanMixin, ModelSerializer):
         return self.update(Deposit(), validated_data)
 
     def update(self, instance, validated_data):
-        items = validated_data.pop("commodities", None)
+        items = validated_data.pop(LISTED_COMMODITIES, None)
         for name, value in validated_data.items():
             setattr(instance, name, value)
         instance.save()

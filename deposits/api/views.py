@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from deposits import exports
 from deposits.api import stats
 from deposits.api.serializers import (
+    LISTED_COMMODITIES,
+    LISTED_RESERVES,
     BalanceClosureSerializer,
     BalanceMovementSerializer,
     BeltSerializer,
@@ -178,8 +180,8 @@ class DepositViewSet(AsOfMixin, RegistryModelViewSet):
             Deposit.objects.visible_to(self.caller)
             .select_related("region", "district", "belt")
             .prefetch_related(
-                Prefetch("commodities", queryset=commodities),
-                Prefetch("reserves", queryset=reserves),
+                Prefetch("commodities", queryset=commodities, to_attr=LISTED_COMMODITIES),
+                Prefetch("reserves", queryset=reserves, to_attr=LISTED_RESERVES),
             )
         )
         return self.lock_for_write(queryset)
