@@ -155,7 +155,7 @@ def operations() -> list[Operation]:
         Operation(
             "OGC items, limit=100",
             lambda: _get(client, "/ogc/collections/deposits/items", {"limit": PAGE_SIZE}),
-            when_pg(lambda: sql.page(sql.PUBLIC, {}, PAGE_SIZE, document=sql.feature)),
+            when_pg(lambda: sql.ogc_page(sql.PUBLIC, {}, PAGE_SIZE)),
             "3",
             paged=True,
         ),

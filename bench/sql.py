@@ -18,6 +18,7 @@ from django.db.models.expressions import RawSQL
 from deposits import shares
 from deposits.api.stats import RANKED_FIELDS
 from deposits.models import DepositCommodity, ReserveEstimate
+from deposits.querysets import document_estimates
 from deposits.shares import commodities_with_shares
 from kernel.visibility import ANONYMOUS
 
@@ -40,10 +41,14 @@ def commodities(on: datetime.date | None = None) -> str:
     rows = (
         commodities_with_shares(ANONYMOUS, on)
         .filter(deposit_id=RawSQL("d.id", []))
-        .annotate(code=F("mineral__code"), mineral_name=F("mineral__name"))
+        .annotate(
+            code=F("mineral__code"), mineral_name=F("mineral__name"),
+            critical=F("mineral__is_critical"),
+        )
         .values(
-            "code", "mineral_name", "role", "share_pct", "share_basis",
-            "reported_share_pct", "reported_share_source",
+            "code", "mineral_name", "critical", "role", "share_pct", "share_basis",
+            "share_scope", "share_bound", "reported_share_pct", "reported_share_bound",
+            "reported_share_source",
         )
     )  # fmt: skip
     # The share comes unrounded (the app rounds it half up as it reads it; PostgreSQL's
@@ -52,54 +57,126 @@ def commodities(on: datetime.date | None = None) -> str:
 
 
 @cache
-def in_force_of_deposit(on: datetime.date):
-    """The estimates of deposit `d` in force on `on`, by the app's rule."""
-    return ReserveEstimate.objects.in_force(on).filter(deposit_id=RawSQL("d.id", [])).values("pk")
+def estimates(on: datetime.date | None = None) -> str:
+    """FROM: the estimates `e` of deposit `d` its document lists (as of `on`), each flagged
+    `in_force` by the app's rule (`deposits.querysets.document_estimates`)."""
+    rows = (
+        document_estimates(on, ANONYMOUS)
+        .filter(deposit_id=RawSQL("d.id", []))
+        .annotate(code=F("mineral__code"), mineral_name=F("mineral__name"))
+        .order_by()
+        .values("pk", "public_id", "code", "mineral_name", *ESTIMATE_COLUMNS, "in_force")
+    )
+    return f"FROM ({compiled(rows)}) e"
+
+
+# What a reserve estimate's document carries beside its identifier and mineral.
+ESTIMATE_COLUMNS = [
+    *(name for name in ReserveEstimate.FIGURES if name != "mineral"),
+    *ReserveEstimate.STANDING,
+]
+_TEXT = {"quantity", "ore_tonnage", "grade"}  # decimals the API writes as strings
 
 
 def deposit(on: datetime.date | None = None) -> str:
-    """A deposit's document; as of `on`, its shares and the estimates in force then."""
-    in_force = f"AND e.id IN ({compiled(in_force_of_deposit(on))})" if on else ""
+    """A deposit's document: every field of the API's, its minerals with their shares and
+    the estimates recorded (as of `on`), each flagged in force."""
+    estimate = ", ".join(
+        f"'{name}', e.{name}{'::text' if name in _TEXT else ''}" for name in ESTIMATE_COLUMNS
+    )
     return f"""json_build_object(
-    'id', d.public_id, 'name', d.name, 'aliases', d.aliases, 'region', r.code,
-    'district', di.code, 'latitude', d.latitude, 'longitude', d.longitude,
+    'id', d.public_id, 'name', d.name, 'name_ru', d.name_ru, 'name_tg', d.name_tg,
+    'aliases', d.aliases, 'region', r.code, 'district', di.code,
+    'latitude', d.latitude, 'longitude', d.longitude,
     'status', d.status, 'deposit_type', d.deposit_type, 'belt', b.code,
     'exploration_level', d.exploration_level, 'description', d.description,
+    'description_ru', d.description_ru, 'description_tg', d.description_tg,
     'visibility', d.visibility,
     'commodities', coalesce((SELECT json_agg(json_build_object(
             'mineral', c.code, 'role', c.role, 'reserve_share_pct', round(c.share_pct, 2)::text,
-            'share_basis', c.share_basis, 'reported_share_pct', c.reported_share_pct::text,
+            'share_basis', c.share_basis, 'share_scope', c.share_scope,
+            'share_bound', c.share_bound, 'reported_share_pct', c.reported_share_pct::text,
+            'reported_share_bound', c.reported_share_bound,
             'reported_share_source', c.reported_share_source))
         {commodities(on)}), '[]'),
     'reserves', coalesce((SELECT json_agg(json_build_object(
-            'id', e.public_id, 'mineral', em.code, 'category', e.category,
-            'balance', e.balance, 'quantity', e.quantity::text, 'unit', e.unit,
-            'ore_tonnage', e.ore_tonnage::text, 'grade', e.grade::text,
-            'grade_unit', e.grade_unit, 'as_of', e.as_of,
-            'as_of_precision', e.as_of_precision, 'approved_by', e.approved_by,
-            'protocol', e.protocol, 'source', e.source)
-            ORDER BY em.name, e.category, e.as_of DESC)
-        FROM deposits_reserveestimate e JOIN deposits_mineral em ON em.id = e.mineral_id
-        WHERE e.deposit_id = d.id {in_force}), '[]'),
+            'id', e.public_id, 'mineral', e.code, {estimate}, 'in_force', e.in_force)
+            ORDER BY e.mineral_name, e.category, e.as_of DESC NULLS LAST, e.pk)
+        {estimates(on)}), '[]'),
     'sources', d.sources, 'created_at', d.created_at, 'updated_at', d.updated_at)"""
 
 
+def _share_text(label: str) -> str:
+    """A share as `deposits.shares.share_text` writes it, of minerals row `c`."""
+    return f"""{label} || ' ' || coalesce(c.share_bound || ' ', '')
+        || round(c.share_pct, 2)::text || '%% ('
+        || c.share_basis || coalesce(' over ' || c.share_scope, '') || ')'"""
+
+
 def feature() -> str:
+    """A deposit as a feature of the GeoJSON export: its minerals as a list."""
     return f"""json_build_object(
     'type', 'Feature', 'id', d.public_id,
     'geometry', CASE WHEN d.longitude IS NULL OR d.latitude IS NULL THEN NULL
         ELSE json_build_object('type', 'Point', 'coordinates',
             json_build_array(d.longitude::float8, d.latitude::float8)) END,
     'properties', json_build_object(
-        'id', d.public_id, 'name', d.name, 'aliases', d.aliases, 'region', r.code,
+        'id', d.public_id, 'name', d.name, 'name_ru', d.name_ru, 'name_tg', d.name_tg,
+        'aliases', d.aliases, 'region', r.code,
         'district', di.code, 'status', nullif(d.status, ''),
         'deposit_type', nullif(d.deposit_type, ''), 'belt', b.code,
         'exploration_level', nullif(d.exploration_level, ''), 'visibility', d.visibility,
         'commodities', coalesce((SELECT json_agg(json_build_object(
                 'mineral', c.code, 'role', c.role, 'reserve_share_pct', round(c.share_pct, 2)::text,
-                'share_basis', c.share_basis))
+                'share_basis', c.share_basis, 'share_scope', c.share_scope,
+                'share_bound', c.share_bound))
             {commodities()}), '[]'),
         'updated_at', d.updated_at))"""
+
+
+def ogc_feature() -> str:
+    """A deposit as an OGC API feature: flat properties, its minerals joined into text
+    columns and its main mineral's share a number (`deposits.ogc.documents.feature`); of
+    the deposit `d` and its minerals `m` (`ogc_minerals`)."""
+    return """json_build_object(
+    'type', 'Feature', 'id', d.public_id,
+    'geometry', CASE WHEN d.longitude IS NULL OR d.latitude IS NULL THEN NULL
+        ELSE json_build_object('type', 'Point', 'coordinates',
+            json_build_array(d.longitude::float8, d.latitude::float8)) END,
+    'properties', json_build_object(
+        'name', d.name, 'name_ru', d.name_ru, 'name_tg', d.name_tg,
+        'aliases', array_to_string(ARRAY(SELECT jsonb_array_elements_text(d.aliases::jsonb)), '; '),
+        'region', r.code, 'region_name', r.name, 'district', di.name,
+        'status', nullif(d.status, ''), 'deposit_type', nullif(d.deposit_type, ''),
+        'belt', b.name, 'exploration_level', nullif(d.exploration_level, ''),
+        'minerals', m.minerals, 'main_minerals', m.main_minerals,
+        'associated_minerals', m.associated_minerals, 'critical', coalesce(m.critical, false),
+        'main_mineral', m.main_mineral, 'main_share_pct', m.main_share_pct,
+        'main_share_basis', m.main_share_basis, 'main_share_scope', m.main_share_scope,
+        'main_share_bound', m.main_share_bound, 'reserve_shares', m.reserve_shares,
+        'as_of', current_date,
+        'visibility', d.visibility,
+        'sources', array_to_string(ARRAY(SELECT jsonb_array_elements_text(d.sources::jsonb)), '; '),
+        'description', d.description, 'url', '/deposits/' || d.public_id || '/',
+        'created_at', d.created_at, 'updated_at', d.updated_at))"""
+
+
+def ogc_minerals() -> str:
+    """The minerals of deposit `d` as the OGC feature's columns, aggregated once."""
+    main = "(array_agg(c.{} ORDER BY c.mineral_name) FILTER (WHERE c.role = 'main'))[1]"
+    return f"""LEFT JOIN LATERAL (SELECT
+        string_agg(c.code, ', ') AS minerals,
+        string_agg(c.code, ', ') FILTER (WHERE c.role = 'main') AS main_minerals,
+        string_agg(c.code, ', ') FILTER (WHERE c.role = 'associated') AS associated_minerals,
+        bool_or(c.critical) AS critical,
+        {main.format("code")} AS main_mineral,
+        {main.format("share_pct")}::float8 AS main_share_pct,
+        {main.format("share_basis")} AS main_share_basis,
+        {main.format("share_scope")} AS main_share_scope,
+        {main.format("share_bound")} AS main_share_bound,
+        string_agg({_share_text("c.code")}, '; ') FILTER (WHERE c.share_pct IS NOT NULL)
+            AS reserve_shares
+    {commodities()}) m ON true"""
 
 
 # The visibility of an anonymous caller, and the filters the benchmark uses.
@@ -115,15 +192,21 @@ def _fetch_text(sql: str, params: dict) -> str:
         return cursor.fetchone()[0] or ""
 
 
-def page(where: str, params: dict, limit: int, document=deposit) -> str:
-    """A page of deposits with the count of all matches, as the API's JSON."""
+def page(where: str, params: dict, limit: int, document=deposit, joined: str = "") -> str:
+    """A page of deposits with the count of all matches, as the API's JSON; `joined` adds
+    what a document reads beside the deposit and its region, district and belt."""
     sql = f"""WITH page AS (SELECT * FROM deposits_deposit d WHERE {where}
              ORDER BY d.name, d.id LIMIT {int(limit)})
     SELECT json_build_object(
         'count', (SELECT count(*) FROM deposits_deposit d WHERE {where}),
         'results', coalesce((SELECT json_agg({document()} ORDER BY d.name, d.id)
-                             FROM page d {RELATED}), '[]'))::text"""
+                             FROM page d {RELATED} {joined}), '[]'))::text"""
     return _fetch_text(sql, params)
+
+
+def ogc_page(where: str, params: dict, limit: int) -> str:
+    """A page of OGC features with the count of all matches."""
+    return page(where, params, limit, document=ogc_feature, joined=ogc_minerals())
 
 
 def suggestions(where: str, params: dict, limit: int) -> str:
@@ -169,7 +252,7 @@ def feature_collection(where: str, params: dict) -> str:
     return _fetch_text(sql, params)
 
 
-CSV_COLUMNS = """d.public_id, d.name, array_to_string(ARRAY(
+CSV_COLUMNS = """d.public_id, d.name, d.name_ru, d.name_tg, array_to_string(ARRAY(
         SELECT jsonb_array_elements_text(d.aliases::jsonb)), '; '),
     r.code, r.name, di.name, d.latitude, d.longitude, d.status, d.deposit_type, b.name,
     d.exploration_level, mc.main, mc.associated, mc.shares, d.visibility,
@@ -182,8 +265,7 @@ def csv_minerals() -> str:
     return f"""LEFT JOIN LATERAL (SELECT
         string_agg(c.mineral_name, ', ') FILTER (WHERE c.role = 'main') AS main,
         string_agg(c.mineral_name, ', ') FILTER (WHERE c.role = 'associated') AS associated,
-        string_agg(c.mineral_name || ' ' || round(c.share_pct, 2)::text || '%% (' || c.share_basis
-            || ')', '; ') AS shares
+        string_agg({_share_text("c.mineral_name")}, '; ') AS shares
     {commodities()}) mc ON true"""
 
 

@@ -42,3 +42,50 @@ def test_the_reference_statements_compute_the_apps_shares(api_client):
     expected = {"gold": ("33.33", "computed"), "lead": ("12.35", "reported")}
     first = next(d for d in page["results"] if d["id"] == deposits[0].public_id)
     assert shares(first["commodities"]) == expected
+
+
+def shape(document) -> object:
+    """The keys of a JSON document, nested: what it carries, whatever the values."""
+    if isinstance(document, dict):
+        return {key: shape(value) for key, value in document.items()}
+    if isinstance(document, list):
+        shapes = [shape(item) for item in document]
+        return shapes[0] if shapes and all(s == shapes[0] for s in shapes) else shapes
+    return None
+
+
+def test_the_reference_statements_build_the_apps_documents(api_client):
+    """Each reference carries every field of the document it is timed against, so a ratio
+    compares the same work: the API's deposit (its minerals and every estimate, flagged in
+    force), the GeoJSON export's feature and the OGC feature (flat properties)."""
+    gold, lead = MineralFactory(code="gold"), MineralFactory(code="lead")
+    deposit = DepositFactory(visibility="public")
+    CommodityFactory(deposit=deposit, mineral=gold)
+    CommodityFactory(
+        deposit=deposit, mineral=lead, role="associated",
+        reported_share_pct=Decimal("70"), reported_share_bound="over",
+        reported_share_source="report",
+    )  # fmt: skip
+    for year, tonnes in ((2010, "100"), (2020, "150")):  # a re-estimate: one in force
+        ReserveEstimateFactory(
+            deposit=deposit, mineral=gold, category="C1", balance=True,
+            quantity=Decimal(tonnes), unit="t", as_of=f"{year}-01-01",
+        )  # fmt: skip
+
+    api = api_client.get(f"/api/v1/deposits/{deposit.public_id}/").json()
+    reference = json.loads(sql.detail(deposit.public_id))
+    assert shape(reference) == shape(api)
+    assert [e["in_force"] for e in reference["reserves"]] == [
+        e["in_force"] for e in api["reserves"]
+    ]
+
+    ogc = api_client.get("/ogc/collections/deposits/items", {"limit": 10}).json()
+    reference = json.loads(sql.ogc_page(sql.PUBLIC, {}, 10))["results"]
+    assert shape(reference[0]) == shape(ogc["features"][0])
+    assert reference[0]["properties"]["reserve_shares"] == (
+        ogc["features"][0]["properties"]["reserve_shares"]
+    )
+
+    exported = json.loads(b"".join(api_client.get("/api/v1/deposits/?format=geojson")))
+    reference = json.loads(sql.feature_collection(sql.PUBLIC, {}))
+    assert shape(reference) == shape(exported)
