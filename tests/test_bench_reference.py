@@ -82,9 +82,8 @@ def test_the_reference_statements_build_the_apps_documents(api_client):
     ogc = api_client.get("/ogc/collections/deposits/items", {"limit": 10}).json()
     reference = json.loads(sql.ogc_page(sql.PUBLIC, {}, 10))["results"]
     assert shape(reference[0]) == shape(ogc["features"][0])
-    assert reference[0]["properties"]["reserve_shares"] == (
-        ogc["features"][0]["properties"]["reserve_shares"]
-    )
+    written = reference[0]["properties"]["reserve_shares"]
+    assert written == ogc["features"][0]["properties"]["reserve_shares"]
 
     exported = json.loads(b"".join(api_client.get("/api/v1/deposits/?format=geojson")))
     reference = json.loads(sql.feature_collection(sql.PUBLIC, {}))
