@@ -354,7 +354,7 @@ def _recorded_now(caller: Caller) -> QuerySet:
     """`commodities_with_shares` as recorded now for a caller no grant can open more to:
     built once a process for each set of levels. Its expressions then hold no figure (the
     denominator is a subquery of the kept sums) and depend on the levels alone, and
-    building them took about 1 ms of every read (docs/performance.md)."""
+    building them was a measurable part of every read (docs/performance.md)."""
     return with_shares(DepositCommodity.objects.select_related("mineral"), caller, None)
 
 

@@ -61,6 +61,20 @@ def test_share_counts_balance_a_b_c1_with_units_normalised(gold):
     assert shares_of(first)["gold"] == (Decimal("50.00"), "computed")
 
 
+def test_the_rule_built_once_a_process_is_read_afresh_by_each_use(gold):
+    """The share rule as recorded now is built once a process (`deposits.shares`); each
+    use is a copy of it, so what one read fetched is never what the next one returns."""
+    first = gold_deposit(gold)
+    kept = commodities_with_shares(STAFF)
+    assert [(c.share_pct, c.share_basis) for c in kept] == [(None, None)]
+    ReserveEstimateFactory(
+        deposit=first, mineral=gold, category="C1", balance=True, quantity=Decimal("5"), unit="t"
+    )
+    again = commodities_with_shares(STAFF)
+    assert again is not kept
+    assert [(c.share_pct, c.share_basis) for c in again] == [(Decimal("100.00"), "computed")]
+
+
 def test_c2_off_balance_and_prognostic_do_not_count(gold):
     first = gold_deposit(gold, ("C1", "1", "t", True), ("C2", "100", "t", True))
     gold_deposit(gold, ("A", "3", "t", True), ("C1", "50", "t", False), ("P1", "90", "t", None))
