@@ -209,13 +209,50 @@ def ogc_page(where: str, params: dict, limit: int) -> str:
     return page(where, params, limit, document=ogc_feature, joined=ogc_minerals())
 
 
+def _named(kind: str, source: str, label: str, url: str, names: list[str], where="") -> str:
+    """The records of one kind (`source`: its table as `x`, and what it joins) whose names
+    hold the query (`%(name)s`, lower case), as the search endpoint's suggestions."""
+    matched = " OR ".join(f"lower(x.{name}) LIKE %(name)s" for name in names)
+    condition = f"({matched}) AND {where}" if where else matched
+    return f"""SELECT '{kind}' AS kind, x.{"code" if kind in CODED else "public_id"} AS id,
+        x.{label} AS label, {url} AS url, 100 - length(x.{label}) AS score
+        FROM {source} WHERE {condition}"""
+
+
+CODED = {"mineral", "region", "district"}  # named by code; the others by public id
+
+
 def suggestions(where: str, params: dict, limit: int) -> str:
-    """The deposits a search suggests: the matches, shortest names first (a name the
-    query is most of ranks first), with identifier and name, as JSON."""
-    sql = f"""SELECT coalesce(json_agg(json_build_object('id', s.public_id, 'label', s.name)),
-        '[]')::text FROM (SELECT d.public_id, d.name FROM deposits_deposit d WHERE {where}
-        ORDER BY length(d.name), d.name LIMIT {int(limit)}) s"""
-    return _fetch_text(sql, params)
+    """What the search endpoint suggests: the deposits matching (`where`, shortest names
+    first: a name the query is most of ranks first), and the minerals, regions,
+    districts, organisations and public events whose names hold the query, best first,
+    as JSON (kind, id, label, url, score). The endpoint ranks every kind by the name
+    matcher; here each kind is one indexed or small-table read, the same question asked
+    of the database alone."""
+    deposits = f"""SELECT 'deposit' AS kind, d.public_id AS id, d.name AS label,
+        '/deposits/' || d.public_id || '/' AS url, 100 - length(d.name) AS score
+        FROM deposits_deposit d WHERE {where} ORDER BY length(d.name), d.name
+        LIMIT {int(limit)}"""
+    translated = ["name", "name_ru", "name_tg"]
+    kinds = [
+        _named("mineral", "deposits_mineral x", "name", "'/minerals/' || x.code || '/'",
+               [*translated, "code", "symbol"]),
+        _named("region", "deposits_region x", "name", "'/regions/' || x.code || '/'",
+               translated),
+        _named("district", "deposits_district x JOIN deposits_region r ON r.id = x.region_id",
+               "name", "'/regions/' || r.code || '/'", translated),
+        _named("organisation", "cooperation_organisation x", "name",
+               "'/cooperation/organisations/' || x.public_id || '/'",
+               [*translated, "name_native", "acronym"]),
+        _named("event", "cooperation_event x", "title",
+               "'/cooperation/events/' || x.public_id || '/'",
+               ["title", "title_ru", "title_tg"], where="x.visibility = 'public'"),
+    ]  # fmt: skip
+    union = " UNION ALL ".join(f"({part})" for part in [deposits, *kinds])
+    sql = f"""SELECT coalesce(json_agg(json_build_object('kind', s.kind, 'id', s.id,
+        'label', s.label, 'url', s.url, 'score', s.score)), '[]')::text
+        FROM ({union} ORDER BY score DESC, kind LIMIT {int(limit)}) s"""
+    return _fetch_text(sql, {**params, "name": f"%{params['needle'].lower()}%"})
 
 
 def mineral_statistics(on: datetime.date, top: int) -> str:

@@ -88,3 +88,13 @@ def test_the_reference_statements_build_the_apps_documents(api_client):
     exported = json.loads(b"".join(api_client.get("/api/v1/deposits/?format=geojson")))
     reference = json.loads(sql.feature_collection(sql.PUBLIC, {}))
     assert shape(reference) == shape(exported)
+
+
+def test_the_reference_suggests_the_kinds_the_search_endpoint_does(api_client):
+    MineralFactory(code="gold", name="Gold")
+    DepositFactory(visibility="public", name="Goldfield")
+    answer = api_client.get("/api/v1/search/", {"q": "gold"}).json()["results"]
+    where = f"{sql.PUBLIC} AND {sql.SEARCH}"
+    reference = json.loads(sql.suggestions(where, {"pattern": "%gold%", "needle": "gold"}, 10))
+    assert {s["kind"] for s in reference} == {s["kind"] for s in answer} == {"deposit", "mineral"}
+    assert shape(reference) == shape(answer)
