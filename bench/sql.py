@@ -56,6 +56,14 @@ def commodities(on: datetime.date | None = None) -> str:
     return f"FROM ({compiled(rows)}) c"
 
 
+# What a reserve estimate's document carries beside its identifier and mineral.
+ESTIMATE_COLUMNS = [
+    *(name for name in ReserveEstimate.FIGURES if name != "mineral"),
+    *ReserveEstimate.STANDING,
+]
+_TEXT = {"quantity", "ore_tonnage", "grade"}  # decimals the API writes as strings
+
+
 @cache
 def estimates(on: datetime.date | None = None) -> str:
     """FROM: the estimates `e` of deposit `d` its document lists (as of `on`), each flagged
@@ -68,14 +76,6 @@ def estimates(on: datetime.date | None = None) -> str:
         .values("pk", "public_id", "code", "mineral_name", *ESTIMATE_COLUMNS, "in_force")
     )
     return f"FROM ({compiled(rows)}) e"
-
-
-# What a reserve estimate's document carries beside its identifier and mineral.
-ESTIMATE_COLUMNS = [
-    *(name for name in ReserveEstimate.FIGURES if name != "mineral"),
-    *ReserveEstimate.STANDING,
-]
-_TEXT = {"quantity", "ore_tonnage", "grade"}  # decimals the API writes as strings
 
 
 def deposit(on: datetime.date | None = None) -> str:
@@ -209,17 +209,12 @@ def ogc_page(where: str, params: dict, limit: int) -> str:
     return page(where, params, limit, document=ogc_feature, joined=ogc_minerals())
 
 
-def _named(kind: str, source: str, label: str, url: str, names: list[str], where="") -> str:
+def _named(kind: str, source: str, key: str, label: str, url: str, names: list[str]) -> str:
     """The records of one kind (`source`: its table as `x`, and what it joins) whose names
     hold the query (`%(name)s`, lower case), as the search endpoint's suggestions."""
     matched = " OR ".join(f"lower(x.{name}) LIKE %(name)s" for name in names)
-    condition = f"({matched}) AND {where}" if where else matched
-    return f"""SELECT '{kind}' AS kind, x.{"code" if kind in CODED else "public_id"} AS id,
-        x.{label} AS label, {url} AS url, 100 - length(x.{label}) AS score
-        FROM {source} WHERE {condition}"""
-
-
-CODED = {"mineral", "region", "district"}  # named by code; the others by public id
+    return f"""SELECT '{kind}' AS kind, {key} AS id, x.{label} AS label, {url} AS url,
+        100 - length(x.{label}) AS score FROM {source} WHERE ({matched})"""
 
 
 def suggestions(where: str, params: dict, limit: int) -> str:
@@ -235,18 +230,18 @@ def suggestions(where: str, params: dict, limit: int) -> str:
         LIMIT {int(limit)}"""
     translated = ["name", "name_ru", "name_tg"]
     kinds = [
-        _named("mineral", "deposits_mineral x", "name", "'/minerals/' || x.code || '/'",
-               [*translated, "code", "symbol"]),
-        _named("region", "deposits_region x", "name", "'/regions/' || x.code || '/'",
-               translated),
+        _named("mineral", "deposits_mineral x", "x.code", "name",
+               "'/minerals/' || x.code || '/'", [*translated, "code", "symbol"]),
+        _named("region", "deposits_region x", "x.code", "name",
+               "'/regions/' || x.code || '/'", translated),
         _named("district", "deposits_district x JOIN deposits_region r ON r.id = x.region_id",
-               "name", "'/regions/' || r.code || '/'", translated),
-        _named("organisation", "cooperation_organisation x", "name",
+               "x.code", "name", "'/regions/' || r.code || '/'", translated),
+        _named("organisation", "cooperation_organisation x", "x.public_id", "name",
                "'/cooperation/organisations/' || x.public_id || '/'",
                [*translated, "name_native", "acronym"]),
-        _named("event", "cooperation_event x", "title",
-               "'/cooperation/events/' || x.public_id || '/'",
-               ["title", "title_ru", "title_tg"], where="x.visibility = 'public'"),
+        _named("event", "cooperation_event x", "x.public_id", "title",
+               "'/cooperation/events/' || x.public_id || '/'", ["title", "title_ru", "title_tg"])
+        + " AND x.visibility = 'public'",
     ]  # fmt: skip
     union = " UNION ALL ".join(f"({part})" for part in [deposits, *kinds])
     sql = f"""SELECT coalesce(json_agg(json_build_object('kind', s.kind, 'id', s.id,
