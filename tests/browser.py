@@ -7,8 +7,10 @@ packages), never a downloaded build. Without it the browser tests skip locally a
 fail in CI (CI=true). Screenshots go to test-artifacts/.
 """
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,41 @@ def page(page):
     outside = outside_requests(page)
     yield page
     assert outside == [], f"requests to the internet: {outside}"
+
+
+LANGUAGES = ("en", "ru", "tg")
+
+
+@contextlib.contextmanager
+def language_tabs(browser, url: str, width: int, height: int = 900) -> Iterator[dict]:
+    """A tab of its own for each language (its language cookie set for `url`), closed
+    after the block, which fails on a request any of them sent out of the app."""
+    tabs, outside = {}, {}
+    try:
+        for language in LANGUAGES:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.add_cookies(
+                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": url}]
+            )
+            tabs[language] = context.new_page()
+            outside[language] = outside_requests(tabs[language])
+        yield tabs
+    finally:
+        for tab in tabs.values():
+            tab.context.close()
+    assert not any(outside.values()), f"requests to the internet: {outside}"
+
+
+def loaded(tabs: dict, url: str) -> Iterator[tuple[str, object]]:
+    """(language, tab) of each tab once `url` has loaded in it and its network has gone
+    quiet (a map's borders and markers). The page is loaded in every tab before the first
+    is given, so the waits for their networks overlap."""
+    for language, tab in tabs.items():
+        response = tab.goto(url)
+        assert response.status == 200, (language, url)
+    for language, tab in tabs.items():
+        tab.wait_for_load_state("networkidle")
+        yield language, tab
 
 
 def page_width(page) -> int:

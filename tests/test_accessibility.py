@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.browser import ARTIFACTS, outside_requests, screenshot
+from tests.browser import ARTIFACTS, language_tabs, loaded, screenshot
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -48,7 +48,6 @@ RULES = {
 }
 FAILING = {"serious", "critical"}
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-LANGUAGES = ("en", "ru", "tg")
 
 
 def page_paths() -> dict[str, str]:
@@ -94,25 +93,10 @@ def audit(browser_page) -> list[dict]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_serious_violation_on_any_page_in_any_language(demo, browser, width):
-    # One tab a language, each page loaded in the three before any is audited: the waits
-    # for a page's network to go quiet (its map's borders and markers) then overlap.
-    viewport = dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    tabs, outside = {}, {}
-    for language in LANGUAGES:
-        context = browser.new_context(viewport=viewport)
-        context.add_cookies(
-            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": demo}]
-        )
-        tabs[language] = context.new_page()
-        outside[language] = outside_requests(tabs[language])
     found, serious = {}, {}
-    try:
+    with language_tabs(browser, demo, *WIDTHS[width]) as tabs:
         for kind, path in page_paths().items():
-            for language, tab in tabs.items():
-                response = tab.goto(f"{demo}{path}")
-                assert response.status == 200, (language, kind)
-            for language, tab in tabs.items():
-                tab.wait_for_load_state("networkidle")
+            for language, tab in loaded(tabs, f"{demo}{path}"):
                 screenshot(tab, f"pages/{kind.replace(' ', '-')}-{language}-{WIDTHS[width][0]}")
                 violations = audit(tab)
                 if violations:
@@ -120,11 +104,7 @@ def test_no_serious_violation_on_any_page_in_any_language(demo, browser, width):
                 bad = [v for v in violations if v["impact"] in FAILING]
                 if bad:
                     serious[f"{language} {kind}"] = bad
-    finally:
-        for tab in tabs.values():
-            tab.context.close()
     ARTIFACTS.mkdir(exist_ok=True)
     report = ARTIFACTS / f"accessibility-{width}.json"
     report.write_text(json.dumps(found, indent=1, ensure_ascii=False), encoding="utf-8")
     assert serious == {}, json.dumps(serious, indent=1, ensure_ascii=False)
-    assert not any(outside.values()), f"requests to the internet: {outside}"

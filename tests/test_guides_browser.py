@@ -6,9 +6,8 @@ phone, their links followed; screenshots of each in English, Russian and Tajik a
 import re
 
 import pytest
-from django.conf import settings
 
-from tests.browser import screenshot
+from tests.browser import language_tabs, loaded, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 # Run in the PostgreSQL pass, which is the shorter without them (tests/browser.py).
@@ -98,27 +97,20 @@ def test_a_bad_parameter_is_explained_on_a_page(demo, page):
     assert "Unknown format 'xml'" in page.locator("main").inner_text()
 
 
-@pytest.mark.parametrize("language", ["en", "ru", "tg"])
-def test_screenshots_of_the_guides_and_the_service_pages(demo, page, language):
-    """Each page at both widths; on a phone nothing scrolls sideways but the tables and
-    code inside their own boxes."""
+def test_screenshots_of_the_guides_and_the_service_pages(demo, browser):
+    """Each page in each language at both widths; on a phone nothing scrolls sideways but
+    the tables and code inside their own boxes."""
     from deposits.models import Deposit
 
     located = Deposit.objects.filter(visibility="public", latitude__isnull=False).first()
     pages = {**PAGES, "ogc-feature": f"/ogc/collections/deposits/items/{located.public_id}"}
-    if language != "en":
-        page.context.add_cookies(
-            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": demo}]
-        )
     for device, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        for name, path in pages.items():
-            response = page.goto(f"{demo}{path}")
-            assert response.status == 200, path
-            page.wait_for_load_state("networkidle")
-            assert page.locator("html").get_attribute("lang") == language
-            if path.startswith("/docs/"):
-                assert (page.locator("[role=note]").count() > 0) == (language != "en")
-            if width <= 390:
-                assert page.evaluate("document.documentElement.scrollWidth") <= width, path
-            screenshot(page, f"{name}-{language}-{device}")
+        with language_tabs(browser, demo, width) as tabs:
+            for name, path in pages.items():
+                for language, tab in loaded(tabs, f"{demo}{path}"):
+                    assert tab.locator("html").get_attribute("lang") == language
+                    if path.startswith("/docs/"):
+                        assert (tab.locator("[role=note]").count() > 0) == (language != "en")
+                    if width <= 390:
+                        assert tab.evaluate("document.documentElement.scrollWidth") <= width, path
+                    screenshot(tab, f"{name}-{language}-{device}")
