@@ -33,6 +33,7 @@ def _organisations():
 
 def remove() -> None:
     """Everything `keys` made, with the access records and change log of its partners."""
+    from bench.run import vacuum
     from cooperation.models import (
         DataGrant,
         GrantChange,
@@ -70,19 +71,6 @@ def remove() -> None:
         + [GrantPeriod, GrantChange, AccessRecord, Person, Organisation, ApiKey]
         + [model.history.model for model in (Memorandum, DataGrant, Person, Organisation)]
     )
-
-
-def vacuum(models) -> None:
-    """VACUUM ANALYZE the models' tables on PostgreSQL (outside a transaction only)."""
-    from django.db import connection
-
-    from kernel.planner import tables_of
-
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return
-    with connection.cursor() as cursor:
-        for table in tables_of(models):
-            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _scope(n: int, minerals, regions, internal, sample_pk, cells) -> dict:

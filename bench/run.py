@@ -94,8 +94,6 @@ def refuse_real_records() -> None:
 def top_up(size: int, log) -> None:
     """Add synthetic deposits until there are `size` of them, then refresh the planner's
     statistics (autovacuum would, later) so plans are those of a settled database."""
-    from django.db import connection
-
     from reports import synthetic
 
     have = synthetic_count()
@@ -104,9 +102,27 @@ def top_up(size: int, log) -> None:
         started = time.perf_counter()
         synthetic.generate(size - have, seed=size)
         log(f"  done in {time.perf_counter() - started:.0f} s")
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
+        vacuum()
+
+
+def vacuum(models=None) -> None:
+    """VACUUM ANALYZE the models' tables (the whole database without models), as
+    autovacuum would later: on PostgreSQL, outside a transaction only."""
+    from django.db import connection
+
+    from kernel.planner import tables_of
+
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    quote = connection.ops.quote_name
+    statements = (
+        ["VACUUM ANALYZE"]
+        if models is None
+        else [f"VACUUM ANALYZE {quote(table)}" for table in tables_of(models)]
+    )
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def database_names(base: str, sizes: list[int]) -> list[str]:
