@@ -18,7 +18,7 @@ scope (`share_scope`); docs/reserves.md explains the rule to clerks and partners
 
 A partner whose organisation holds a data-sharing grant in force (kernel.visibility,
 cooperation.grants) may see deposits beyond its levels. Their reserves count in its
-denominators only where the grant shares reserve figures (`opened_kilograms`, added to
+denominators only where the grant shares reserve figures (`opened_totals`, added to
 the kept totals of its levels); a deposit a grant opens without its figures shows no
 computed share and no kilograms to that partner (`figures_shown`), since either would
 give its reserves away.
@@ -48,6 +48,7 @@ the kept ones (`recorded_on`): no day, or today, costs what it always did.
 """
 
 import functools
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ from deposits.models import (
     refresh_superseded,
 )
 from deposits.units import KILOGRAMS_PER_UNIT
+from kernel.models import RegistryGeneration
 from kernel.visibility import OPENS_FIGURES, STAFF, Caller, opened_beyond, visible
 
 COMPUTED = "computed"
@@ -214,29 +216,60 @@ def visible_total(caller: Caller):
     )
 
 
-def opened_totals(
-    caller: Caller, mineral_ids: Iterable[int] | None = None, on: date | None = None
-) -> dict[int, Decimal]:
-    """The balance A+B+C1 kilograms per mineral id that `caller`'s grants open beyond its
-    levels (`opened_estimates`), in one query."""
-    opened = opened_estimates(caller, on)
-    if mineral_ids is not None:
-        opened = opened.filter(mineral_id__in=list(mineral_ids))
-    return {mineral_id: total for (mineral_id,), total in _summed(opened, "mineral_id").items()}
+def opened_totals(caller: Caller, mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """The balance A+B+C1 kilograms in force per mineral id that `caller`'s grants open
+    beyond its levels (`opened_estimates`), summed in one query, or as summed by an
+    earlier read of this process while it still holds (`_kept_opened_totals`)."""
+    totals = _kept_opened_totals(caller)
+    if mineral_ids is None:
+        return dict(totals)
+    wanted = set(mineral_ids)
+    return {mineral_id: total for mineral_id, total in totals.items() if mineral_id in wanted}
 
 
-def opened_estimates(caller: Caller, on: date | None = None) -> QuerySet:
-    """The share estimates (in force on `on`) of the deposits whose reserve figures a grant
-    opens to `caller` beyond its visibility levels: what its denominators add to the
-    levels' totals."""
+# Caller -> (registry generation, day, monotonic time summed, totals).
+_opened_kept: dict[Caller, tuple[int, date, float, dict[int, Decimal]]] = {}
+# How long totals are kept at most: a process that died between a write's commit and the
+# move of the generation leaves the move undone (kernel/api/caching.py).
+OPENED_KEPT_SECONDS = 60
+
+
+def _kept_opened_totals(caller: Caller) -> dict[int, Decimal]:
+    """`caller`'s opened totals, summed again only when the registry has changed (its
+    generation, read from the database first, so a write committed during the sum moves
+    it past the one kept), the day has (grants open and close by date) or they are older
+    than OPENED_KEPT_SECONDS. A partner's every read adds them to its denominators, and
+    a clause by mineral or region opens thousands of deposits whose estimates the sum
+    reads (docs/performance.md). Inside a transaction they are summed afresh: its own
+    uncommitted writes have moved no generation yet."""
+    if transaction.get_connection().in_atomic_block:
+        return _summed_opened_totals(caller)
+    generation, day, now = RegistryGeneration.current(), timezone.localdate(), time.monotonic()
+    kept = _opened_kept.get(caller)
+    if kept is not None and kept[:2] == (generation, day) and now - kept[2] < OPENED_KEPT_SECONDS:
+        return kept[3]
+    totals = _summed_opened_totals(caller)
+    _opened_kept[caller] = (generation, day, now, totals)
+    return totals
+
+
+def _summed_opened_totals(caller: Caller) -> dict[int, Decimal]:
+    summed = _summed(opened_estimates(caller), "mineral_id")
+    return {mineral_id: total for (mineral_id,), total in summed.items()}
+
+
+def opened_estimates(caller: Caller) -> QuerySet:
+    """The share estimates in force of the deposits whose reserve figures a grant opens to
+    `caller` beyond its visibility levels: what its denominators add to the levels'
+    totals."""
     opened = opened_beyond(caller, "deposit__", OPENS_FIGURES)
     if opened is None:
-        return share_estimates(on=on).none()
+        return share_estimates().none()
     # Only the opened part of the rule (not `visible`, whose levels it then excludes): the
     # database reads the estimates of the few opened deposits instead of every estimate
     # of the mineral. The levels are still left out by the deposit's own visibility, as
     # the kept totals count them.
-    return share_estimates(on=on).filter(opened).exclude(visible(caller.by_level, "deposit__"))
+    return share_estimates().filter(opened).exclude(visible(caller.by_level, "deposit__"))
 
 
 def figures_shown(caller: Caller) -> Q | None:

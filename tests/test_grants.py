@@ -16,6 +16,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cooperation.models import DataGrant, GrantedDeposit
@@ -176,6 +178,53 @@ def test_a_clause_in_force_opens_named_internal_deposits_on_every_surface(world,
     assert [Decimal(r["quantity"]) for r in document["reserves"]] == [Decimal(3)]
     share = document["commodities"][0]["reserve_share_pct"]
     assert Decimal(share) == (Decimal(3) * 100 / Decimal(123)).quantize(Decimal("0.01"))
+
+
+def named_share(api, w) -> Decimal:
+    document = api.get(f"/api/v1/deposits/{w.named.public_id}/").json()
+    return Decimal(document["commodities"][0]["reserve_share_pct"])
+
+
+def of_silver(tonnes: str, total: str) -> Decimal:
+    return (Decimal(tonnes) * 100 / Decimal(total)).quantize(Decimal("0.01"))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_opened_totals_are_summed_once_until_the_registry_changes(world, api_client):
+    """Committed reads: the reserves a clause opens are summed by the first read and reused
+    by the next while nothing is written; a committed write is counted by the next read."""
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    api = client(api_client, w.kigam_key)
+    assert named_share(api, w) == of_silver("3", "123")
+    url = f"/api/v1/deposits/{w.named.public_id}/"
+    with CaptureQueriesContext(connection) as read:
+        assert api.get(url).status_code == 200
+    # The document's own estimates are read; the opened ones are not summed again.
+    estimates = [q["sql"] for q in read if "deposits_reserveestimate" in q["sql"]]
+    assert len(estimates) == 1 and "SUM(" not in estimates[0]
+
+    # A re-estimate of the opened deposit: 4 t in force instead of 3.
+    ReserveEstimateFactory(deposit=w.named, mineral=w.silver, quantity=Decimal(4), unit="t")
+    assert named_share(api, w) == of_silver("4", "124")
+    # One of a deposit the partner sees by its level (kept sums): 3 t instead of 100.
+    ReserveEstimateFactory(deposit=w.public, mineral=w.silver, quantity=Decimal(3), unit="t")
+    assert named_share(api, w) == of_silver("4", "27")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_read_inside_a_transaction_sums_what_it_wrote(world, api_client):
+    """A write not yet committed has moved no generation: a read in its transaction sums
+    the opened reserves afresh rather than reuse what an earlier read summed."""
+    w = world
+    grant(sign(memorandum(w)), w.kigam, deposits=[w.named])
+    api = client(api_client, w.kigam_key)
+    assert named_share(api, w) == of_silver("3", "123")
+    with transaction.atomic():
+        ReserveEstimateFactory(deposit=w.named, mineral=w.silver, quantity=Decimal(4), unit="t")
+        assert named_share(api, w) == of_silver("4", "124")
+        transaction.set_rollback(True)
+    assert named_share(api, w) == of_silver("3", "123")
 
 
 def test_another_organisation_and_anonymous_see_nothing_more(world, api_client):
