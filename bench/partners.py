@@ -131,6 +131,7 @@ def _clause(memorandum, organisation, scope: dict, shares_reserves: bool):
 def make(sample_pk: int) -> tuple[str, str]:
     """The two partners and their keys: (without clauses, with `GRANTS` clauses in force).
     `sample_pk`: the deposit the detail reads, named by the first clause."""
+    from bench.run import vacuum
     from cooperation.models import (
         DataGrant,
         GrantChange,
@@ -144,7 +145,6 @@ def make(sample_pk: int) -> tuple[str, str]:
     from cooperation.services import record_transition
     from deposits.models import Deposit, Mineral, Region
     from kernel.models import ApiKey
-    from kernel.planner import analyse
     from reports.synthetic import land_cells
 
     def organisation(name, country, kind):
@@ -184,9 +184,11 @@ def make(sample_pk: int) -> tuple[str, str]:
             scope = _scope(n, minerals, regions, internal, sample_pk, cells)
             _clause(memorandum, granted, scope, shares_reserves=n % 2 == 0)
         record_transition(memorandum, "signed", signed_on)
-    # Statistics of a settled database, as after the synthetic load: freshly filled
-    # tables the planner has not seen get nested loops over what it takes for no rows.
-    analyse([DataGrant, GrantedDeposit, GrantChange, MemorandumParty, MemorandumTransition])
+    # A settled database, as after the synthetic load: statistics (freshly filled tables
+    # the planner has not seen get nested loops over what it takes for no rows), and the
+    # visibility map autovacuum would set, without which each read of the covered
+    # deposits visits the table's rows as well as its index (docs/performance.md).
+    vacuum([DataGrant, GrantedDeposit, GrantChange, MemorandumParty, MemorandumTransition])
     _, plain_key = ApiKey.issue(organisation=plain, note="make bench (synthetic)")
     _, granted_key = ApiKey.issue(organisation=granted, note="make bench (synthetic)")
     return plain_key, granted_key
