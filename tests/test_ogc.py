@@ -7,6 +7,8 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from drf_spectacular.validation import validate_schema
 
 from deposits.models import Deposit, DepositCommodity
@@ -666,6 +668,17 @@ def test_an_items_page_takes_a_fixed_number_of_queries(
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(ITEMS, {"limit": limit})
     assert response.json()["numberReturned"] == min(limit, 3)
+
+
+def test_the_page_reads_its_rows_by_key_and_asks_the_conditions_once(client, registry, partner_key):
+    """The page's keys are chosen under the caller's visibility and the filters; its rows
+    are then read by key alone, not tested against every condition again."""
+    params = {"api_key": partner_key, "status": "producing", "limit": 2}
+    with CaptureQueriesContext(connection) as read:
+        response = client.get(ITEMS, params)
+    assert names(response) == ["Pakrut"]
+    page = next(q["sql"] for q in read if 'AS "public_id"' in q["sql"])
+    assert page.count("producing") == 1 and page.count("partners") == 1
 
 
 def test_queries_with_a_partner_key_and_every_filter(

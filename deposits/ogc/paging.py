@@ -56,7 +56,10 @@ def read_page(query, matched: int, caller: Caller, on: date | None) -> Page:
 
 
 def _rows(matching, window, keyset, caller, on) -> list[dict]:
-    deposits = matching.filter(pk__in=window)
+    # The rows of the window's keys, in the matching order. Not `matching` narrowed to
+    # them: its conditions, asked again of the outer rows, had the database test every
+    # deposit against them (a partner's clauses among them) to keep a hundred.
+    deposits = matching.model.objects.filter(pk__in=window).order_by(*matching.query.order_by)
     extra = ()
     if keyset is not None:
         deposits, extra = keyset.annotated(deposits), tuple(keyset.names)
