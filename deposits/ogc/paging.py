@@ -7,9 +7,9 @@ removed between two requests skip or repeat none. `prev` of a page reached by cu
 a reverse cursor (before its first feature); `prev` of a page reached by `offset` is an
 offset, as before cursors existed.
 
-Either way the page is one query: the keys of its features are chosen in a subquery
-that reads only the order's columns (an index's, for the default order), and only
-those rows are read whole (joins, properties), so an offset skips keys, not documents.
+Either way the keys of the page's features are chosen first, by a query that reads only
+the order's columns (an index's, for the default order), and then only those rows are
+read whole (joins, properties), so an offset skips keys, not documents.
 """
 
 from dataclasses import dataclass
@@ -56,10 +56,11 @@ def read_page(query, matched: int, caller: Caller, on: date | None) -> Page:
 
 
 def _rows(matching, window, keyset, caller, on) -> list[dict]:
-    # The rows of the window's keys, in the matching order. Not `matching` narrowed to
-    # them: its conditions, asked again of the outer rows, had the database test every
-    # deposit against them (a partner's clauses among them) to keep a hundred.
-    deposits = matching.model.objects.filter(pk__in=window).order_by(*matching.query.order_by)
+    # The window's keys read first, then the rows of those keys (still under every
+    # condition, as a record may change between the two statements). As a subquery, the
+    # planner tested every deposit against the conditions (a partner's clauses among
+    # them) to keep a hundred.
+    deposits = matching.filter(pk__in=[row["pk"] for row in window])
     extra = ()
     if keyset is not None:
         deposits, extra = keyset.annotated(deposits), tuple(keyset.names)
