@@ -279,6 +279,38 @@ def _postgresql_flushed_by_delete():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sequences_past_the_serialized_rows():
+    """On PostgreSQL, a serialized rollback brings back the rows the migrations made with
+    their own keys, as `loaddata` does, but does not move the tables' sequences past them
+    as `loaddata` does. After a test that restored a backup (tests/test_backup.py, whose
+    `loaddata` set each sequence to the backup's highest key), the next test's first new
+    counter took a key a restored row held. So the sequences follow the restored rows."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    deserialize = BaseDatabaseCreation.deserialize_db_from_string
+
+    def deserialize_and_move_sequences(self, data):
+        deserialize(self, data)
+        models = apps.get_models(include_auto_created=True)
+        with self.connection.cursor() as cursor:
+            for statement in self.connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(statement)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            BaseDatabaseCreation, "deserialize_db_from_string", deserialize_and_move_sequences
+        )
+        yield
+
+
 # --- the two read paths of PostgreSQL (tests/test_api_exports.py, test_api_documents.py)
 
 
