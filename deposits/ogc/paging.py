@@ -59,7 +59,8 @@ def _rows(matching, window, keyset, caller, on) -> list[dict]:
     # The window's keys read first, then the rows of those keys (still under every
     # condition, as a record may change between the two statements). As a subquery, the
     # planner tested every deposit against the conditions (a partner's clauses among
-    # them) to keep a hundred.
+    # them) to keep a hundred. At most LIMIT_MAX + 1 keys: within the number of query
+    # parameters SQLite and PostgreSQL take.
     deposits = matching.filter(pk__in=[row["pk"] for row in window])
     extra = ()
     if keyset is not None:
