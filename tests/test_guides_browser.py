@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser import language_tabs, loaded, screenshot
+from tests.browser import language_tabs, loaded, page_width, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 # Run in the PostgreSQL pass, which is the shorter without them (tests/browser.py).
@@ -112,5 +112,5 @@ def test_screenshots_of_the_guides_and_the_service_pages(demo, browser):
                     if path.startswith("/docs/"):
                         assert (tab.locator("[role=note]").count() > 0) == (language != "en")
                     if width <= 390:
-                        assert tab.evaluate("document.documentElement.scrollWidth") <= width, path
+                        assert page_width(tab) <= width, path
                     screenshot(tab, f"{name}-{language}-{device}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.browser import screenshot
+from tests.browser import page_width, screenshot
 
 # serialized_rollback: the staff groups made by migrations survive for the tests that follow.
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -151,7 +151,7 @@ def test_the_list_is_usable_on_a_phone(demo, page):
     page.goto(f"{demo}/deposits/")
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.className") == "skip-link"
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= 390, "the page scrolls sideways on a phone"
     screenshot(page, "deposit-list-phone")
 

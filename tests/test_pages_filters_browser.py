@@ -11,7 +11,7 @@ import re
 import pytest
 from django.conf import settings
 
-from tests.browser import screenshot, violations
+from tests.browser import page_width, screenshot, violations
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -109,7 +109,7 @@ def test_on_a_phone_the_list_comes_first_and_the_filters_wait_behind_their_summa
     assert page.locator("form.filters").is_hidden()
     first_row = page.locator("table.deposits tbody tr").first.bounding_box()
     assert first_row["y"] + first_row["height"] <= PHONE["height"], "the list is below the fold"
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
 
     summary.click()
     box = mineral_box(page)

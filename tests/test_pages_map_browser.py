@@ -11,7 +11,7 @@ from django.conf import settings
 
 from deposits.models import Deposit
 from reports import synthetic
-from tests.browser import ARTIFACTS, screenshot
+from tests.browser import ARTIFACTS, page_width, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -78,7 +78,7 @@ def test_a_large_registry_is_drawn_as_clusters(synthetic_registry, watched):
     watched.set_viewport_size({"width": 390, "height": 844})
     watched.reload()
     watched.wait_for_selector(DRAWN, timeout=60_000)
-    assert watched.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(watched) <= 390
     watched.locator(".map-figure").screenshot(path=ARTIFACTS / "map-clusters-390.png")
 
 
