@@ -48,7 +48,6 @@ the kept ones (`recorded_on`): no day, or today, costs what it always did.
 """
 
 import functools
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ from deposits.models import (
     refresh_superseded,
 )
 from deposits.units import KILOGRAMS_PER_UNIT
-from kernel.models import RegistryGeneration
+from kernel.kept import kept
 from kernel.visibility import OPENS_FIGURES, STAFF, Caller, opened_beyond, visible
 
 COMPUTED = "computed"
@@ -218,39 +217,21 @@ def visible_total(caller: Caller):
 
 def opened_totals(caller: Caller, mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
     """The balance A+B+C1 kilograms in force per mineral id that `caller`'s grants open
-    beyond its levels (`opened_estimates`), summed in one query, or as summed by an
-    earlier read of this process while it still holds (`_kept_opened_totals`)."""
-    totals = _kept_opened_totals(caller)
+    beyond its levels (`opened_estimates`), summed in one query once while the registry
+    and the day hold (kernel.kept): a partner's every read adds them to its denominators,
+    and a clause by mineral or region opens thousands of deposits whose estimates the sum
+    reads (docs/performance.md)."""
+    return _of_minerals(
+        kept(("opened totals", caller), lambda: _summed_opened_totals(caller)), mineral_ids
+    )
+
+
+def _of_minerals(totals: dict[int, Decimal], mineral_ids: Iterable[int] | None) -> dict:
+    """A copy of `totals` (kept: never handed out to be changed), of `mineral_ids` only."""
     if mineral_ids is None:
         return dict(totals)
     wanted = set(mineral_ids)
     return {mineral_id: total for mineral_id, total in totals.items() if mineral_id in wanted}
-
-
-# Caller -> (registry generation, day, monotonic time summed, totals).
-_opened_kept: dict[Caller, tuple[int, date, float, dict[int, Decimal]]] = {}
-# How long totals are kept at most: a process that died between a write's commit and the
-# move of the generation leaves the move undone (kernel/api/caching.py).
-OPENED_KEPT_SECONDS = 60
-
-
-def _kept_opened_totals(caller: Caller) -> dict[int, Decimal]:
-    """`caller`'s opened totals, summed again only when the registry has changed (its
-    generation, read from the database first, so a write committed during the sum moves
-    it past the one kept), the day has (grants open and close by date) or they are older
-    than OPENED_KEPT_SECONDS. A partner's every read adds them to its denominators, and
-    a clause by mineral or region opens thousands of deposits whose estimates the sum
-    reads (docs/performance.md). Inside a transaction they are summed afresh: its own
-    uncommitted writes have moved no generation yet."""
-    if transaction.get_connection().in_atomic_block:
-        return _summed_opened_totals(caller)
-    generation, day, now = RegistryGeneration.current(), timezone.localdate(), time.monotonic()
-    kept = _opened_kept.get(caller)
-    if kept is not None and kept[:2] == (generation, day) and now - kept[2] < OPENED_KEPT_SECONDS:
-        return kept[3]
-    totals = _summed_opened_totals(caller)
-    _opened_kept[caller] = (generation, day, now, totals)
-    return totals
 
 
 def _summed_opened_totals(caller: Caller) -> dict[int, Decimal]:
@@ -475,15 +456,20 @@ def national_totals(
 ) -> dict[int, Decimal]:
     """The balance A+B+C1 totals in kilograms per mineral id, over the deposits `caller`
     may see: the denominators of the shares it reads. As recorded now (`on` None): the
-    kept totals; as of a past date: summed from the estimates in force on it."""
+    kept totals; as of a past date: summed from the estimates in force on it, for every
+    mineral once while the registry and the day hold (kernel.kept): a list or page as of
+    that date reads them again for each page, and the sum reads the whole history."""
     if on is not None:
-        return _summed_national_totals(caller, mineral_ids, on)
+        summed = kept(
+            ("national totals", caller, on), lambda: _summed_national_totals(caller, None, on)
+        )
+        return _of_minerals(summed, mineral_ids)
     totals = NationalReserveTotal.objects.filter(visible(caller))
     if mineral_ids is not None:
         totals = totals.filter(mineral_id__in=list(mineral_ids))
     sums: dict[int, Decimal] = defaultdict(Decimal)
-    for mineral_id, kept in totals.values_list("mineral_id", "kilograms"):
-        sums[mineral_id] += kept
+    for mineral_id, level_total in totals.values_list("mineral_id", "kilograms"):
+        sums[mineral_id] += level_total
     if caller.may_hold_grants:
         for mineral_id, total in opened_totals(caller, mineral_ids).items():
             sums[mineral_id] += total

@@ -200,6 +200,18 @@ def _access_record_written_when_asked():
 
 
 @pytest.fixture(autouse=True)
+def _nothing_kept_from_another_test():
+    """Figures kept under the registry's generation (kernel/kept.py) are forgotten between
+    tests: a committing test's database is emptied and its rows brought back, so the next
+    one may reach the same generation over other rows."""
+    from kernel.kept import forget
+
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in English: a request in Russian leaves its language active."""
     translation.activate("en")

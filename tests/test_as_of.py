@@ -457,3 +457,42 @@ def test_deposit_list_page_and_its_export_as_of(silver_registry, client):
     assert "66.67" in b"".join(export.streaming_content).decode()
     refused = client.get("/deposits/", {"as_of": "2023-02-30"})
     assert refused.context["form"].errors["as_of"] == ["2023-02-30 is not a day of the calendar."]
+
+
+def summed_totals(queries) -> list[str]:
+    """The national totals' sums among `queries` (not a deposit mineral's own kilograms,
+    which are a subquery of the minerals' read)."""
+    return [q["sql"] for q in queries if TOTALS_SUM.match(q["sql"])]
+
+
+# SQLite writes the sum inside a cast.
+TOTALS_SUM = re.compile(
+    r'SELECT "deposits_reserveestimate"\."mineral_id" AS "mineral_id", \(?(CAST\()?SUM\('
+)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_totals_as_of_a_day_are_summed_once_until_the_registry_changes(silver_registry, api_client):
+    """Committed reads: the first list as of a day sums the national totals on that day, the
+    next reuses them while nothing is written, and a re-estimate dated before the day is
+    counted by the read after its commit; another caller's totals are its own."""
+
+    def listed():
+        with CaptureQueriesContext(connection) as read:
+            response = api_client.get("/api/v1/deposits/", {"mineral": "silver", "as_of": BETWEEN})
+        return {d["name"]: silver_shares(d)[0] for d in response.json()["results"]}, read
+
+    first, read = listed()
+    assert first == {"Konchoch": "66.67", "Altyn-Topkan": "33.33"}
+    assert len(summed_totals(read)) == 1
+    again, read = listed()
+    assert again == first and summed_totals(read) == []
+
+    # Altyn-Topkan re-estimated at 100 t on 2016-01-01, before the day asked.
+    estimate(silver_registry["altyn"], silver_registry["silver"], "100", "2016-01-01")
+    after, read = listed()
+    assert after == {"Konchoch": "50.00", "Altyn-Topkan": "50.00"}
+    assert len(summed_totals(read)) == 1
+    silver, day = silver_registry["silver"].pk, datetime.date.fromisoformat(BETWEEN)
+    assert national_totals(STAFF, on=day) == {silver: Decimal("1000000")}  # 100 + 100 + 800 t
+    assert national_totals(ANONYMOUS, on=day) == {silver: Decimal("200000")}
