@@ -57,7 +57,7 @@ def kept(key: Hashable, compute: Callable[[], T]) -> T:
 
 
 def forget() -> None:
-    """Drop everything kept (a process whose database was replaced under it, as the
-    tests' between committing tests)."""
+    """Drop everything kept: for a process whose database is replaced under it, as the
+    tests' database is between committing tests."""
     with _lock:
         _kept.clear()
