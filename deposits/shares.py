@@ -83,7 +83,7 @@ from deposits.models import (
     refresh_superseded,
 )
 from deposits.units import KILOGRAMS_PER_UNIT
-from kernel.kept import kept
+from kernel.memo import memoised
 from kernel.visibility import OPENS_FIGURES, STAFF, Caller, opened_beyond, visible
 
 COMPUTED = "computed"
@@ -218,11 +218,11 @@ def visible_total(caller: Caller):
 def opened_totals(caller: Caller, mineral_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
     """The balance A+B+C1 kilograms in force per mineral id that `caller`'s grants open
     beyond its levels (`opened_estimates`), summed in one query once while the registry
-    and the day hold (kernel.kept): a partner's every read adds them to its denominators,
+    and the day hold (kernel.memo): a partner's every read adds them to its denominators,
     and a clause by mineral or region opens thousands of deposits whose estimates the sum
     reads (docs/performance.md)."""
     return _of_minerals(
-        kept(("opened totals", caller), lambda: _summed_opened_totals(caller)), mineral_ids
+        memoised(("opened totals", caller), lambda: _summed_opened_totals(caller)), mineral_ids
     )
 
 
@@ -457,10 +457,10 @@ def national_totals(
     """The balance A+B+C1 totals in kilograms per mineral id, over the deposits `caller`
     may see: the denominators of the shares it reads. As recorded now (`on` None): the
     kept totals; as of a past date: summed from the estimates in force on it, for every
-    mineral once while the registry and the day hold (kernel.kept): a list or page as of
+    mineral once while the registry and the day hold (kernel.memo): a list or page as of
     that date reads them again for each page, and the sum reads the whole history."""
     if on is not None:
-        summed = kept(
+        summed = memoised(
             ("national totals", caller, on), lambda: _summed_national_totals(caller, None, on)
         )
         return _of_minerals(summed, mineral_ids)

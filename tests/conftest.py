@@ -200,11 +200,11 @@ def _access_record_written_when_asked():
 
 
 @pytest.fixture(autouse=True)
-def _nothing_kept_from_another_test():
-    """Figures kept under the registry's generation (kernel/kept.py) are forgotten between
+def _nothing_remembered_from_another_test():
+    """Figures remembered under the registry's generation (kernel/memo.py) are forgotten between
     tests: a committing test's database is emptied and its rows brought back, so the next
     one may reach the same generation over other rows."""
-    from kernel.kept import forget
+    from kernel.memo import forget
 
     forget()
     yield
